@@ -1,0 +1,76 @@
+"""Applies the SQL in sql/ to DATABASE_URL.
+
+`migrate`: each file of sql/migrations once, in name order, recorded with its checksum
+(an applied migration that changed on disk is an error); then every file of
+sql/functions, re-created each time. All in one transaction under an advisory lock,
+so running it again, or twice at once, is safe and keeps every balance and entry.
+
+`seed`: the development seed (sql/seed/dev.sql); refused when WALLET_ENV=production.
+"""
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import psycopg
+
+SQL_DIR = Path(os.environ.get("WALLET_SQL_DIR", Path(__file__).resolve().parents[2] / "sql"))
+
+
+def migrate(conninfo: str) -> list[str]:
+    """Returns the names of the migrations applied by this call."""
+    applied_now = []
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('wallet.schema'))")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS wallet")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS wallet.schema_migrations ("
+            " version text PRIMARY KEY, checksum text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        recorded = dict(conn.execute("SELECT version, checksum FROM wallet.schema_migrations").fetchall())
+        for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+            text = path.read_text()
+            checksum = hashlib.sha256(text.encode()).hexdigest()
+            if path.name in recorded:
+                if recorded[path.name] != checksum:
+                    raise RuntimeError(f"{path.name} was changed after it was applied; add a new migration instead")
+                continue
+            conn.execute(text)
+            conn.execute(
+                "INSERT INTO wallet.schema_migrations (version, checksum) VALUES (%s, %s)",
+                (path.name, checksum),
+            )
+            applied_now.append(path.name)
+        for path in sorted((SQL_DIR / "functions").glob("*.sql")):
+            conn.execute(path.read_text())
+    return applied_now
+
+
+def seed(conninfo: str) -> None:
+    if os.environ.get("WALLET_ENV") == "production":
+        raise RuntimeError("refusing to load the development seed with WALLET_ENV=production")
+    with psycopg.connect(conninfo) as conn:
+        conn.execute((SQL_DIR / "seed" / "dev.sql").read_text())
+
+
+def main(argv: list[str]) -> int:
+    conninfo = os.environ.get("DATABASE_URL")
+    if not conninfo or len(argv) != 1 or argv[0] not in ("migrate", "seed"):
+        print("usage: DATABASE_URL=... python -m wallet_api.schema migrate|seed", file=sys.stderr)
+        return 2
+    try:
+        if argv[0] == "migrate":
+            applied = migrate(conninfo)
+            print(f"migrate: applied {len(applied)} new migration(s) {applied}; functions re-created")
+        else:
+            seed(conninfo)
+            print("seed: development seed loaded")
+    except (RuntimeError, psycopg.Error) as exc:
+        print(f"{argv[0]}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

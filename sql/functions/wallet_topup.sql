@@ -1,0 +1,18 @@
+-- Treasury -> user: a purchase (for example keyed by its payment id).
+CREATE OR REPLACE FUNCTION public.wallet_topup(
+    p_user_id         uuid,
+    p_asset_type_id   integer,
+    p_amount          bigint,
+    p_idempotency_key text,
+    p_metadata        jsonb DEFAULT '{}'
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM wallet.post_entry('topup', p_user_id, p_asset_type_id, p_amount,
+                                    p_idempotency_key, p_metadata);
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_topup(uuid, integer, bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_topup(uuid, integer, bigint, text, jsonb) TO wallet_service;
