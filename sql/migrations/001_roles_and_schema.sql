@@ -10,6 +10,3 @@ $$;
 
 CREATE SCHEMA IF NOT EXISTS wallet;
 REVOKE ALL ON SCHEMA wallet FROM PUBLIC;
-
--- Functions created from now on are not executable by everyone by default.
-ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;

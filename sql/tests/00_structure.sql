@@ -1,0 +1,103 @@
+-- Structure: tables, keys, triggers, the public functions with their signatures,
+-- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
+-- (may execute the functions, may not touch any table).
+BEGIN;
+SELECT plan(59);
+
+SELECT has_schema('wallet');
+SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'schema_migrations']);
+SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
+SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
+SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
+SELECT col_is_pk('wallet', 'wallets', ARRAY['account_id', 'asset_type_id'], 'a wallet is one (account, asset)');
+-- shard-ready: every key of a table a posting writes includes the user's account
+SELECT col_is_pk('wallet', 'ledger_entries', ARRAY['account_id', 'entry_id'], 'ledger key includes the account');
+SELECT col_is_unique('wallet', 'ledger_entries', ARRAY['account_id', 'idempotency_key'], 'keys are unique per user account');
+SELECT fk_ok('wallet', 'ledger_entries', ARRAY['account_id', 'asset_type_id'],
+             'wallet', 'wallets', ARRAY['account_id', 'asset_type_id']);
+SELECT is((SELECT count(*)::int FROM pg_constraint
+           WHERE conrelid = 'wallet.ledger_entries'::regclass AND contype = 'f'), 1,
+          'the ledger has no foreign key to hot reference rows (Treasury, asset_types)');
+SELECT has_check('wallet', 'wallets', 'wallets have a check (balance >= 0)');
+SELECT has_check('wallet', 'ledger_entries', 'ledger entries have checks');
+SELECT has_trigger('wallet', 'ledger_entries', 'ledger_entries_no_update_delete'::name, 'the ledger refuses UPDATE and DELETE');
+SELECT has_trigger('wallet', 'ledger_entries', 'ledger_entries_no_truncate'::name, 'the ledger refuses TRUNCATE');
+SELECT has_view('wallet', 'system_balances', 'system balances are derived, not cached');
+SELECT is((SELECT count(*)::int FROM wallet.accounts WHERE kind = 'system' AND system_code = 'treasury'), 1,
+          'the Treasury system account exists');
+SELECT results_eq('SELECT asset_type_id, code FROM wallet.asset_types ORDER BY 1',
+                  $$VALUES (1, 'GOLD'), (2, 'POINTS')$$, 'reference assets GOLD (1) and POINTS (2)');
+
+-- the public functions, exactly as the contract names them
+SELECT has_function('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT has_function('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT has_function('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT has_function('public', 'wallet_open_account', ARRAY['uuid', 'text']);
+SELECT has_function('public', 'wallet_balance', ARRAY['uuid']);
+SELECT has_function('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer']);
+SELECT has_function('public', 'wallet_verify', ARRAY[]::name[]);
+SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'setof record');
+SELECT function_returns('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'bigint');
+SELECT is(pg_get_function_result('public.wallet_spend(uuid, integer, bigint, text, jsonb)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean)', 'writers return (entry_id, balance, replayed)');
+SELECT is(pg_get_function_result('public.wallet_history(uuid, integer, bigint, integer)'::regprocedure),
+          'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone)',
+          'wallet_history returns the contract''s columns');
+SELECT is(pg_get_function_result('public.wallet_balance(uuid)'::regprocedure),
+          'TABLE(asset_type_id integer, asset_code text, balance bigint)', 'wallet_balance returns the contract''s columns');
+
+SELECT is_definer('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT is_definer('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT is_definer('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT is_definer('public', 'wallet_open_account', ARRAY['uuid', 'text']);
+SELECT is_definer('public', 'wallet_balance', ARRAY['uuid']);
+SELECT is_definer('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer']);
+SELECT is_definer('public', 'wallet_verify', ARRAY[]::name[]);
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+    WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\_%' AND p.prosecdef
+      AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
+    'every SECURITY DEFINER function pins its search_path');
+
+-- privileges: wallet_service executes the functions and nothing else
+SELECT function_privs_are('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_balance', ARRAY['uuid'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_verify', ARRAY[]::name[], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'public', ARRAY[]::text[],
+                          'PUBLIC cannot execute wallet_spend');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+    WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\_%'
+      AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
+    'PUBLIC can execute no wallet function');
+SELECT function_privs_are('wallet', 'post_entry', ARRAY['text', 'uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY[]::text[],
+                          'wallet_service cannot call the private posting routine');
+SELECT table_privs_are('wallet', 'ledger_entries', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'wallets', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'accounts', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'asset_types', 'wallet_service', ARRAY[]::text[]);
+
+-- and as wallet_service: the functions work, the tables are out of reach
+SET LOCAL ROLE wallet_service;
+SELECT lives_ok($$SELECT wallet_open_account('7a1e0000-0000-4000-8000-000000000001', 'Structure')$$,
+                'wallet_service can call wallet_open_account');
+SELECT lives_ok($$SELECT * FROM wallet_topup('7a1e0000-0000-4000-8000-000000000001', 1, 10, 'k1')$$,
+                'wallet_service can call wallet_topup unqualified');
+SELECT throws_ok($$INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after, idempotency_key) VALUES (1, 1, 'topup', 1, 2, 5, 5, 'x')$$,
+                 '42501', NULL, 'wallet_service cannot insert into the ledger');
+SELECT throws_ok($$UPDATE wallet.wallets SET balance = 1000000$$, '42501', NULL, 'wallet_service cannot update wallets');
+SELECT throws_ok($$DELETE FROM wallet.accounts$$, '42501', NULL, 'wallet_service cannot delete accounts');
+SELECT throws_ok($$TRUNCATE wallet.ledger_entries$$, '42501', NULL, 'wallet_service cannot truncate the ledger');
+SELECT throws_ok($$SELECT * FROM wallet.post_entry('topup', '7a1e0000-0000-4000-8000-000000000001', 1, 10, 'k2', '{}')$$,
+                 '42501', NULL, 'wallet_service cannot bypass the public functions');
+RESET ROLE;
+SELECT is((SELECT balance FROM wallet.wallets w JOIN wallet.accounts a USING (account_id)
+           WHERE a.user_id = '7a1e0000-0000-4000-8000-000000000001' AND w.asset_type_id = 1), 10::bigint,
+          'only the function call changed the balance');
+
+SELECT * FROM finish();
+ROLLBACK;
