@@ -84,10 +84,9 @@ class PgCluster:
         self.start()
 
     def create_db(self) -> None:
-        exists = self._run("psql", "-p", str(self.port), "-h", "127.0.0.1", "-U", "postgres",
-                           "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DBNAME}'", "postgres")
-        if exists.stdout.strip() != "1":
-            self._run("createdb", "-p", str(self.port), "-h", "127.0.0.1", "-U", "postgres", DBNAME)
+        made = self._run("createdb", "-p", str(self.port), "-h", "127.0.0.1", "-U", "postgres", DBNAME, check=False)
+        if made.returncode != 0 and "already exists" not in made.stderr:
+            raise RuntimeError(f"createdb failed: {made.stderr.strip()}")
 
     def ensure(self, settings: dict[str, str] | None = None) -> None:
         if not (self.datadir / "pg" / "PG_VERSION").exists():

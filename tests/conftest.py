@@ -1,0 +1,56 @@
+"""Shared fixtures: the database under test (DATABASE_URL, a throwaway cluster started by
+`make test`) and connections that act as the `wallet_service` role, as callers do."""
+import os
+import uuid
+
+import psycopg
+import pytest
+
+
+@pytest.fixture(scope="session")
+def db_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.fail("DATABASE_URL is not set: run the tests with `make test`")
+    return url
+
+
+@pytest.fixture
+def connect(db_url):
+    """Opens autocommit connections acting as wallet_service; closes them afterwards."""
+    opened = []
+
+    def _connect() -> psycopg.Connection:
+        conn = psycopg.connect(db_url, autocommit=True)
+        conn.execute("SET ROLE wallet_service")
+        opened.append(conn)
+        return conn
+
+    yield _connect
+    for conn in opened:
+        conn.close()
+
+
+@pytest.fixture
+def new_user(connect):
+    """Opens a fresh user account, optionally funded by top-ups, and returns its user_id."""
+    conn = connect()
+
+    def _new_user(**funds: int) -> uuid.UUID:
+        user_id = uuid.uuid4()
+        conn.execute("SELECT wallet_open_account(%s, %s)", (user_id, "test user"))
+        for asset, amount in funds.items():
+            asset_id = {"gold": 1, "points": 2}[asset]
+            conn.execute("SELECT * FROM wallet_topup(%s, %s, %s, %s)", (user_id, asset_id, amount, f"fund-{asset}"))
+        return user_id
+
+    return _new_user
+
+
+@pytest.fixture
+def report(capsys):
+    """Prints a test's figures to the terminal even when output is captured."""
+    def _report(line: str) -> None:
+        with capsys.disabled():
+            print(f"\n    [figures] {line}", end="")
+    return _report

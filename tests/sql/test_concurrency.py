@@ -1,0 +1,159 @@
+"""The wallet functions under real concurrent connections (pgTAP cannot commit
+mid-test): no double spend, one application per key, and a bank of random traffic
+whose acknowledged calls add up exactly."""
+import random
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+
+import psycopg
+
+SPEND = "SELECT entry_id, balance, replayed FROM wallet_spend(%s, %s, %s, %s)"
+
+
+def run_at_once(n, connect, call):
+    """Runs call(conn, i) on n threads, each with its own connection, released together;
+    returns each call's result or the SQLSTATE of its error."""
+    conns = [connect() for _ in range(n)]
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        barrier.wait()
+        try:
+            results[i] = call(conns[i], i)
+        except psycopg.Error as exc:
+            results[i] = exc.diag.sqlstate
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def balance_of(conn, user_id, asset_id=1):
+    return conn.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = %s",
+                        (user_id, asset_id)).fetchone()[0]
+
+
+def history(conn, user_id):
+    """Every entry of the user, walking wallet_history's pages to the end."""
+    entries, before = [], None
+    while True:
+        page = conn.execute(
+            "SELECT entry_id, idempotency_key FROM wallet_history(%s, p_before_id => %s, p_limit => 200)",
+            (user_id, before)).fetchall()
+        entries += page
+        if len(page) < 200:
+            return entries
+        before = page[-1][0]
+
+
+def assert_consistent(conn):
+    assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
+
+
+def test_simultaneous_spends_never_overdraw(connect, new_user, report):
+    start, amount, n = 1000, 30, 50
+    user = new_user(gold=start)
+    results = run_at_once(n, connect, lambda c, i: c.execute(SPEND, (user, 1, amount, f"s{i}")).fetchone())
+    ok = [r for r in results if isinstance(r, tuple)]
+    refused = Counter(r for r in results if not isinstance(r, tuple))
+    report(f"{n} simultaneous spends of {amount} from {start}: {len(ok)} succeeded, {dict(refused)} refused")
+    assert len(ok) == start // amount
+    assert refused == {"WA006": n - start // amount}, "every refusal is insufficient_funds"
+    conn = connect()
+    assert balance_of(conn, user) == start - len(ok) * amount
+    assert sorted(r[1] for r in ok) == [start - k * amount for k in range(len(ok), 0, -1)], \
+        "each success saw the balance left by the one before"
+    assert_consistent(conn)
+
+
+def test_simultaneous_calls_with_one_key_apply_once(connect, new_user, report):
+    user = new_user(gold=500)
+    n = 50
+    results = run_at_once(n, connect, lambda c, i: c.execute(SPEND, (user, 1, 7, "same-key")).fetchone())
+    assert all(isinstance(r, tuple) for r in results), results
+    entries = {r[0] for r in results}
+    replays = sum(r[2] for r in results)
+    report(f"{n} simultaneous spends with one key: {len(entries)} entry, {replays} replays")
+    assert len(entries) == 1 and replays == n - 1
+    assert {r[1] for r in results} == {493}, "every replay returns the first call's balance"
+    conn = connect()
+    assert balance_of(conn, user) == 493
+    assert len([e for e in history(conn, user) if e[1] == "same-key"]) == 1
+
+
+def test_one_key_raced_for_different_requests_is_refused(connect, new_user, report):
+    user = new_user()
+    n = 20
+
+    def call(c, i):  # half top up GOLD, half POINTS, all with one key
+        return c.execute("SELECT entry_id, balance, replayed FROM wallet_topup(%s, %s, 5, 'contested')",
+                         (user, 1 + i % 2)).fetchone()
+
+    results = run_at_once(n, connect, call)
+    ok = [r for r in results if isinstance(r, tuple)]
+    refused = Counter(r for r in results if not isinstance(r, tuple))
+    report(f"{n} racing calls, one key, two assets: {len({r[0] for r in ok})} entry, {dict(refused)} refused")
+    assert len({r[0] for r in ok}) == 1 and len(ok) == n // 2
+    assert refused == {"WA005": n // 2}, "the losing request is idempotency_key_reused, never a second entry"
+    assert_consistent(connect())
+
+
+def test_bank_of_random_traffic_adds_up(connect, new_user, report):
+    """8 clients x 300 random top-ups, bonuses and spends over a few users; every call is
+    sent twice with its key, as a client that lost the answer would."""
+    clients, ops_per_client = 8, 300
+    users = [new_user() for _ in range(4)]
+    expected = defaultdict(int)  # (user, asset) -> sum of acknowledged calls
+    acknowledged_keys = defaultdict(set)  # user -> keys of acknowledged calls
+    lock = threading.Lock()
+    tally = Counter()
+
+    def client(conn, i):
+        rng = random.Random(i)
+        for n in range(ops_per_client):
+            kind = rng.choice(["topup", "bonus", "spend", "spend"])
+            user, asset, amount = rng.choice(users), rng.choice([1, 2]), rng.randint(1, 100)
+            key = f"bank-{i}-{n}-{uuid.uuid4()}"
+            first = None
+            for attempt in range(2):
+                try:
+                    row = conn.execute(f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s)",
+                                       (user, asset, amount, key)).fetchone()
+                except psycopg.Error as exc:
+                    assert exc.diag.sqlstate == "WA006", exc
+                    with lock:
+                        tally["insufficient_funds"] += 1
+                    break
+                if attempt == 0:
+                    first = row
+                    with lock:
+                        expected[(user, asset)] += -amount if kind == "spend" else amount
+                        acknowledged_keys[user].add(key)
+                        tally["acknowledged"] += 1
+                else:
+                    assert row == (first[0], first[1], True), "the retry replays the first answer"
+                    with lock:
+                        tally["replayed"] += 1
+
+    started = time.monotonic()
+    run_at_once(clients, connect, client)
+    elapsed = time.monotonic() - started
+    conn = connect()
+    assert_consistent(conn)
+    for user in users:
+        for asset in (1, 2):
+            assert balance_of(conn, user, asset) == expected[(user, asset)]
+            assert balance_of(conn, user, asset) >= 0
+    for user in users:
+        keys = [key for _, key in history(conn, user)]
+        assert sorted(keys) == sorted(acknowledged_keys[user]), "each acknowledged call is in the ledger exactly once"
+    report(f"bank {clients}x{ops_per_client}: {tally['acknowledged']} acknowledged, {tally['replayed']} replayed, "
+           f"{tally['insufficient_funds']} insufficient, 0 lost, 0 duplicated, {elapsed:.1f} s")
+    assert tally["acknowledged"] + tally["insufficient_funds"] == clients * ops_per_client
+    assert tally["replayed"] == tally["acknowledged"]
