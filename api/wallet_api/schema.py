@@ -42,6 +42,8 @@ def migrate(conninfo: str) -> list[str]:
                 (path.name, checksum),
             )
             applied_now.append(path.name)
+        # bodies are checked when called, so functions may refer to ones loaded after them
+        conn.execute("SET LOCAL check_function_bodies = off")
         for path in sorted((SQL_DIR / "functions").glob("*.sql")):
             conn.execute(path.read_text())
     return applied_now

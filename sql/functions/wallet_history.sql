@@ -17,8 +17,8 @@ AS $$
 DECLARE
     v_account_id bigint;
 BEGIN
-    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION 'invalid_request: limit must be from 1 to 200'
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'invalid_request: limit must be from 1 to 1000'
             USING ERRCODE = 'WA002', DETAIL = format('limit: %s', coalesce(p_limit::text, 'null'));
     END IF;
     IF p_before_id IS NOT NULL AND p_before_id < 1 THEN

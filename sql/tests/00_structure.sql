@@ -2,10 +2,10 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(59);
+SELECT plan(69);
 
 SELECT has_schema('wallet');
-SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'schema_migrations']);
+SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -36,6 +36,8 @@ SELECT has_function('public', 'wallet_open_account', ARRAY['uuid', 'text']);
 SELECT has_function('public', 'wallet_balance', ARRAY['uuid']);
 SELECT has_function('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer']);
 SELECT has_function('public', 'wallet_verify', ARRAY[]::name[]);
+SELECT has_function('public', 'wallet_open_account_status', ARRAY['uuid', 'text']);
+SELECT has_function('public', 'wallet_auth_credential', ARRAY['text', 'text']);
 SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'setof record');
 SELECT function_returns('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'bigint');
 SELECT is(pg_get_function_result('public.wallet_spend(uuid, integer, bigint, text, jsonb)'::regprocedure),
@@ -80,6 +82,13 @@ SELECT table_privs_are('wallet', 'ledger_entries', 'wallet_service', ARRAY[]::te
 SELECT table_privs_are('wallet', 'wallets', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'accounts', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'asset_types', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'credentials', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'credentials', 'wallet_api', ARRAY[]::text[]);
+SELECT function_privs_are('public', 'wallet_auth_credential', ARRAY['text', 'text'], 'wallet_service', ARRAY[]::text[],
+                          'trusted services cannot look up credentials');
+SELECT function_privs_are('public', 'wallet_auth_credential', ARRAY['text', 'text'], 'wallet_auth', ARRAY['EXECUTE']);
+SELECT is_member_of('wallet_service', 'wallet_api', 'the API role may call the wallet functions');
+SELECT is_member_of('wallet_auth', 'wallet_api', 'the API role may look up credentials');
 
 -- and as wallet_service: the functions work, the tables are out of reach
 SET LOCAL ROLE wallet_service;
@@ -92,6 +101,9 @@ SELECT throws_ok($$INSERT INTO wallet.ledger_entries (account_id, asset_type_id,
 SELECT throws_ok($$UPDATE wallet.wallets SET balance = 1000000$$, '42501', NULL, 'wallet_service cannot update wallets');
 SELECT throws_ok($$DELETE FROM wallet.accounts$$, '42501', NULL, 'wallet_service cannot delete accounts');
 SELECT throws_ok($$TRUNCATE wallet.ledger_entries$$, '42501', NULL, 'wallet_service cannot truncate the ledger');
+SELECT throws_ok($$SELECT * FROM wallet_auth_credential('user', '0f6d220d-61fa-4be7-b0a2-e05dbd9aee32')$$,
+                 '42501', NULL, 'wallet_service cannot read password hashes');
+SELECT throws_ok($$SELECT * FROM wallet.credentials$$, '42501', NULL, 'nor select them');
 SELECT throws_ok($$SELECT * FROM wallet.post_entry('topup', '7a1e0000-0000-4000-8000-000000000001', 1, 10, 'k2', '{}')$$,
                  '42501', NULL, 'wallet_service cannot bypass the public functions');
 RESET ROLE;

@@ -29,7 +29,7 @@ SELECT is_empty($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-00000000
 SELECT results_eq($$SELECT idempotency_key FROM wallet_history('f0000000-0000-4000-8000-000000000001', 2)$$,
                   ARRAY['h2'], 'filtered by asset');
 SELECT throws_ok($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-000000000001', p_limit => 0)$$, 'WA002', NULL, 'limit 0: invalid_request');
-SELECT throws_ok($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-000000000001', p_limit => 201)$$, 'WA002', NULL, 'limit 201: invalid_request');
+SELECT throws_ok($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-000000000001', p_limit => 1001)$$, 'WA002', NULL, 'limit 1001: invalid_request');
 SELECT throws_ok($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-000000000001', p_before_id => 0)$$, 'WA002', NULL, 'before 0: invalid_request');
 SELECT throws_ok($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-00000000dead')$$, 'WA003', NULL, 'account_not_found');
 SELECT throws_ok($$SELECT * FROM wallet_history('f0000000-0000-4000-8000-000000000001', 9)$$, 'WA004', NULL, 'asset_not_found');
