@@ -1,1 +1,62 @@
 """The wallet service: a thin HTTP layer over the PL/pgSQL ledger in sql/."""
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from flask import Flask, g, request
+
+from .config import Settings
+
+access_log = logging.getLogger("wallet_api.access")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    from . import accounts, auth, health, wallet
+    from .db import Database
+    from .errors import register_error_handlers
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JWT_SECRET_KEY=settings.jwt_secret_key,
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+    )
+    app.extensions["wallet_db"] = Database(settings)
+    auth.jwt.init_app(app)
+    register_error_handlers(app)
+    for module in (auth, wallet, accounts, health):
+        app.register_blueprint(module.bp)
+    _log_requests(app)
+    return app
+
+
+def _log_requests(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    access_log.setLevel(logging.INFO)
+
+    @app.before_request
+    def start():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        # one structured line per request; never a token, password or body
+        access_log.info(json.dumps({
+            "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            "request_id": g.get("request_id"),
+            "subject": g.get("subject"),
+        }))
+        return response

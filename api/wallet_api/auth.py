@@ -1,0 +1,130 @@
+"""Authentication (JWT access tokens for users and service clients) and the checks
+that decide whose wallet a caller may touch."""
+from dataclasses import dataclass
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
+
+from .db import get_db
+from .errors import ApiError, problem
+from .schemas import LoginBody, TokenBody, parse_body
+
+bp = Blueprint("auth", __name__)
+jwt = JWTManager()
+_hasher = PasswordHasher()
+# checked against when the subject is unknown, so both failures cost the same time
+_UNKNOWN_SUBJECT_HASH = _hasher.hash("no such subject")
+USER_SCOPES = ["wallet:spend", "wallet:read"]  # always limited to the user's own wallet
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str  # "user" or "service"
+    scopes: frozenset[str]
+
+
+def _unauthenticated(detail: str):
+    return problem(401, "unauthenticated", detail, {"WWW-Authenticate": "Bearer"})
+
+
+@jwt.unauthorized_loader
+def _missing_token(reason):
+    return _unauthenticated("a bearer access token is required")
+
+
+@jwt.invalid_token_loader
+def _invalid_token(reason):
+    return _unauthenticated("the access token is invalid")
+
+
+@jwt.expired_token_loader
+def _expired_token(header, payload):
+    return _unauthenticated("the access token has expired")
+
+
+@jwt.token_verification_loader
+def _claims_are_complete(header, payload) -> bool:
+    if "exp" not in payload or payload.get("role") not in ("user", "service"):
+        return False
+    if not isinstance(payload.get("scopes"), list):
+        return False
+    if payload["role"] == "user":
+        try:
+            UUID(payload["sub"])
+        except (ValueError, TypeError, KeyError):
+            return False
+    return True
+
+
+@jwt.token_verification_failed_loader
+def _incomplete_token(header, payload):
+    return _unauthenticated("the access token is invalid")
+
+
+def current_principal() -> Principal:
+    verify_jwt_in_request()
+    claims = get_jwt()
+    g.subject = claims["sub"]
+    return Principal(claims["sub"], claims["role"], frozenset(claims["scopes"]))
+
+
+def require_service_scope(scope: str) -> Principal:
+    principal = current_principal()
+    if principal.role != "service" or scope not in principal.scopes:
+        raise ApiError(403, "forbidden", f"this needs a service token with scope {scope}")
+    return principal
+
+
+def target_user(requested: UUID | None, service_scope: str) -> UUID:
+    """The user a request acts on: a user only ever its own wallet; a service with the
+    scope, the user it names."""
+    principal = current_principal()
+    if principal.role == "user":
+        own = UUID(principal.subject)
+        if requested is not None and requested != own:
+            raise ApiError(403, "forbidden", "a user may only act on its own wallet")
+        return own
+    if service_scope not in principal.scopes:
+        raise ApiError(403, "forbidden", f"this needs a service token with scope {service_scope}")
+    if requested is None:
+        raise ApiError(400, "invalid_request", "user_id is required when a service calls")
+    return requested
+
+
+def _check_secret(kind: str, subject: str, secret: str) -> list[str] | None:
+    """The subject's scopes if the secret matches its argon2 hash, else None."""
+    rows = get_db().call("SELECT secret_hash, scopes FROM wallet_auth_credential(%s, %s)", (kind, subject))
+    try:
+        _hasher.verify(rows[0]["secret_hash"] if rows else _UNKNOWN_SUBJECT_HASH, secret)
+    except (VerificationError, InvalidHashError):
+        return None
+    return rows[0]["scopes"] if rows else None
+
+
+def _token_response(subject: str, role: str, scopes: list[str]):
+    token = create_access_token(identity=subject, additional_claims={"role": role, "scopes": scopes})
+    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return jsonify(access_token=token, token_type="Bearer", expires_in=int(expires.total_seconds()))
+
+
+@bp.post("/auth/login")
+def login():
+    body = parse_body(LoginBody, request.get_data())
+    if _check_secret("user", str(body.user_id), body.password) is None:
+        raise ApiError(401, "unauthenticated", "unknown user or wrong password")
+    g.subject = str(body.user_id)
+    return _token_response(str(body.user_id), "user", USER_SCOPES)
+
+
+@bp.post("/auth/token")
+def token():
+    body = parse_body(TokenBody, request.get_data())
+    scopes = _check_secret("service", body.client_id, body.client_secret)
+    if scopes is None:
+        raise ApiError(401, "unauthenticated", "unknown client or wrong secret")
+    g.subject = body.client_id
+    return _token_response(body.client_id, "service", scopes)

@@ -1,0 +1,60 @@
+"""Every setting of the service, read from the environment in this one place."""
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """The service must not start with this configuration."""
+
+
+def _int(environ, name: str, default: int) -> int:
+    try:
+        return int(environ.get(name, default))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    env: str = "development"
+    jwt_secret_key: str = ""
+    access_token_minutes: int = 15
+    db_role: str = "wallet_api"            # SET ROLE on every pooled connection
+    pool_min_size: int = 1
+    pool_max_size: int = 4
+    pool_timeout_seconds: float = 2.0      # waiting for a free connection, then 503
+    lock_timeout_ms: int = 2000
+    statement_timeout_ms: int = 5000
+    max_body_bytes: int = 64 * 1024
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Settings":
+        env = environ.get("WALLET_ENV", "production")
+        database_url = environ.get("DATABASE_URL", "")
+        if not database_url:
+            raise ConfigError("DATABASE_URL is required")
+        secret = environ.get("JWT_SECRET_KEY", "")
+        if not secret:
+            if env != "development":
+                raise ConfigError("JWT_SECRET_KEY is required outside WALLET_ENV=development")
+            secret = secrets.token_urlsafe(48)
+            log.warning("JWT_SECRET_KEY is not set: using a random key, tokens die with this process")
+        if len(secret.encode()) < 32:
+            raise ConfigError("JWT_SECRET_KEY must be at least 32 bytes")
+        return cls(
+            database_url=database_url,
+            env=env,
+            jwt_secret_key=secret,
+            access_token_minutes=_int(environ, "JWT_ACCESS_TOKEN_MINUTES", 15),
+            db_role=environ.get("WALLET_DB_ROLE", "wallet_api"),
+            pool_min_size=_int(environ, "WALLET_POOL_MIN_SIZE", 1),
+            pool_max_size=_int(environ, "WALLET_POOL_MAX_SIZE", 4),
+            pool_timeout_seconds=_int(environ, "WALLET_POOL_TIMEOUT_MS", 2000) / 1000,
+            lock_timeout_ms=_int(environ, "WALLET_LOCK_TIMEOUT_MS", 2000),
+            statement_timeout_ms=_int(environ, "WALLET_STATEMENT_TIMEOUT_MS", 5000),
+        )

@@ -1,0 +1,106 @@
+"""The one place where failures become HTTP responses: RFC 9457 problem details
+(application/problem+json) carrying the contract's stable `code`."""
+import logging
+
+import psycopg
+from flask import Flask, g, jsonify
+from psycopg_pool import PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from .db import connection_lost
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    "invalid_amount": "Invalid amount",
+    "invalid_request": "Invalid request",
+    "unauthenticated": "Authentication required",
+    "forbidden": "Forbidden",
+    "account_not_found": "Account not found",
+    "asset_not_found": "Asset not found",
+    "not_found": "Not found",
+    "method_not_allowed": "Method not allowed",
+    "idempotency_key_reused": "Idempotency key reused",
+    "payload_too_large": "Payload too large",
+    "unsupported_media_type": "Unsupported media type",
+    "insufficient_funds": "Insufficient funds",
+    "rate_limited": "Too many requests",
+    "unavailable": "Service unavailable",
+    "internal_error": "Internal server error",
+}
+
+# The wallet functions' own SQLSTATEs (see README.md, "Errors").
+SQLSTATE_ERRORS = {
+    "WA001": (400, "invalid_amount"),
+    "WA002": (400, "invalid_request"),
+    "WA003": (404, "account_not_found"),
+    "WA004": (404, "asset_not_found"),
+    "WA005": (409, "idempotency_key_reused"),
+    "WA006": (422, "insufficient_funds"),
+}
+# Database states that mean "try again shortly": lock or statement timeout, retries of
+# deadlock or serialization failure exhausted, too many connections.
+UNAVAILABLE_SQLSTATES = {"55P03", "57014", "40001", "40P01", "53300"}
+
+HTTP_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+              429: "rate_limited", 503: "unavailable"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, detail: str, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+
+
+def problem(status: int, code: str, detail: str, headers: dict | None = None):
+    body = {"type": f"urn:wallet:problem:{code}", "title": TITLES.get(code, code), "status": status,
+            "detail": detail, "code": code}
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    response.headers.update(headers or {})
+    return response
+
+
+def unavailable(detail: str):
+    return problem(503, "unavailable", detail, {"Retry-After": "1"})
+
+
+def database_problem(exc: psycopg.Error):
+    if exc.sqlstate in SQLSTATE_ERRORS:
+        status, code = SQLSTATE_ERRORS[exc.sqlstate]
+        # our own functions' messages are "name: what happened"; only that part is shown
+        message = exc.diag.message_primary or ""
+        return problem(status, code, message.split(": ", 1)[-1])
+    if isinstance(exc, PoolTimeout):
+        return unavailable("all database connections are busy; retry shortly")
+    if exc.sqlstate in UNAVAILABLE_SQLSTATES or connection_lost(exc):
+        log.warning("database unavailable: %s %s", exc.sqlstate, type(exc).__name__)
+        return unavailable("the database is busy or unreachable; retry shortly")
+    return internal_error(exc)
+
+
+def internal_error(exc: Exception):
+    log.error("unexpected error (request %s)", g.get("request_id"), exc_info=exc)
+    return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, lambda e: problem(e.status, e.code, e.detail, e.headers))
+    app.register_error_handler(psycopg.Error, database_problem)
+
+    @app.errorhandler(HTTPException)
+    def http_problem(exc: HTTPException):
+        status = exc.code or 500
+        if status >= 500:
+            return internal_error(exc)
+        headers = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
+        return problem(status, HTTP_CODES.get(status, "invalid_request"), exc.description or "", headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        return internal_error(exc)

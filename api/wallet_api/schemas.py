@@ -1,0 +1,110 @@
+"""Request validation. Bodies are parsed and checked in one step, strictly: amounts must
+be JSON integers, unknown fields are refused (no mass assignment)."""
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from .errors import ApiError
+
+MAX_AMOUNT = 9007199254740991  # 2^53 - 1: exact in every JSON parser
+MAX_INT4 = 2147483647
+MAX_METADATA_BYTES = 4096
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must contain printable characters only")
+    return value
+
+
+def _small_object(value: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes of JSON")
+    return value
+
+
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+AssetTypeId = Annotated[int, Field(ge=1, le=MAX_INT4)]
+Metadata = Annotated[dict[str, Any], AfterValidator(_small_object)]
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class LoginBody(StrictBody):
+    user_id: UUID
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class TokenBody(StrictBody):
+    client_id: Annotated[str, Field(min_length=1, max_length=255)]
+    client_secret: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class PostingBody(StrictBody):
+    user_id: UUID | None = None
+    asset_type_id: AssetTypeId
+    amount: Amount
+    idempotency_key: IdempotencyKey | None = None
+    metadata: Metadata | None = None
+
+
+class TopupBody(PostingBody):
+    payment_id: IdempotencyKey | None = None
+
+
+class AccountBody(StrictBody):
+    user_id: UUID
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+
+
+class QueryArgs(BaseModel):
+    # query strings are text: numbers are parsed from it, but nothing unknown is allowed
+    model_config = ConfigDict(extra="forbid")
+
+
+class BalanceQuery(QueryArgs):
+    user_id: UUID | None = None
+
+
+class TransactionsQuery(BalanceQuery):
+    asset_type_id: AssetTypeId | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    before: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+
+
+class IdempotencyHeader(BaseModel):
+    key: IdempotencyKey
+
+
+def _invalid(exc: ValidationError) -> ApiError:
+    errors = exc.errors(include_url=False, include_input=False)
+    code = "invalid_amount" if any(e["loc"][:1] == ("amount",) for e in errors) else "invalid_request"
+    detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:5])
+    return ApiError(400, code, detail)
+
+
+def parse_body(model: type[StrictBody], raw: bytes):
+    try:
+        return model.model_validate_json(raw or b"")
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def parse_query(model: type[QueryArgs], args: MultiDict):
+    try:
+        return model.model_validate(args.to_dict())
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def parse_idempotency_header(value: str) -> str:
+    try:
+        return IdempotencyHeader(key=value).key
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_request", "Idempotency-Key header: " + exc.errors()[0]["msg"]) from None

@@ -1,0 +1,101 @@
+"""Wallet routes: each validates its input, calls one wallet function and returns its row."""
+from uuid import UUID
+
+from flask import Blueprint, jsonify, request
+from psycopg.types.json import Jsonb
+
+from .auth import require_service_scope, target_user
+from .db import get_db
+from .errors import ApiError
+from .schemas import (
+    BalanceQuery,
+    PostingBody,
+    TopupBody,
+    TransactionsQuery,
+    parse_body,
+    parse_idempotency_header,
+    parse_query,
+)
+
+bp = Blueprint("wallet", __name__, url_prefix="/wallet")
+
+POSTING_SQL = {
+    kind: f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s, %s)"  # noqa: S608 (fixed names)
+    for kind in ("topup", "bonus", "spend")
+}
+
+
+def _idempotency_key(*body_keys: str | None) -> str:
+    """The key from the Idempotency-Key header or the body; several must agree."""
+    header = request.headers.get("Idempotency-Key")
+    given = {key for key in (*body_keys, header and parse_idempotency_header(header)) if key is not None}
+    if not given:
+        raise ApiError(400, "invalid_request", "an idempotency key is required (Idempotency-Key header or body)")
+    if len(given) > 1:
+        raise ApiError(400, "invalid_request", "the idempotency keys given in the request differ")
+    return given.pop()
+
+
+def _post(kind: str, user_id: UUID, body: PostingBody, key: str):
+    row = get_db().call(POSTING_SQL[kind], (user_id, body.asset_type_id, body.amount, key,
+                                            Jsonb(body.metadata or {})))[0]
+    response = jsonify(status="success", entry_id=row["entry_id"], user_id=str(user_id),
+                       asset_type_id=body.asset_type_id, amount=body.amount, balance=row["balance"],
+                       replayed=row["replayed"])
+    if row["replayed"]:
+        response.headers["Idempotent-Replayed"] = "true"
+        response.status_code = 200
+    else:
+        response.status_code = 201
+    return response
+
+
+def _service_posting(kind: str, scope: str, model: type[PostingBody]):
+    require_service_scope(scope)
+    body = parse_body(model, request.get_data())
+    if body.user_id is None:
+        raise ApiError(400, "invalid_request", "user_id is required")
+    return body
+
+
+@bp.post("/topup")
+def topup():
+    body = _service_posting("topup", "wallet:topup", TopupBody)
+    return _post("topup", body.user_id, body, _idempotency_key(body.payment_id, body.idempotency_key))
+
+
+@bp.post("/bonus")
+def bonus():
+    body = _service_posting("bonus", "wallet:bonus", PostingBody)
+    return _post("bonus", body.user_id, body, _idempotency_key(body.idempotency_key))
+
+
+@bp.post("/spend")
+def spend():
+    body = parse_body(PostingBody, request.get_data())
+    user_id = target_user(body.user_id, "wallet:spend")
+    return _post("spend", user_id, body, _idempotency_key(body.idempotency_key))
+
+
+@bp.get("/balance")
+def balance():
+    query = parse_query(BalanceQuery, request.args)
+    user_id = target_user(query.user_id, "wallet:read")
+    rows = get_db().call("SELECT asset_type_id, asset_code, balance FROM wallet_balance(%s)", (user_id,))
+    return jsonify(user_id=str(user_id), balances=rows)
+
+
+@bp.get("/transactions")
+def transactions():
+    query = parse_query(TransactionsQuery, request.args)
+    user_id = target_user(query.user_id, "wallet:read")
+    # one row more than the page tells whether another page follows
+    rows = get_db().call(
+        "SELECT entry_id, kind, asset_type_id, amount, balance_after, idempotency_key, metadata, created_at"
+        " FROM wallet_history(%s, %s, %s, %s)",
+        (user_id, query.asset_type_id, query.before, query.limit + 1))
+    items = rows[:query.limit]
+    for item in items:
+        item["created_at"] = item["created_at"].isoformat()
+    next_before = items[-1]["entry_id"] if len(rows) > query.limit else None
+    return jsonify(items=items, next_before=next_before)

@@ -1,0 +1,114 @@
+"""Logins, tokens and the ways a token can be wrong: each of them is a 401 problem."""
+import base64
+import json
+import subprocess
+import sys
+import time
+
+import jwt as pyjwt
+
+from .conftest import ALICE, ROOT, free_port
+
+
+def assert_problem(r, status: int, code: str):
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == code and body["status"] == status
+    return body
+
+
+def test_user_login_issues_a_short_lived_bearer_token(api, jwt_secret):
+    r = api.post("/auth/login", json={"user_id": ALICE, "password": "alice-dev"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 15 * 60
+    claims = pyjwt.decode(body["access_token"], jwt_secret, algorithms=["HS256"])
+    assert claims["sub"] == ALICE and claims["role"] == "user"
+    assert claims["exp"] - claims["iat"] == 15 * 60
+
+
+def test_service_token_carries_the_client_scopes(api, jwt_secret):
+    r = api.post("/auth/token", json={"client_id": "game", "client_secret": "game-dev"})
+    assert r.status_code == 200
+    claims = pyjwt.decode(r.json()["access_token"], jwt_secret, algorithms=["HS256"])
+    assert claims["sub"] == "game" and claims["role"] == "service"
+    assert sorted(claims["scopes"]) == ["accounts:write", "wallet:read", "wallet:spend"]
+
+
+def test_unknown_user_and_wrong_password_answer_alike(api):
+    wrong = api.post("/auth/login", json={"user_id": ALICE, "password": "nope"})
+    unknown = api.post("/auth/login", json={"user_id": "00000000-0000-4000-8000-000000000000", "password": "nope"})
+    a, b = assert_problem(wrong, 401, "unauthenticated"), assert_problem(unknown, 401, "unauthenticated")
+    a.pop("request_id"), b.pop("request_id")
+    assert a == b
+
+
+def test_wrong_client_secret_is_401(api):
+    assert_problem(api.post("/auth/token", json={"client_id": "payments", "client_secret": "x"}), 401, "unauthenticated")
+    assert_problem(api.post("/auth/token", json={"client_id": "nobody", "client_secret": "x"}), 401, "unauthenticated")
+
+
+def test_login_body_is_validated(api):
+    assert_problem(api.post("/auth/login", json={"user_id": ALICE}), 400, "invalid_request")
+    assert_problem(api.post("/auth/login", json={"user_id": ALICE, "password": "alice-dev", "role": "service"}),
+                   400, "invalid_request")
+    assert_problem(api.post("/auth/login", data=b"{not json"), 400, "invalid_request")
+
+
+def _claims(**overrides):
+    now = int(time.time())
+    claims = {"sub": ALICE, "role": "user", "scopes": ["wallet:read"], "type": "access", "iat": now,
+              "nbf": now, "exp": now + 600, "jti": "t", "fresh": False}
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _balance_with(api, token):
+    return api.get("/wallet/balance", token)
+
+
+def test_a_handmade_token_with_the_right_key_works(api, jwt_secret):
+    token = pyjwt.encode(_claims(), jwt_secret, algorithm="HS256")
+    assert _balance_with(api, token).status_code == 200
+
+
+def test_bad_tokens_are_401(api, jwt_secret):
+    unsigned = (base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=") + b"."
+                + base64.urlsafe_b64encode(json.dumps(_claims()).encode()).rstrip(b"=") + b".").decode()
+    bad = {
+        "missing": None,
+        "garbage": "not-a-jwt",
+        "wrong key": pyjwt.encode(_claims(), "another-secret-of-at-least-32-bytes!!", algorithm="HS256"),
+        "alg none": unsigned,
+        "expired": pyjwt.encode(_claims(exp=int(time.time()) - 5), jwt_secret, algorithm="HS256"),
+        "no exp": pyjwt.encode(_claims(exp=None), jwt_secret, algorithm="HS256"),
+        "HS512": pyjwt.encode(_claims(), jwt_secret, algorithm="HS512"),
+        "refresh as access": pyjwt.encode(_claims(type="refresh"), jwt_secret, algorithm="HS256"),
+        "no role": pyjwt.encode(_claims(role=None), jwt_secret, algorithm="HS256"),
+        "user sub not a uuid": pyjwt.encode(_claims(sub="admin"), jwt_secret, algorithm="HS256"),
+    }
+    for name, token in bad.items():
+        r = _balance_with(api, token)
+        assert r.status_code == 401, (name, r.status_code, r.text)
+        assert r.json()["code"] == "unauthenticated", name
+
+
+def test_service_refuses_to_start_without_a_secret_outside_development(server_env, tmp_path):
+    env = {k: v for k, v in server_env.items() if k != "JWT_SECRET_KEY"} | {"WALLET_ENV": "production"}
+    proc = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"),
+                           "--bind", f"127.0.0.1:{free_port()}", "wallet_api.wsgi:app"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "JWT_SECRET_KEY is required" in proc.stderr
+
+
+def test_a_short_secret_is_refused():
+    from wallet_api.config import ConfigError, Settings
+
+    try:
+        Settings.from_env({"DATABASE_URL": "postgresql://x", "WALLET_ENV": "development", "JWT_SECRET_KEY": "short"})
+    except ConfigError as exc:
+        assert "at least 32 bytes" in str(exc)
+    else:
+        raise AssertionError("a short secret was accepted")
