@@ -1,0 +1,218 @@
+"""Every wallet route through real HTTP: success paths, each contract error, who may
+do what, and bad input that changes nothing."""
+import threading
+import uuid
+from collections import Counter
+
+import requests
+
+from .conftest import ALICE, BOB
+from .test_auth import assert_problem
+
+GOLD, POINTS = 1, 2
+
+
+def topup(api, user_id, amount, key, **extra):
+    return api.post("/wallet/topup", api.service_token("payments"),
+                    json={"user_id": user_id, "asset_type_id": GOLD, "amount": amount, "payment_id": key, **extra})
+
+
+def test_topup_then_replay(api, funded_user):
+    user = funded_user()
+    first = topup(api, user, 250, "pay-1", metadata={"order": "o-1"})
+    assert first.status_code == 201
+    body = first.json()
+    assert body == {"status": "success", "entry_id": body["entry_id"], "user_id": user, "asset_type_id": GOLD,
+                    "amount": 250, "balance": 250, "replayed": False}
+    assert "Idempotent-Replayed" not in first.headers
+    again = topup(api, user, 250, "pay-1")
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == {**body, "replayed": True}
+    assert api.balance(user) == 250
+
+
+def test_idempotency_key_sources(api, funded_user):
+    user = funded_user()
+    token = api.service_token("payments")
+    by_header = api.post("/wallet/topup", token, json={"user_id": user, "asset_type_id": GOLD, "amount": 5},
+                         headers={"Idempotency-Key": "hdr-1"})
+    assert by_header.status_code == 201
+    by_body = api.post("/wallet/topup", token, json={"user_id": user, "asset_type_id": GOLD, "amount": 5,
+                                                     "idempotency_key": "hdr-1"})
+    assert by_body.status_code == 200 and by_body.json()["entry_id"] == by_header.json()["entry_id"]
+    assert_problem(api.post("/wallet/topup", token, json={"user_id": user, "asset_type_id": GOLD, "amount": 5}),
+                   400, "invalid_request")
+    assert_problem(api.post("/wallet/topup", token, json={"user_id": user, "asset_type_id": GOLD, "amount": 5,
+                                                          "payment_id": "a"}, headers={"Idempotency-Key": "b"}),
+                   400, "invalid_request")
+    assert_problem(api.post("/wallet/topup", token, json={"user_id": user, "asset_type_id": GOLD, "amount": 5},
+                            headers={"Idempotency-Key": "k" * 256}), 400, "invalid_request")
+    assert api.balance(user) == 5
+
+
+def test_bonus_by_the_rewards_service(api, funded_user):
+    user = funded_user()
+    r = api.post("/wallet/bonus", api.service_token("rewards"),
+                 json={"user_id": user, "asset_type_id": POINTS, "amount": 40, "idempotency_key": "promo-1"})
+    assert r.status_code == 201 and r.json()["balance"] == 40
+    assert api.balance(user, POINTS) == 40
+
+
+def test_user_spends_and_reads_its_own_wallet(api):
+    token = api.user_token(ALICE)
+    before = api.balance(ALICE)
+    key = f"buy-{uuid.uuid4()}"
+    r = api.post("/wallet/spend", token, json={"asset_type_id": GOLD, "amount": 3, "idempotency_key": key,
+                                               "metadata": {"item": "potion"}})
+    assert r.status_code == 201 and r.json()["balance"] == before - 3
+    r = api.post("/wallet/spend", token, json={"user_id": ALICE, "asset_type_id": GOLD, "amount": 3},
+                 headers={"Idempotency-Key": key})
+    assert r.status_code == 200 and r.json()["replayed"] is True
+    balances = api.get("/wallet/balance", token).json()
+    assert balances["user_id"] == ALICE
+    assert {b["asset_code"]: b["balance"] for b in balances["balances"]}["GOLD"] == before - 3
+    newest = api.get("/wallet/transactions", token, params={"limit": 1}).json()["items"][0]
+    assert newest["idempotency_key"] == key and newest["amount"] == -3 and newest["kind"] == "spend"
+    assert newest["metadata"] == {"item": "potion"}
+
+
+def test_service_spends_for_a_named_user(api, funded_user):
+    user = funded_user(gold=100)
+    game = api.service_token("game")
+    r = api.post("/wallet/spend", game, json={"user_id": user, "asset_type_id": GOLD, "amount": 60,
+                                              "idempotency_key": "s1"})
+    assert r.status_code == 201 and r.json()["balance"] == 40
+    assert_problem(api.post("/wallet/spend", game, json={"asset_type_id": GOLD, "amount": 1, "idempotency_key": "s2"}),
+                   400, "invalid_request")
+
+
+def test_authorisation(api, funded_user):
+    user = funded_user(gold=10)
+    alice, bob = api.user_token(ALICE), api.user_token(BOB)
+    before = api.balance(ALICE)
+    cases = {
+        "user tops itself up": api.post("/wallet/topup", alice, json={"user_id": ALICE, "asset_type_id": GOLD,
+                                                                      "amount": 1000, "payment_id": "self"}),
+        "user grants itself a bonus": api.post("/wallet/bonus", alice, json={"user_id": ALICE, "asset_type_id": GOLD,
+                                                                             "amount": 1000, "idempotency_key": "s"}),
+        "user spends another's wallet": api.post("/wallet/spend", bob, json={"user_id": ALICE, "asset_type_id": GOLD,
+                                                                             "amount": 1, "idempotency_key": "x"}),
+        "user reads another's balance": api.get("/wallet/balance", bob, params={"user_id": ALICE}),
+        "user reads another's history": api.get("/wallet/transactions", bob, params={"user_id": ALICE}),
+        "user opens an account": api.post("/accounts", alice, json={"user_id": str(uuid.uuid4()), "name": "x"}),
+        "rewards tops up": api.post("/wallet/topup", api.service_token("rewards"),
+                                    json={"user_id": user, "asset_type_id": GOLD, "amount": 5, "payment_id": "r"}),
+        "payments spends": api.post("/wallet/spend", api.service_token("payments"),
+                                    json={"user_id": user, "asset_type_id": GOLD, "amount": 5, "idempotency_key": "p"}),
+        "payments opens an account": api.post("/accounts", api.service_token("payments"),
+                                              json={"user_id": str(uuid.uuid4()), "name": "x"}),
+    }
+    for name, r in cases.items():
+        assert r.status_code == 403, (name, r.status_code, r.text)
+        assert r.json()["code"] == "forbidden", name
+    assert api.balance(ALICE) == before and api.balance(user) == 10
+
+
+def test_contract_errors(api, funded_user):
+    user = funded_user(gold=10)
+    game, payments = api.service_token("game"), api.service_token("payments")
+    spend = {"user_id": user, "asset_type_id": GOLD, "amount": 11, "idempotency_key": "too-much"}
+    assert_problem(api.post("/wallet/spend", game, json=spend), 422, "insufficient_funds")
+    assert_problem(api.post("/wallet/spend", game, json={**spend, "user_id": str(uuid.uuid4())}),
+                   404, "account_not_found")
+    assert_problem(api.post("/wallet/spend", game, json={**spend, "asset_type_id": 999}), 404, "asset_not_found")
+    assert topup(api, user, 5, "once").status_code == 201
+    assert_problem(topup(api, user, 6, "once"), 409, "idempotency_key_reused")
+    assert_problem(api.get("/wallet/balance", payments, params={"user_id": str(uuid.uuid4())}),
+                   404, "account_not_found")
+    assert_problem(api.get("/nowhere"), 404, "not_found")
+    assert_problem(api.get("/wallet/topup"), 405, "method_not_allowed")
+    assert api.balance(user) == 15
+
+
+def test_bad_amounts_and_fields_change_nothing(api, funded_user):
+    user = funded_user(gold=50)
+    token = api.service_token("payments")
+    good = {"user_id": user, "asset_type_id": GOLD, "amount": 5, "payment_id": "bad-input"}
+    for amount in ["20", 20.5, True, None, [20], {"n": 20}, 0, -1, 9007199254740992, 10**30]:
+        assert_problem(api.post("/wallet/topup", token, json={**good, "amount": amount}), 400, "invalid_amount")
+    body = {k: v for k, v in good.items() if k != "amount"}
+    assert_problem(api.post("/wallet/topup", token, json=body), 400, "invalid_amount")
+    for extra in [{"balance": 10**9}, {"entry_id": 1}, {"kind": "topup"}]:
+        assert_problem(api.post("/wallet/topup", token, json={**good, **extra}), 400, "invalid_request")
+    for field, value in [("asset_type_id", "1"), ("user_id", "not-a-uuid"), ("metadata", [1]),
+                         ("metadata", {"x": "y" * 5000}), ("payment_id", ""), ("payment_id", "tab\there")]:
+        assert_problem(api.post("/wallet/topup", token, json={**good, field: value}), 400, "invalid_request")
+    for raw in [b"", b"{", b"[]", b"null", b'"text"']:
+        assert_problem(api.post("/wallet/topup", token, data=raw, headers={"Content-Type": "application/json"}),
+                       400, "invalid_request")
+    big = {**good, "metadata": {"x": "y" * (70 * 1024)}}
+    assert_problem(api.post("/wallet/topup", token, json=big), 413, "payload_too_large")
+    assert api.balance(user) == 50
+    assert api.get("/wallet/transactions", token, params={"user_id": user}).json()["items"][0]["amount"] == 50
+
+
+def test_transactions_paginate_to_the_end(api, funded_user):
+    user = funded_user()
+    token = api.service_token("payments")
+    for n in range(7):
+        assert topup(api, user, n + 1, f"page-{n}").status_code == 201
+    seen, before, pages = [], None, 0
+    while True:
+        params = {"user_id": user, "limit": 3, **({"before": before} if before else {})}
+        page = api.get("/wallet/transactions", token, params=params).json()
+        seen += [item["amount"] for item in page["items"]]
+        pages += 1
+        before = page["next_before"]
+        if before is None:
+            break
+    assert seen == [7, 6, 5, 4, 3, 2, 1] and pages == 3
+    exact = api.get("/wallet/transactions", token, params={"user_id": user, "limit": 7}).json()
+    assert len(exact["items"]) == 7 and exact["next_before"] is None, "a full last page says it is the last"
+    filtered = api.get("/wallet/transactions", token, params={"user_id": user, "asset_type_id": POINTS}).json()
+    assert filtered == {"items": [], "next_before": None}
+    for params in [{"limit": 0}, {"limit": 201}, {"limit": "x"}, {"before": 0}, {"sort": "asc"}]:
+        assert_problem(api.get("/wallet/transactions", token, params={"user_id": user, **params}),
+                       400, "invalid_request")
+
+
+def test_open_account(api):
+    user = str(uuid.uuid4())
+    game = api.service_token("game")
+    first = api.post("/accounts", game, json={"user_id": user, "name": "Carol"})
+    assert first.status_code == 201 and first.json()["created"] is True
+    again = api.post("/accounts", game, json={"user_id": user, "name": "Carol"})
+    assert again.status_code == 200 and again.json() == {**first.json(), "created": False}
+    assert api.get("/wallet/balance", game, params={"user_id": user}).json()["balances"] == [
+        {"asset_type_id": 1, "asset_code": "GOLD", "balance": 0},
+        {"asset_type_id": 2, "asset_code": "POINTS", "balance": 0}]
+
+
+def test_health(api):
+    assert api.get("/healthz").json() == {"status": "ok"}
+    assert api.get("/readyz").json() == {"status": "ready"}
+
+
+def test_concurrent_http_spends_never_overdraw(api, funded_user, report):
+    start, amount, n = 100, 7, 30
+    user = funded_user(gold=start)
+    token = api.service_token("game")
+    barrier = threading.Barrier(n)
+    statuses = [None] * n
+
+    def spend(i):
+        barrier.wait()
+        r = requests.post(f"{api.base}/wallet/spend", headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                          json={"user_id": user, "asset_type_id": GOLD, "amount": amount, "idempotency_key": f"c{i}"})
+        statuses[i] = (r.status_code, r.json().get("code"))
+
+    threads = [threading.Thread(target=spend, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    tally = Counter(statuses)
+    report(f"{n} concurrent HTTP spends of {amount} from {start}: {dict(tally)}")
+    assert tally[(201, None)] == start // amount
+    assert tally[(422, "insufficient_funds")] == n - start // amount
+    assert api.balance(user) == start - (start // amount) * amount
