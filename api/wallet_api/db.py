@@ -60,7 +60,8 @@ class Database:
                     raise
                 if lost:
                     self.pool.check()  # drop every broken idle connection, not one per retry
-                log.warning("retrying a database call after %s (attempt %d)", exc.sqlstate or "a lost connection", attempt)
+                log.warning("retrying a database call after %s (attempt %d)",
+                            exc.sqlstate or "a lost connection", attempt)
                 time.sleep(0.02 * 2 ** attempt * random.uniform(0.5, 1.5))  # noqa: S311
         raise AssertionError("unreachable")
 
