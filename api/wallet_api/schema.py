@@ -10,6 +10,7 @@ so running it again, or twice at once, is safe and keeps every balance and entry
 import hashlib
 import os
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -17,10 +18,22 @@ import psycopg
 SQL_DIR = Path(os.environ.get("WALLET_SQL_DIR", Path(__file__).resolve().parents[2] / "sql"))
 
 
+def connect(conninfo: str) -> psycopg.Connection:
+    """Connects, waiting up to WALLET_DB_WAIT_SECONDS for a database that is starting."""
+    deadline = time.monotonic() + float(os.environ.get("WALLET_DB_WAIT_SECONDS", "0"))
+    while True:
+        try:
+            return psycopg.connect(conninfo)
+        except psycopg.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1)
+
+
 def migrate(conninfo: str) -> list[str]:
     """Returns the names of the migrations applied by this call."""
     applied_now = []
-    with psycopg.connect(conninfo) as conn:
+    with connect(conninfo) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('wallet.schema'))")
         conn.execute("CREATE SCHEMA IF NOT EXISTS wallet")
         conn.execute(
@@ -52,7 +65,7 @@ def migrate(conninfo: str) -> list[str]:
 def seed(conninfo: str) -> None:
     if os.environ.get("WALLET_ENV") == "production":
         raise RuntimeError("refusing to load the development seed with WALLET_ENV=production")
-    with psycopg.connect(conninfo) as conn:
+    with connect(conninfo) as conn:
         conn.execute((SQL_DIR / "seed" / "dev.sql").read_text())
 
 
