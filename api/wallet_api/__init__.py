@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import accounts, auth, health, wallet
     from .db import Database
     from .errors import register_error_handlers
+    from .limits import limiter
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -26,9 +27,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+        WALLET_RATE_LIMIT_LOGIN=settings.rate_limit_login,
+        WALLET_RATE_LIMIT_WRITES=settings.rate_limit_writes,
     )
     app.extensions["wallet_db"] = Database(settings)
     auth.jwt.init_app(app)
+    limiter.init_app(app)
     register_error_handlers(app)
     for module in (auth, wallet, accounts, health):
         app.register_blueprint(module.bp)

@@ -3,12 +3,14 @@ from flask import Blueprint, jsonify, request
 
 from .auth import require_service_scope
 from .db import get_db
+from .limits import limiter, subject_or_address, write_limit
 from .schemas import AccountBody, parse_body
 
 bp = Blueprint("accounts", __name__)
 
 
 @bp.post("/accounts")
+@limiter.limit(write_limit, key_func=subject_or_address)
 def open_account():
     require_service_scope("accounts:write")
     body = parse_body(AccountBody, request.get_data())

@@ -10,6 +10,7 @@ from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_
 
 from .db import get_db
 from .errors import ApiError, problem
+from .limits import limiter, login_limit
 from .schemas import LoginBody, TokenBody, parse_body
 
 bp = Blueprint("auth", __name__)
@@ -113,6 +114,7 @@ def _token_response(subject: str, role: str, scopes: list[str]):
 
 
 @bp.post("/auth/login")
+@limiter.limit(login_limit)
 def login():
     body = parse_body(LoginBody, request.get_data())
     if _check_secret("user", str(body.user_id), body.password) is None:
@@ -122,6 +124,7 @@ def login():
 
 
 @bp.post("/auth/token")
+@limiter.limit(login_limit)
 def token():
     body = parse_body(TokenBody, request.get_data())
     scopes = _check_secret("service", body.client_id, body.client_secret)

@@ -31,6 +31,9 @@ class Settings:
     lock_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
     max_body_bytes: int = 64 * 1024
+    rate_limit_login: str = "30/minute"    # per client address, /auth/login and /auth/token
+    rate_limit_writes: str = "1200/minute"  # per token subject, every write route
+    rate_limit_storage: str = "memory://"
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -57,4 +60,7 @@ class Settings:
             pool_timeout_seconds=_int(environ, "WALLET_POOL_TIMEOUT_MS", 2000) / 1000,
             lock_timeout_ms=_int(environ, "WALLET_LOCK_TIMEOUT_MS", 2000),
             statement_timeout_ms=_int(environ, "WALLET_STATEMENT_TIMEOUT_MS", 5000),
+            rate_limit_login=environ.get("WALLET_RATE_LIMIT_LOGIN", cls.rate_limit_login),
+            rate_limit_writes=environ.get("WALLET_RATE_LIMIT_WRITES", cls.rate_limit_writes),
+            rate_limit_storage=environ.get("WALLET_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
         )

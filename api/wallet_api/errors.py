@@ -99,6 +99,8 @@ def register_error_handlers(app: Flask) -> None:
         if status >= 500:
             return internal_error(exc)
         headers = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
+        if status == 429:
+            headers.setdefault("Retry-After", "60")  # flask-limiter replaces it with the exact wait
         return problem(status, HTTP_CODES.get(status, "invalid_request"), exc.description or "", headers)
 
     @app.errorhandler(Exception)

@@ -7,6 +7,7 @@ from psycopg.types.json import Jsonb
 from .auth import require_service_scope, target_user
 from .db import get_db
 from .errors import ApiError
+from .limits import limiter, subject_or_address, write_limit
 from .schemas import (
     BalanceQuery,
     PostingBody,
@@ -59,18 +60,21 @@ def _service_posting(kind: str, scope: str, model: type[PostingBody]):
 
 
 @bp.post("/topup")
+@limiter.limit(write_limit, key_func=subject_or_address)
 def topup():
     body = _service_posting("topup", "wallet:topup", TopupBody)
     return _post("topup", body.user_id, body, _idempotency_key(body.payment_id, body.idempotency_key))
 
 
 @bp.post("/bonus")
+@limiter.limit(write_limit, key_func=subject_or_address)
 def bonus():
     body = _service_posting("bonus", "wallet:bonus", PostingBody)
     return _post("bonus", body.user_id, body, _idempotency_key(body.idempotency_key))
 
 
 @bp.post("/spend")
+@limiter.limit(write_limit, key_func=subject_or_address)
 def spend():
     body = parse_body(PostingBody, request.get_data())
     user_id = target_user(body.user_id, "wallet:spend")

@@ -52,7 +52,8 @@ def jwt_secret() -> str:
 @pytest.fixture(scope="session")
 def server_env(db_url, jwt_secret) -> dict:
     env = {**os.environ, "DATABASE_URL": db_url, "JWT_SECRET_KEY": jwt_secret, "WALLET_ENV": "test",
-           "PYTHONPATH": str(ROOT / "api"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+           "PYTHONPATH": str(ROOT / "api"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+           "WALLET_RATE_LIMIT_LOGIN": "10000/minute", "WALLET_RATE_LIMIT_WRITES": "100000/minute"}
     subprocess.run([sys.executable, "-m", "wallet_api.schema", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "wallet_api.schema", "seed"], env=env, check=True, capture_output=True)
     return env

@@ -113,3 +113,26 @@ def test_a_short_secret_is_refused():
         assert "at least 32 bytes" in str(exc)
     else:
         raise AssertionError("a short secret was accepted")
+
+
+def test_logins_are_rate_limited_per_address(server_env, tmp_path):
+    from .conftest import start_gunicorn, wait_until_healthy
+
+    port = free_port()
+    env = {**server_env, "WEB_CONCURRENCY": "1", "WALLET_RATE_LIMIT_LOGIN": "5/minute"}
+    proc = start_gunicorn(env, port, tmp_path / "limited.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, proc)
+        import requests
+
+        statuses = [requests.post(f"{base}/auth/login", json={"user_id": ALICE, "password": "wrong"}, timeout=10)
+                    for _ in range(7)]
+        assert [r.status_code for r in statuses] == [401] * 5 + [429] * 2
+        limited = statuses[-1]
+        assert limited.headers["Content-Type"].startswith("application/problem+json")
+        assert limited.json()["code"] == "rate_limited"
+        assert 0 < int(limited.headers["Retry-After"]) <= 60
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,28 @@
+"""Rate limits (flask-limiter): logins and token requests per client address against
+brute force, writes per authenticated subject. Limits and storage come from Settings;
+the default storage is per process, so use a shared one (redis://...) to make a limit
+hold across gunicorn workers and hosts."""
+from flask import current_app
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def subject_or_address() -> str:
+    """The token's subject, so that one caller's writes share one budget; a request
+    without a valid token is keyed by address (it will get a 401 anyway)."""
+    try:
+        verify_jwt_in_request()
+        return f"sub:{get_jwt_identity()}"
+    except Exception:  # noqa: BLE001 - any token problem is answered by the route itself
+        return f"addr:{get_remote_address()}"
+
+
+def login_limit() -> str:
+    return current_app.config["WALLET_RATE_LIMIT_LOGIN"]
+
+
+def write_limit() -> str:
+    return current_app.config["WALLET_RATE_LIMIT_WRITES"]
