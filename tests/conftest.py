@@ -54,3 +54,7 @@ def report(capsys):
         with capsys.disabled():
             print(f"\n    [figures] {line}", end="")
     return _report
+
+
+# the API server fixtures (real gunicorn), shared by tests/api and tests/faults
+from tests.server_fixtures import api, base_url, funded_user, jwt_secret, server_env, server_log  # noqa: E402,F401

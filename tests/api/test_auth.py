@@ -7,7 +7,7 @@ import time
 
 import jwt as pyjwt
 
-from .conftest import ALICE, ROOT, free_port
+from tests.support import ALICE, ROOT, free_port
 
 
 def assert_problem(r, status: int, code: str):
@@ -116,7 +116,7 @@ def test_a_short_secret_is_refused():
 
 
 def test_logins_are_rate_limited_per_address(server_env, tmp_path):
-    from .conftest import start_gunicorn, wait_until_healthy
+    from tests.support import start_gunicorn, wait_until_healthy
 
     port = free_port()
     env = {**server_env, "WEB_CONCURRENCY": "1", "WALLET_RATE_LIMIT_LOGIN": "5/minute"}

@@ -6,7 +6,8 @@ from collections import Counter
 
 import requests
 
-from .conftest import ALICE, BOB
+from tests.support import ALICE, BOB
+
 from .test_auth import assert_problem
 
 GOLD, POINTS = 1, 2

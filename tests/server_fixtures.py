@@ -1,0 +1,65 @@
+"""A real gunicorn serving the API against the test database, migrated and seeded."""
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT, Api, free_port, start_gunicorn, wait_until_healthy
+
+
+@pytest.fixture(scope="session")
+def jwt_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture(scope="session")
+def server_env(db_url, jwt_secret) -> dict:
+    env = {**os.environ, "DATABASE_URL": db_url, "JWT_SECRET_KEY": jwt_secret, "WALLET_ENV": "test",
+           "PYTHONPATH": str(ROOT / "api"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+           "WALLET_RATE_LIMIT_LOGIN": "10000/minute", "WALLET_RATE_LIMIT_WRITES": "100000/minute"}
+    subprocess.run([sys.executable, "-m", "wallet_api.schema", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "wallet_api.schema", "seed"], env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("gunicorn") / "server.log"
+
+
+@pytest.fixture(scope="session")
+def base_url(server_env, server_log):
+    port = free_port()
+    proc = start_gunicorn(server_env, port, server_log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def api(base_url) -> Api:
+    return Api(base_url)
+
+
+@pytest.fixture
+def funded_user(api):
+    """A new user, opened by the game service and topped up by payments."""
+    def _funded_user(gold: int = 0) -> str:
+        user_id = str(uuid.uuid4())
+        r = api.post("/accounts", api.service_token("game"), json={"user_id": user_id, "name": "Test User"})
+        assert r.status_code == 201, r.text
+        if gold:
+            r = api.post("/wallet/topup", api.service_token("payments"),
+                         json={"user_id": user_id, "asset_type_id": 1, "amount": gold, "payment_id": f"fund-{user_id}"})
+            assert r.status_code == 201, r.text
+        return user_id
+
+    return _funded_user
