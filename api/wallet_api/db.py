@@ -33,7 +33,7 @@ class Database:
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.pool_timeout_seconds,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "wallet-api"},
             configure=self._configure,
             name="wallet",
             open=True,

@@ -1,0 +1,25 @@
+"""Fault tests need the server itself: the cluster `make test` started (WALLET_PGDATA),
+which they may crash and restart."""
+import os
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bin"))
+from pgcluster import PgCluster  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cluster() -> PgCluster:
+    if not os.environ.get("WALLET_PGDATA"):
+        pytest.skip("needs the throwaway cluster of `make test` (DATABASE_URL points at a server we may not crash)")
+    return PgCluster(Path(os.environ["WALLET_PGDATA"]), Path(os.environ["WALLET_PGBIN"]))
+
+
+@pytest.fixture
+def admin(db_url):
+    """A superuser connection, for looking behind the functions' backs."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield conn
