@@ -8,6 +8,7 @@ from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .db import connection_lost
+from .limits import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def register_error_handlers(app: Flask) -> None:
             return internal_error(exc)
         headers = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
         if status == 429:
-            headers.setdefault("Retry-After", "60")  # flask-limiter replaces it with the exact wait
+            headers["Retry-After"] = str(retry_after_seconds())
         return problem(status, HTTP_CODES.get(status, "invalid_request"), exc.description or "", headers)
 
     @app.errorhandler(Exception)

@@ -2,12 +2,23 @@
 brute force, writes per authenticated subject. Limits and storage come from Settings;
 the default storage is per process, so use a shared one (redis://...) to make a limit
 hold across gunicorn workers and hosts."""
+import math
+import time
+
 from flask import current_app
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# Limit headers are off: flask-limiter would put its window's Retry-After on every
+# response, 503s included. A 429 gets the exact wait from retry_after_seconds().
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False)
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit that was just breached lets a request through again."""
+    current = limiter.current_limit
+    return max(1, math.ceil(current.reset_at - time.time())) if current else 60
 
 
 def subject_or_address() -> str:
