@@ -32,6 +32,13 @@ def connect(db_url):
 
 
 @pytest.fixture
+def admin(db_url):
+    """A superuser connection, for looking behind the functions' backs."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
 def new_user(connect):
     """Opens a fresh user account, optionally funded by top-ups, and returns its user_id."""
     conn = connect()

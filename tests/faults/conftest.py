@@ -4,7 +4,6 @@ import os
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bin"))
@@ -16,10 +15,3 @@ def cluster() -> PgCluster:
     if not os.environ.get("WALLET_PGDATA"):
         pytest.skip("needs the throwaway cluster of `make test` (DATABASE_URL points at a server we may not crash)")
     return PgCluster(Path(os.environ["WALLET_PGDATA"]), Path(os.environ["WALLET_PGBIN"]))
-
-
-@pytest.fixture
-def admin(db_url):
-    """A superuser connection, for looking behind the functions' backs."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        yield conn
