@@ -7,12 +7,16 @@ import psycopg
 import pytest
 
 
-@pytest.fixture(scope="session")
-def db_url() -> str:
+def database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
         pytest.fail("DATABASE_URL is not set: run the tests with `make test`")
     return url
+
+
+@pytest.fixture(scope="session")
+def db_url() -> str:
+    return database_url()
 
 
 @pytest.fixture
