@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+        RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a window edge
         WALLET_RATE_LIMIT_LOGIN=settings.rate_limit_login,
         WALLET_RATE_LIMIT_WRITES=settings.rate_limit_writes,
     )

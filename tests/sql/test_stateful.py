@@ -88,5 +88,5 @@ class WalletMachine(RuleBasedStateMachine):
         assert self.conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
 
 
-WalletMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+WalletMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
 test_wallet_state_machine = WalletMachine.TestCase
