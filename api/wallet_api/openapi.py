@@ -5,10 +5,15 @@ from functools import cache
 from .schemas import MAX_AMOUNT, MAX_INT4
 
 UUID = {"type": "string", "format": "uuid"}
-KEY = {"type": "string", "minLength": 1, "maxLength": 255}
+CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": CONTROL_FREE}
 ASSET = {"type": "integer", "minimum": 1, "maximum": MAX_INT4}
-AMOUNT = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT}
-METADATA = {"type": "object", "description": "stored with the entry; at most 4 KiB of JSON"}
+AMOUNT = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT,
+          "description": "minor units, a JSON integer written without fraction or exponent (20, not 20.0)"}
+NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
+METADATA = {"type": "object", "propertyNames": NO_NUL,
+            "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"},
+            "description": "stored with the entry; at most 4 KiB of JSON, no NUL character in any string"}
 
 
 def _ref(name: str) -> dict:
@@ -76,9 +81,14 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
                 "Problem": problem,
+                "MetadataValue": {"anyOf": [
+                    NO_NUL, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/MetadataValue"}},
+                    {"type": "object", "propertyNames": NO_NUL,
+                     "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"}}]},
                 "Login": _object({"user_id": UUID, "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
                                  ["user_id", "password"]),
-                "ClientCredentials": _object({"client_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                "ClientCredentials": _object({"client_id": KEY,
                                               "client_secret": {"type": "string", "minLength": 1, "maxLength": 1024}},
                                              ["client_id", "client_secret"]),
                 "Token": {"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
@@ -93,7 +103,8 @@ def openapi_document() -> dict:
                     "user_id": UUID, "asset_type_id": {"type": "integer"}, "amount": {"type": "integer"},
                     "balance": {"type": "integer"}, "replayed": {"type": "boolean"}}},
                 "OpenAccountRequest": _object({"user_id": UUID, "name": {"type": "string", "minLength": 1,
-                                                                         "maxLength": 200}}, ["user_id", "name"]),
+                                                                         "maxLength": 200, "pattern": CONTROL_FREE}},
+                                              ["user_id", "name"]),
                 "Account": {"type": "object", "required": ["account_id", "user_id", "created"], "properties": {
                     "account_id": {"type": "integer"}, "user_id": UUID, "created": {"type": "boolean"}}},
                 "Balances": {"type": "object", "required": ["user_id", "balances"], "properties": {

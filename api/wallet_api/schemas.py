@@ -1,10 +1,12 @@
 """Request validation. Bodies are parsed and checked in one step, strictly: amounts must
 be JSON integers, unknown fields are refused (no mass assignment)."""
 import json
+import math
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from werkzeug.datastructures import MultiDict
 
 from .errors import ApiError
@@ -14,19 +16,49 @@ MAX_INT4 = 2147483647
 MAX_METADATA_BYTES = 4096
 
 
-def _printable(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("must contain printable characters only")
+# Control characters (C0, DEL, C1) are refused in identifiers; the same rule as the
+# SQL functions' and as CONTROL_FREE in the OpenAPI document.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _utf8(value: str) -> str:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
     return value
 
 
+def _printable(value: str) -> str:
+    if _CONTROL.search(_utf8(value)):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _jsonb_storable(value: Any) -> bool:
+    """PostgreSQL's jsonb holds no NUL character and no infinite or NaN number."""
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_jsonb_storable(k) and _jsonb_storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_jsonb_storable(v) for v in value)
+    return True
+
+
 def _small_object(value: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+    text = _utf8(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    if not _jsonb_storable(value):
+        raise ValueError("must not contain NUL characters or non-finite numbers")
+    if len(text.encode()) > MAX_METADATA_BYTES:
         raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes of JSON")
     return value
 
 
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+Secret = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_utf8)]
 Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
 AssetTypeId = Annotated[int, Field(ge=1, le=MAX_INT4)]
 Metadata = Annotated[dict[str, Any], AfterValidator(_small_object)]
@@ -35,15 +67,23 @@ Metadata = Annotated[dict[str, Any], AfterValidator(_small_object)]
 class StrictBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # optional fields may be left out, never sent as null
+        if value is None:
+            raise ValueError("must not be null (leave the field out instead)")
+        return value
+
 
 class LoginBody(StrictBody):
     user_id: UUID
-    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    password: Secret
 
 
 class TokenBody(StrictBody):
-    client_id: Annotated[str, Field(min_length=1, max_length=255)]
-    client_secret: Annotated[str, Field(min_length=1, max_length=1024)]
+    client_id: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+    client_secret: Secret
 
 
 class PostingBody(StrictBody):

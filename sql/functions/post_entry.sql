@@ -30,7 +30,7 @@ BEGIN
             USING ERRCODE = 'WA002';
     END IF;
     IF p_idempotency_key IS NULL OR length(p_idempotency_key) NOT BETWEEN 1 AND 255
-       OR p_idempotency_key ~ '[\x01-\x1f\x7f]' THEN
+       OR p_idempotency_key ~ '[\x01-\x1f\x7f-\x9f]' THEN
         RAISE EXCEPTION 'invalid_request: idempotency key must be 1 to 255 printable characters'
             USING ERRCODE = 'WA002';
     END IF;

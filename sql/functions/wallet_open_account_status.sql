@@ -14,7 +14,7 @@ BEGIN
     IF p_user_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: user_id is required' USING ERRCODE = 'WA002';
     END IF;
-    IF p_name IS NULL OR length(p_name) NOT BETWEEN 1 AND 200 OR p_name ~ '[\x01-\x1f\x7f]' THEN
+    IF p_name IS NULL OR length(p_name) NOT BETWEEN 1 AND 200 OR p_name ~ '[\x01-\x1f\x7f-\x9f]' THEN
         RAISE EXCEPTION 'invalid_request: name must be 1 to 200 printable characters'
             USING ERRCODE = 'WA002';
     END IF;
