@@ -6,7 +6,6 @@ import math
 import time
 
 from flask import current_app
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -24,9 +23,10 @@ def retry_after_seconds() -> int:
 def subject_or_address() -> str:
     """The token's subject, so that one caller's writes share one budget; a request
     without a valid token is keyed by address (it will get a 401 anyway)."""
+    from .auth import current_principal
+
     try:
-        verify_jwt_in_request()
-        return f"sub:{get_jwt_identity()}"
+        return f"sub:{current_principal().subject}"
     except Exception:  # noqa: BLE001 - any token problem is answered by the route itself
         return f"addr:{get_remote_address()}"
 

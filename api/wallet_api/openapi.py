@@ -126,6 +126,9 @@ def openapi_document() -> dict:
                             "metadata": {"type": "object"}, "created_at": {"type": "string", "format": "date-time"}}}},
                     "next_before": {"type": ["integer", "null"],
                                     "description": "pass as `before` for the next page; null on the last page"}}},
+                "Principal": {"type": "object", "required": ["sub", "role", "scopes"], "properties": {
+                    "sub": {"type": "string"}, "role": {"type": "string", "enum": ["user", "service"]},
+                    "scopes": {"type": "array", "items": {"type": "string"}}}},
                 "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
             },
             "responses": {
@@ -145,6 +148,10 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("ClientCredentials")}}},
                 "responses": {"200": token_response, **_problems(400, 401, 413, 429, 503)}}},
+            "/auth/whoami": {"get": {
+                "summary": "The caller as its access token describes it", "security": [{"bearer": []}],
+                "responses": {"200": _json(_ref("Principal"), "The token's subject, role and scopes"),
+                              **_problems(401, 429)}}},
             "/wallet/topup": {"post": _posting("Top up a user's wallet (Treasury -> user)", "TopupRequest",
                                                "a service token with scope wallet:topup; key: payment_id, "
                                                "idempotency_key or the Idempotency-Key header")},

@@ -28,6 +28,12 @@ def test_user_login_issues_a_short_lived_bearer_token(api, jwt_secret):
     assert claims["exp"] - claims["iat"] == 15 * 60
 
 
+def test_whoami_describes_the_token(api):
+    assert api.get("/auth/whoami", api.user_token(ALICE)).json() == {
+        "sub": ALICE, "role": "user", "scopes": ["wallet:read", "wallet:spend"]}
+    assert api.get("/auth/whoami").status_code == 401
+
+
 def test_service_token_carries_the_client_scopes(api, jwt_secret):
     r = api.post("/auth/token", json={"client_id": "game", "client_secret": "game-dev"})
     assert r.status_code == 200

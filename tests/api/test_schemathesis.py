@@ -10,7 +10,7 @@ from tests.support import ALICE
 
 HERE = Path(__file__).parent / "schemathesis"
 GROUPS = [  # (caller, routes)
-    ("alice", ["/wallet/spend", "/wallet/balance", "/wallet/transactions"]),
+    ("alice", ["/wallet/spend", "/wallet/balance", "/wallet/transactions", "/auth/whoami"]),
     ("payments", ["/wallet/topup"]),
     ("rewards", ["/wallet/bonus"]),
     ("game", ["/accounts"]),

@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+"""`make bench`: throughput, HTTP and growth benchmarks of the wallet, each measured side
+by side with its baseline in one run (these machines are noisy), written to
+bench/RESULTS.md with one chart per benchmark.
+
+    python bench/run.py [--quick] [--only sql,http,growth]
+
+It starts its own PostgreSQL cluster with default durability settings (fsync and
+synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+sys.path.insert(0, str(ROOT / "bin"))
+sys.path.insert(0, str(ROOT / "api"))
+from pgcluster import PgCluster, _as_postgres, _free_port  # noqa: E402
+from wallet_api.schema import migrate, seed  # noqa: E402
+
+USERS = 100_000
+BENCH_ROLE = "wallet_bench"
+USER_UUID = "('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid"  # bench user n, in SQL
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- setup
+
+def start_cluster(tmp: Path) -> PgCluster:
+    cluster = PgCluster(tmp / "cluster")
+    cluster.init({"shared_preload_libraries": "'pg_stat_statements'", "max_connections": "300",
+                  "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"})
+    cluster.start()
+    cluster.create_db()
+    return cluster
+
+
+def load_users(conn: psycopg.Connection, users: int, funded: int, balance: int) -> None:
+    """Opens `users` bench accounts (user n has a fixed uuid) and funds the first `funded`
+    of them with one top-up each, written as ledger entries like any other."""
+    conn.execute(f"""
+        INSERT INTO wallet.accounts (kind, user_id, name)
+        SELECT 'user', {USER_UUID}, 'bench ' || n FROM generate_series(1, %s::int) n
+        ON CONFLICT (user_id) DO NOTHING""", (users,))
+    conn.execute("""
+        INSERT INTO wallet.wallets (account_id, asset_type_id)
+        SELECT a.account_id, t.asset_type_id FROM wallet.accounts a CROSS JOIN wallet.asset_types t
+        WHERE a.kind = 'user' ON CONFLICT DO NOTHING""")
+    add_rounds(conn, funded, 1, 1, balance)
+
+
+def add_rounds(conn: psycopg.Connection, users: int, first: int, last: int, amount: int) -> None:
+    """Bulk history through the ledger's own triggers and constraints: rounds first..last
+    of one top-up each for bench users 1..users, then the cached balances to match."""
+    conn.execute(f"""
+        INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
+                                           amount, balance_after, idempotency_key, metadata)
+        SELECT w.account_id, 1, 'topup', t.account_id, w.account_id, %(amount)s,
+               w.balance + (r - %(first)s::int + 1) * %(amount)s::bigint, 'bulk-' || r, '{{"bulk": true}}'
+        FROM generate_series(1, %(users)s::int) n
+        JOIN wallet.accounts a ON a.user_id = {USER_UUID}
+        JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
+        CROSS JOIN generate_series(%(first)s::int, %(last)s::int) r
+        CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
+        ORDER BY r, n""", {"users": users, "first": first, "last": last, "amount": amount})
+    conn.execute(f"""
+        UPDATE wallet.wallets w SET balance = w.balance + (%(last)s::int - %(first)s::int + 1) * %(amount)s::bigint
+        FROM generate_series(1, %(users)s::int) n JOIN wallet.accounts a ON a.user_id = {USER_UUID}
+        WHERE w.account_id = a.account_id AND w.asset_type_id = 1""",
+                 {"users": users, "first": first, "last": last, "amount": amount})
+
+
+def prepare_database(cluster: PgCluster, dbname: str) -> str:
+    url = cluster.url.rsplit("/", 1)[0] + f"/{dbname}"
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    migrate(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BENCH_ROLE,)).fetchone():
+            conn.execute(f"CREATE ROLE {BENCH_ROLE} LOGIN IN ROLE wallet_service")
+    return url
+
+
+# ---------------------------------------------------------------- pgbench
+
+def latencies_from_logs(prefix: Path) -> list[float]:
+    """Per-transaction latencies (ms) from pgbench -l logs."""
+    values = []
+    for path in prefix.parent.glob(prefix.name + "*"):
+        for line in path.read_text().splitlines():
+            values.append(int(line.split()[2]) / 1000)
+        path.unlink()
+    return values
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
+
+
+def pgbench(cluster: PgCluster, dbname: str, user: str, clients: int, seconds: int, args: list[str]) -> dict:
+    logdir = Path(tempfile.mkdtemp(prefix="pgbench-log-", dir=OUT))
+    logdir.chmod(0o777)
+    prefix = logdir / "tx"
+    cmd = [str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", user, "-n",
+           "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds),
+           "-l", f"--log-prefix={prefix}", *args, dbname]
+    proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {proc.stderr[-2000:]}")
+    tps = float(re.search(r"tps = ([\d.]+)", proc.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", proc.stdout)
+    lat = latencies_from_logs(prefix)
+    shutil.rmtree(logdir, ignore_errors=True)
+    return {"tps": tps, "mean_ms": statistics.fmean(lat), "p50_ms": percentile(lat, 50),
+            "p99_ms": percentile(lat, 99), "failed": int(failed.group(1)) if failed else 0, "tx": len(lat)}
+
+
+def scripts(*names_weights: tuple[str, int]) -> list[str]:
+    args = []
+    for name, weight in names_weights:
+        args += ["-f", f"{BENCH / 'pgbench' / name}.sql@{weight}"]
+    return args + ["-D", f"users={USERS}"]
+
+
+def summarize(runs: list[dict], key: str = "tps") -> dict:
+    values = [r[key] for r in runs]
+    return {"mean": statistics.fmean(values), "min": min(values), "max": max(values)}
+
+
+# ---------------------------------------------------------------- benchmarks
+
+def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[int]) -> dict:
+    log(f"SQL level: {USERS:,} users, pgbench -N baseline and the wallet mixes, {reps}x interleaved")
+    url = prepare_database(cluster, "bench")
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_users(conn, USERS, USERS, 1_000_000_000)
+        conn.execute("VACUUM ANALYZE")
+    subprocess.run(_as_postgres([str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port),
+                                 "-U", "postgres", "-i", "-s", "1", "-q", "bench"]), check=True, capture_output=True)
+    workloads = {
+        "pgbench -N": ("postgres", ["-N"]),
+        "mixed 50/50": (BENCH_ROLE, scripts(("topup", 1), ("spend", 1))),
+        "spend-heavy 20/80": (BENCH_ROLE, scripts(("topup", 1), ("spend", 4))),
+    }
+    runs = {name: {c: [] for c in client_counts} for name in workloads}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+    for rep in range(reps):
+        for clients in client_counts:
+            for name, (user, args) in workloads.items():
+                result = pgbench(cluster, "bench", user, clients, seconds, args)
+                runs[name][clients].append(result)
+                log(f"  rep {rep + 1} c={clients:<2} {name:<18} {result['tps']:8.0f} tps  "
+                    f"p99 {result['p99_ms']:.2f} ms  failed {result['failed']}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        profile = conn.execute("""
+            SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls,
+                   round(total_exec_time::numeric / greatest(calls, 1), 4) AS mean_ms,
+                   round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+            ORDER BY total_exec_time DESC LIMIT 8""").fetchall()
+        wal = conn.execute("SELECT wal_records, wal_bytes, wal_sync FROM pg_stat_wal").fetchone()
+        verify_rows = len(conn.execute("SELECT * FROM wallet_verify()").fetchall())
+        entries = conn.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone()[0]
+    return {"runs": runs, "profile": profile, "wal": wal, "verify_rows": verify_rows, "entries": entries,
+            "seconds": seconds, "reps": reps}
+
+
+def service_token(base: str, client_id: str) -> str:
+    r = requests.post(f"{base}/auth/token", json={"client_id": client_id, "client_secret": f"{client_id}-dev"},
+                      timeout=10)
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+def wrk(base: str, mode: str, connections: int, seconds: int, env: dict) -> dict:
+    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+           "-s", str(BENCH / "wrk" / "load.lua"), base, "--", mode, str(USERS)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {proc.stdout[-1000:]} {proc.stderr[-1000:]}")
+    data = json.loads(line[len("WRK_JSON "):])
+    return {"rps": data["requests"] / (data["duration_us"] / 1e6), "p50_ms": data["p50_us"] / 1000,
+            "p99_ms": data["p99_us"] / 1000, "mean_ms": data["mean_us"] / 1000, "statuses": data["statuses"],
+            "socket_errors": data["socket_errors"]}
+
+
+def bench_http(cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int], workers: int,
+               threads: int) -> dict:
+    log(f"HTTP level: gunicorn {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
+    url = cluster.url.rsplit("/", 1)[0] + "/bench"
+    seed(url)  # the service clients and their dev secrets
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "WALLET_ENV": "bench", "JWT_SECRET_KEY": "b" * 48,
+           "PYTHONPATH": str(ROOT / "api"), "PORT": str(port), "HOST": "127.0.0.1",
+           "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
+           "WALLET_POOL_MAX_SIZE": str(threads), "WALLET_POOL_MIN_SIZE": str(threads),
+           "WALLET_RATE_LIMIT_WRITES": "10000000/minute", "WALLET_RATE_LIMIT_LOGIN": "1000/minute"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"),
+                               "wallet_api.wsgi:app"], env=env, cwd=ROOT,
+                              stdout=open(OUT / "gunicorn.log", "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        wrk_env = {**os.environ, "PAY_TOKEN": service_token(base, "payments"),
+                   "GAME_TOKEN": service_token(base, "game")}
+        runs = {name: {c: [] for c in concurrencies}
+                for name in ("HTTP spend", "HTTP mixed 50/50", "HTTP whoami (no database)", "SQL spend (pgbench)")}
+        for rep in range(reps):
+            for c in concurrencies:
+                for name, mode in (("HTTP spend", "spend"), ("HTTP mixed 50/50", "mix"),
+                                   ("HTTP whoami (no database)", "whoami")):
+                    result = wrk(base, mode, c, seconds, wrk_env)
+                    runs[name][c].append(result)
+                    log(f"  rep {rep + 1} c={c:<3} {name:<26} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:.2f}"
+                        f"  p99 {result['p99_ms']:.2f} ms  {result['statuses']}")
+                result = pgbench(cluster, "bench", BENCH_ROLE, c, seconds, scripts(("spend", 1)))
+                result["rps"] = result["tps"]
+                runs["SQL spend (pgbench)"][c].append(result)
+                log(f"  rep {rep + 1} c={c:<3} {'SQL spend (pgbench)':<26} {result['rps']:8.0f} tx/s")
+        profile = profile_api(server.pid, base, wrk_env, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"runs": runs, "workers": workers, "threads": threads, "seconds": seconds, "profile": profile}
+
+
+def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
+    """py-spy on one gunicorn worker while wrk drives spends: where a request's time goes."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    if not Path(spy).exists() or not children:
+        return "py-spy not available"
+    out = OUT / "api-profile.txt"
+    spy_proc = subprocess.Popen([spy, "record", "--pid", children[0], "--duration", str(seconds), "--format", "raw",
+                                 "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    wrk(base, "spend", 16, seconds, wrk_env)
+    spy_proc.wait(timeout=seconds + 60)
+    if not out.exists():
+        return "py-spy produced no profile"
+    return summarize_profile(out)
+
+
+def summarize_profile(path: Path) -> str:
+    """Share of samples per part of the request path, from py-spy's collapsed stacks."""
+    buckets = {"psycopg / database wait": ("psycopg", "psycopg_pool"), "JWT": ("jwt", "flask_jwt_extended"),
+               "pydantic validation": ("pydantic",), "flask-limiter": ("flask_limiter", "limits"),
+               "request log / json": ("json",), "werkzeug / gunicorn HTTP": ("werkzeug", "gunicorn")}
+    totals, all_samples = dict.fromkeys(buckets, 0), 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        all_samples += n
+        for name, modules in buckets.items():
+            if any(f"/{m}/" in stack or f"({m}" in stack for m in modules):
+                totals[name] += n
+                break
+    if not all_samples:
+        return "no samples"
+    return "\n".join(f"| {name} | {100 * n / all_samples:.0f}% |" for name, n in totals.items())
+
+
+def bench_growth(cluster: PgCluster, seconds: int, sizes: list[int], users: int) -> dict:
+    log(f"growth: spend and history latency, wallet_verify() time at {sizes} entries ({users:,} users)")
+    url = prepare_database(cluster, "growth")
+    results = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_users(conn, users, users, 1_000_000_000)
+        rounds_done = 1
+        for size in sizes:
+            target_rounds = max(1, size // users)
+            step = max(1, 1_000_000 // users)
+            while rounds_done < target_rounds:
+                last = min(target_rounds, rounds_done + step)
+                add_rounds(conn, users, rounds_done + 1, last, 1)
+                rounds_done = last
+            conn.execute("VACUUM ANALYZE")
+            entries = conn.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone()[0]
+            args = ["-D", f"users={users}"]
+            spend = pgbench(cluster, "growth", BENCH_ROLE, 4, seconds,
+                            ["-f", f"{BENCH / 'pgbench' / 'spend.sql'}", *args])
+            history = pgbench(cluster, "growth", BENCH_ROLE, 4, seconds,
+                              ["-f", f"{BENCH / 'pgbench' / 'history.sql'}", *args])
+            started = time.perf_counter()
+            problems = conn.execute("SELECT count(*) FROM wallet_verify()").fetchone()[0]
+            verify_s = time.perf_counter() - started
+            results.append({"size": size, "entries": entries, "spend": spend, "history": history,
+                            "verify_s": verify_s, "verify_problems": problems})
+            log(f"  {entries:>10,} entries: spend p50 {spend['p50_ms']:.2f} p99 {spend['p99_ms']:.2f} ms, "
+                f"history p50 {history['p50_ms']:.2f} p99 {history['p99_ms']:.2f} ms, verify {verify_s:.1f} s "
+                f"({problems} problems)")
+    return {"results": results, "users": users, "seconds": seconds}
+
+
+# ---------------------------------------------------------------- report
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    mem = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
+                   if ln.startswith("MemTotal"))) // 1024 // 1024
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.platform()}, PostgreSQL 15 defaults " \
+           f"(fsync and synchronous_commit on), shared_buffers 512MB"
+
+
+def charts(report: dict) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    if "sql" in report:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for name, by_clients in report["sql"]["runs"].items():
+            xs = sorted(by_clients)
+            stats = [summarize(by_clients[c]) for c in xs]
+            ax.errorbar(xs, [s["mean"] for s in stats], marker="o", capsize=3, label=name,
+                        yerr=[[s["mean"] - s["min"] for s in stats], [s["max"] - s["mean"] for s in stats]])
+        ax.set(xscale="log", xlabel="clients", ylabel="transactions/s", title="SQL level: wallet vs pgbench -N")
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(BENCH / "sql-throughput.png", dpi=110)
+        made.append("sql-throughput.png")
+    if "http" in report:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for name, by_c in report["http"]["runs"].items():
+            xs = sorted(by_c)
+            ax.plot(xs, [statistics.fmean(r["rps"] for r in by_c[c]) for c in xs], marker="o", label=name)
+        ax.set(xscale="log", xlabel="concurrent requests (clients)", ylabel="requests/s",
+               title="HTTP level under gunicorn")
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(BENCH / "http-throughput.png", dpi=110)
+        made.append("http-throughput.png")
+    if "growth" in report:
+        res = report["growth"]["results"]
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+        xs = [r["entries"] for r in res]
+        for key, label in (("spend", "spend"), ("history", "history page")):
+            ax1.plot(xs, [r[key]["p50_ms"] for r in res], marker="o", label=f"{label} p50")
+            ax1.plot(xs, [r[key]["p99_ms"] for r in res], marker="s", linestyle="--", label=f"{label} p99")
+        ax1.set(xscale="log", xlabel="ledger entries", ylabel="ms", title="Latency as the ledger grows")
+        ax1.legend()
+        ax1.grid(alpha=0.3)
+        ax2.plot(xs, [r["verify_s"] for r in res], marker="o", color="tab:red")
+        ax2.set(xscale="log", yscale="log", xlabel="ledger entries", ylabel="seconds", title="wallet_verify()")
+        ax2.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(BENCH / "growth.png", dpi=110)
+        made.append("growth.png")
+    return made
+
+
+def fmt_range(s: dict, digits: int = 0) -> str:
+    return f"{s['mean']:,.{digits}f} ({s['min']:,.{digits}f}-{s['max']:,.{digits}f})"
+
+
+def write_results(report: dict, command: str) -> None:
+    lines = ["# Benchmark results", "",
+             f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
+             f"Machine: {machine()}. Load generators run on the same machine.", "",
+             "Every figure is measured in the same run as its baseline, interleaved; min-max of the repetitions",
+             "in brackets. Runs of the same thing differ by 30-60% here, so read the ratios, not the absolutes.", ""]
+    if "sql" in report:
+        sql = report["sql"]
+        runs = sql["runs"]
+        lines += ["## SQL level", "",
+                  f"{USERS:,} users; pgbench custom scripts calling `wallet_topup`/`wallet_spend` with random",
+                  f"idempotency keys, `-M prepared`, {sql['seconds']} s per point, {sql['reps']} repetitions, as the",
+                  "`wallet_bench` role (a member of `wallet_service`). Baseline: `pgbench -N` (simple-update) on",
+                  "the same cluster.", "", "![SQL throughput](sql-throughput.png)", "",
+                  "| clients | pgbench -N tps | mixed 50/50 tps | ratio | p50 / p99 ms | spend-heavy tps | ratio "
+                  "| p50 / p99 ms |", "|---|---|---|---|---|---|---|---|"]
+        for c in sorted(runs["pgbench -N"]):
+            base = summarize(runs["pgbench -N"][c])
+            row = [str(c), fmt_range(base)]
+            for name in ("mixed 50/50", "spend-heavy 20/80"):
+                s = summarize(runs[name][c])
+                p50 = statistics.fmean(r["p50_ms"] for r in runs[name][c])
+                p99 = statistics.fmean(r["p99_ms"] for r in runs[name][c])
+                row += [fmt_range(s), f"{s['mean'] / base['mean']:.2f}x", f"{p50:.2f} / {p99:.2f}"]
+            lines.append("| " + " | ".join(row) + " |")
+        m = {c: summarize(runs["mixed 50/50"][c])["mean"] for c in runs["mixed 50/50"]}
+        if 16 in m and 32 in m:
+            lines += ["", f"Mixed at 32 clients is {m[32] / m[16]:.2f}x of 16 clients "
+                      "(no collapse on system accounts)."]
+        failed = sum(r["failed"] for by_c in runs.values() for rs in by_c.values() for r in rs)
+        lines += ["", f"Failed transactions: {failed}. After the run the ledger held {sql['entries']:,} entries and "
+                  f"`wallet_verify()` returned {sql['verify_rows']} rows.", "",
+                  "Where the database time goes (pg_stat_statements over the whole SQL run):", "",
+                  "| statement | calls | mean ms | share |", "|---|---|---|---|"]
+        lines += [f"| `{q}` | {calls:,} | {mean} | {pct}% |" for q, calls, mean, pct in sql["profile"]]
+        records, nbytes, syncs = sql["wal"]
+        lines += ["", f"WAL over the cluster's life: {records:,} records, {nbytes:,} bytes, {syncs:,} syncs.", ""]
+    if "http" in report:
+        http = report["http"]
+        runs = http["runs"]
+        lines += ["## HTTP level", "",
+                  f"gunicorn with {http['workers']} gthread workers x {http['threads']} threads (a pool of as many "
+                  f"connections per worker); wrk with 2 threads, {http['seconds']} s per point, a Lua script posting "
+                  "spends (service token `game`) or a 50/50 mix with top-ups (`payments`) with fresh keys. "
+                  "`/auth/whoami` checks the JWT and touches no database: the framework's own cost. The SQL column "
+                  "is pgbench running the same spend at the same client count, interleaved.", "",
+                  "![HTTP throughput](http-throughput.png)", "",
+                  "| concurrency | HTTP spend req/s | p50 / p99 ms | HTTP mixed req/s | whoami req/s | SQL spend tx/s "
+                  "| HTTP/SQL | statuses |", "|---|---|---|---|---|---|---|---|"]
+        for c in sorted(runs["HTTP spend"]):
+            spend = runs["HTTP spend"][c]
+            s = summarize(spend, "rps")
+            sq = summarize(runs["SQL spend (pgbench)"][c], "rps")
+            statuses: dict = {}
+            for name in ("HTTP spend", "HTTP mixed 50/50"):
+                for r in runs[name][c]:
+                    for k, v in r["statuses"].items():
+                        statuses[k] = statuses.get(k, 0) + v
+            lines.append(
+                f"| {c} | {fmt_range(s)} | {statistics.fmean(r['p50_ms'] for r in spend):.1f} / "
+                f"{statistics.fmean(r['p99_ms'] for r in spend):.1f} | "
+                f"{fmt_range(summarize(runs['HTTP mixed 50/50'][c], 'rps'))} | "
+                f"{fmt_range(summarize(runs['HTTP whoami (no database)'][c], 'rps'))} | {fmt_range(sq)} | "
+                f"{s['mean'] / sq['mean']:.2f}x | {statuses} |")
+        lines += ["", "Where an API worker's time goes during spends (py-spy samples of one worker):", "",
+                  "| part | share of samples |", "|---|---|", http["profile"], ""]
+    if "growth" in report:
+        g = report["growth"]
+        res = g["results"]
+        lines += ["## Growth", "",
+                  f"{g['users']:,} users whose history is bulk-loaded with `INSERT ... SELECT` through the ledger's "
+                  f"triggers and constraints; at each size, spends and newest history pages at 4 clients for "
+                  f"{g['seconds']} s each, then one `wallet_verify()`.", "", "![Growth](growth.png)", "",
+                  "| entries | spend p50 / p99 ms | history page p50 / p99 ms | wallet_verify() s |",
+                  "|---|---|---|---|"]
+        for r in res:
+            lines.append(f"| {r['entries']:,} | {r['spend']['p50_ms']:.2f} / {r['spend']['p99_ms']:.2f} | "
+                         f"{r['history']['p50_ms']:.2f} / {r['history']['p99_ms']:.2f} | {r['verify_s']:.2f} |")
+        first, last = res[0], res[-1]
+        lines += ["", f"Spend p99 at {last['entries']:,} entries is "
+                  f"{last['spend']['p99_ms'] / first['spend']['p99_ms']:.2f}x of {first['entries']:,}; "
+                  f"history p99 {last['history']['p99_ms'] / first['history']['p99_ms']:.2f}x.", ""]
+    (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    (OUT / "results.json").write_text(json.dumps(report, indent=1, default=str))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
+    parser.add_argument("--only", default="sql,http,growth")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    OUT.mkdir(parents=True, exist_ok=True)
+    OUT.chmod(0o777)
+    seconds, reps = (3, 1) if args.quick else (10, 2)
+    tmp = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
+    tmp.chmod(0o755)
+    cluster = start_cluster(tmp)
+    report: dict = {}
+    try:
+        if "sql" in only:
+            report["sql"] = bench_sql(cluster, seconds, reps, [1, 4, 16, 32])
+        if "http" in only:
+            if "sql" not in only:
+                bench_sql(cluster, 1, 1, [1])  # the bench database and its users
+            report["http"] = bench_http(cluster, seconds, reps, [4, 16, 32, 64], workers=2, threads=4)
+        if "growth" in only:
+            sizes = [10_000, 100_000, 1_000_000] if args.quick else [10_000, 1_000_000, 10_000_000]
+            report["growth"] = bench_growth(cluster, seconds, sizes, users=10_000)
+    finally:
+        cluster.stop("fast")
+        shutil.rmtree(tmp, ignore_errors=True)
+    charts(report)
+    write_results(report, "make bench" + (" (--quick)" if args.quick else ""))
+    log(f"wrote {BENCH / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
