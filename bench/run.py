@@ -34,6 +34,8 @@ from wallet_api.schema import migrate, seed  # noqa: E402
 
 USERS = 100_000
 BENCH_ROLE = "wallet_bench"
+BATCH_SIZE = 20
+BATCH = f"batch of {BATCH_SIZE}, 50/50"  # wallet_post_batch: tps counts calls, not postings
 USER_UUID = "('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid"  # bench user n, in SQL
 
 
@@ -161,6 +163,7 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
         "pgbench -N": ("postgres", ["-N"]),
         "mixed 50/50": (BENCH_ROLE, scripts(("topup", 1), ("spend", 1))),
         "spend-heavy 20/80": (BENCH_ROLE, scripts(("topup", 1), ("spend", 4))),
+        BATCH: (BENCH_ROLE, [*scripts(("batch", 1)), "-D", f"batch={BATCH_SIZE}"]),
     }
     runs = {name: {c: [] for c in client_counts} for name in workloads}
     with psycopg.connect(url, autocommit=True) as conn:
@@ -342,10 +345,13 @@ def charts(report: dict) -> list[str]:
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, by_clients in report["sql"]["runs"].items():
             xs = sorted(by_clients)
-            stats = [summarize(by_clients[c]) for c in xs]
+            scale = BATCH_SIZE if name == BATCH else 1  # postings, not calls
+            stats = [{k: v * scale for k, v in summarize(by_clients[c]).items()} for c in xs]
+            name = f"{name} (postings/s)" if scale > 1 else name
             ax.errorbar(xs, [s["mean"] for s in stats], marker="o", capsize=3, label=name,
                         yerr=[[s["mean"] - s["min"] for s in stats], [s["max"] - s["mean"] for s in stats]])
-        ax.set(xscale="log", xlabel="clients", ylabel="transactions/s", title="SQL level: wallet vs pgbench -N")
+        ax.set(xscale="log", xlabel="clients", ylabel="postings (transactions)/s",
+               title="SQL level: wallet vs pgbench -N")
         ax.set_xticks(xs, [str(x) for x in xs])
         ax.legend()
         ax.grid(alpha=0.3)
@@ -404,6 +410,7 @@ def write_results(report: dict, command: str) -> None:
                   "the same cluster.", "", "![SQL throughput](sql-throughput.png)", "",
                   "| clients | pgbench -N tps | mixed 50/50 tps | ratio | p50 / p99 ms | spend-heavy tps | ratio "
                   "| p50 / p99 ms |", "|---|---|---|---|---|---|---|---|"]
+        batch = runs.pop(BATCH, None)
         for c in sorted(runs["pgbench -N"]):
             base = summarize(runs["pgbench -N"][c])
             row = [str(c), fmt_range(base)]
@@ -417,6 +424,18 @@ def write_results(report: dict, command: str) -> None:
         if 16 in m and 32 in m:
             lines += ["", f"Mixed at 32 clients is {m[32] / m[16]:.2f}x of 16 clients "
                       "(no collapse on system accounts)."]
+        if batch:
+            lines += ["", f"**Batch calls** (`wallet_post_batch`, {BATCH_SIZE} postings per call and commit, "
+                      "measured in the same run):", "",
+                      "| clients | calls/s | postings/s | vs mixed single postings | p99 ms per call |",
+                      "|---|---|---|---|---|"]
+            for c in sorted(batch):
+                s = summarize(batch[c])
+                single = summarize(runs["mixed 50/50"][c])["mean"]
+                lines.append(f"| {c} | {fmt_range(s)} | {s['mean'] * BATCH_SIZE:,.0f} | "
+                             f"{s['mean'] * BATCH_SIZE / single:.1f}x | "
+                             f"{statistics.fmean(r['p99_ms'] for r in batch[c]):.2f} |")
+            runs[BATCH] = batch
         failed = sum(r["failed"] for by_c in runs.values() for rs in by_c.values() for r in rs)
         lines += ["", f"Failed transactions: {failed}. After the run the ledger held {sql['entries']:,} entries and "
                   f"`wallet_verify()` returned {sql['verify_rows']} rows.", "",

@@ -2,7 +2,7 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(69);
+SELECT plan(71);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations']);
@@ -38,6 +38,8 @@ SELECT has_function('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint
 SELECT has_function('public', 'wallet_verify', ARRAY[]::name[]);
 SELECT has_function('public', 'wallet_open_account_status', ARRAY['uuid', 'text']);
 SELECT has_function('public', 'wallet_auth_credential', ARRAY['text', 'text']);
+SELECT has_function('public', 'wallet_post_batch', ARRAY['jsonb']);
+SELECT function_privs_are('public', 'wallet_post_batch', ARRAY['jsonb'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'setof record');
 SELECT function_returns('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'bigint');
 SELECT is(pg_get_function_result('public.wallet_spend(uuid, integer, bigint, text, jsonb)'::regprocedure),
