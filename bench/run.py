@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,13 +30,17 @@ BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 sys.path.insert(0, str(ROOT / "bin"))
 sys.path.insert(0, str(ROOT / "api"))
-from pgcluster import PgCluster, _as_postgres, _free_port  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from pgcluster import PgCluster, _as_postgres  # noqa: E402
 from wallet_api.schema import migrate, seed  # noqa: E402
+
+from tests.support import free_port, start_gunicorn, wait_until_healthy  # noqa: E402
 
 USERS = 100_000
 BENCH_ROLE = "wallet_bench"
 BATCH_SIZE = 20
 BATCH = f"batch of {BATCH_SIZE}, 50/50"  # wallet_post_batch: tps counts calls, not postings
+HTTP_BATCH = "HTTP batch of 20 spends"  # POST /wallet/batch: req/s counts calls, not postings
 USER_UUID = "('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid"  # bench user n, in SQL
 
 
@@ -214,32 +219,25 @@ def bench_http(cluster: PgCluster, seconds: int, reps: int, concurrencies: list[
     log(f"HTTP level: gunicorn {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
     url = cluster.url.rsplit("/", 1)[0] + "/bench"
     seed(url)  # the service clients and their dev secrets
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "WALLET_ENV": "bench", "JWT_SECRET_KEY": "b" * 48,
-           "PYTHONPATH": str(ROOT / "api"), "PORT": str(port), "HOST": "127.0.0.1",
+           "PYTHONPATH": str(ROOT / "api"),
            "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
            "WALLET_POOL_MAX_SIZE": str(threads), "WALLET_POOL_MIN_SIZE": str(threads),
            "WALLET_RATE_LIMIT_WRITES": "10000000/minute", "WALLET_RATE_LIMIT_LOGIN": "1000/minute"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"),
-                               "wallet_api.wsgi:app"], env=env, cwd=ROOT,
-                              stdout=open(OUT / "gunicorn.log", "w"), stderr=subprocess.STDOUT)
+    server = start_gunicorn(env, port, OUT / "gunicorn.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
+        wait_until_healthy(base, server)
         wrk_env = {**os.environ, "PAY_TOKEN": service_token(base, "payments"),
                    "GAME_TOKEN": service_token(base, "game")}
         runs = {name: {c: [] for c in concurrencies}
-                for name in ("HTTP spend", "HTTP mixed 50/50", "HTTP whoami (no database)", "SQL spend (pgbench)")}
+                for name in ("HTTP spend", "HTTP mixed 50/50", "HTTP whoami (no database)", HTTP_BATCH,
+                             "SQL spend (pgbench)")}
         for rep in range(reps):
             for c in concurrencies:
                 for name, mode in (("HTTP spend", "spend"), ("HTTP mixed 50/50", "mix"),
-                                   ("HTTP whoami (no database)", "whoami")):
+                                   ("HTTP whoami (no database)", "whoami"), (HTTP_BATCH, "batch")):
                     result = wrk(base, mode, c, seconds, wrk_env)
                     runs[name][c].append(result)
                     log(f"  rep {rep + 1} c={c:<3} {name:<26} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:.2f}"
@@ -334,6 +332,15 @@ def machine() -> str:
            f"(fsync and synchronous_commit on), shared_buffers 512MB"
 
 
+def save_chart(fig, ax, xs: list[int], filename: str) -> str:
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(BENCH / filename, dpi=110)
+    return filename
+
+
 def charts(report: dict) -> list[str]:
     import matplotlib
 
@@ -352,25 +359,17 @@ def charts(report: dict) -> list[str]:
                         yerr=[[s["mean"] - s["min"] for s in stats], [s["max"] - s["mean"] for s in stats]])
         ax.set(xscale="log", xlabel="clients", ylabel="postings (transactions)/s",
                title="SQL level: wallet vs pgbench -N")
-        ax.set_xticks(xs, [str(x) for x in xs])
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(BENCH / "sql-throughput.png", dpi=110)
-        made.append("sql-throughput.png")
+        made.append(save_chart(fig, ax, xs, "sql-throughput.png"))
     if "http" in report:
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, by_c in report["http"]["runs"].items():
             xs = sorted(by_c)
-            ax.plot(xs, [statistics.fmean(r["rps"] for r in by_c[c]) for c in xs], marker="o", label=name)
-        ax.set(xscale="log", xlabel="concurrent requests (clients)", ylabel="requests/s",
+            scale = BATCH_SIZE if name == HTTP_BATCH else 1
+            ax.plot(xs, [scale * statistics.fmean(r["rps"] for r in by_c[c]) for c in xs], marker="o",
+                    label=f"{name} (postings/s)" if scale > 1 else name)
+        ax.set(xscale="log", xlabel="concurrent requests (clients)", ylabel="requests (postings)/s",
                title="HTTP level under gunicorn")
-        ax.set_xticks(xs, [str(x) for x in xs])
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(BENCH / "http-throughput.png", dpi=110)
-        made.append("http-throughput.png")
+        made.append(save_chart(fig, ax, xs, "http-throughput.png"))
     if "growth" in report:
         res = report["growth"]["results"]
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -455,13 +454,15 @@ def write_results(report: dict, command: str) -> None:
                   "is pgbench running the same spend at the same client count, interleaved.", "",
                   "![HTTP throughput](http-throughput.png)", "",
                   "| concurrency | HTTP spend req/s | p50 / p99 ms | HTTP mixed req/s | whoami req/s | SQL spend tx/s "
-                  "| HTTP/SQL | statuses |", "|---|---|---|---|---|---|---|---|"]
+                  "| HTTP/SQL | HTTP batch postings/s | batch/SQL | statuses |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for c in sorted(runs["HTTP spend"]):
             spend = runs["HTTP spend"][c]
             s = summarize(spend, "rps")
             sq = summarize(runs["SQL spend (pgbench)"][c], "rps")
+            batch = BATCH_SIZE * summarize(runs[HTTP_BATCH][c], "rps")["mean"]
             statuses: dict = {}
-            for name in ("HTTP spend", "HTTP mixed 50/50"):
+            for name in ("HTTP spend", "HTTP mixed 50/50", HTTP_BATCH):
                 for r in runs[name][c]:
                     for k, v in r["statuses"].items():
                         statuses[k] = statuses.get(k, 0) + v
@@ -470,7 +471,7 @@ def write_results(report: dict, command: str) -> None:
                 f"{statistics.fmean(r['p99_ms'] for r in spend):.1f} | "
                 f"{fmt_range(summarize(runs['HTTP mixed 50/50'][c], 'rps'))} | "
                 f"{fmt_range(summarize(runs['HTTP whoami (no database)'][c], 'rps'))} | {fmt_range(sq)} | "
-                f"{s['mean'] / sq['mean']:.2f}x | {statuses} |")
+                f"{s['mean'] / sq['mean']:.2f}x | {batch:,.0f} | {batch / sq['mean']:.2f}x | {statuses} |")
         lines += ["", "Where an API worker's time goes during spends (py-spy samples of one worker):", "",
                   "| part | share of samples |", "|---|---|", http["profile"], ""]
     if "growth" in report:
@@ -498,6 +499,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
     parser.add_argument("--only", default="sql,http,growth")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that the cluster is stopped below
     only = set(args.only.split(","))
     OUT.mkdir(parents=True, exist_ok=True)
     OUT.chmod(0o777)

@@ -2,7 +2,7 @@
 against the specification and against the routes the app registers."""
 from functools import cache
 
-from .schemas import MAX_AMOUNT, MAX_INT4
+from .schemas import MAX_AMOUNT, MAX_BATCH, MAX_INT4
 
 UUID = {"type": "string", "format": "uuid"}
 CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
@@ -102,6 +102,17 @@ def openapi_document() -> dict:
                     "status": {"type": "string", "enum": ["success"]}, "entry_id": {"type": "integer"},
                     "user_id": UUID, "asset_type_id": {"type": "integer"}, "amount": {"type": "integer"},
                     "balance": {"type": "integer"}, "replayed": {"type": "boolean"}}},
+                "BatchRequest": _object({"postings": {
+                    "type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _object(
+                        {"kind": {"type": "string", "enum": ["topup", "bonus", "spend"]}, "user_id": UUID,
+                         "asset_type_id": ASSET, "amount": AMOUNT, "idempotency_key": KEY, "metadata": METADATA},
+                        ["kind", "user_id", "asset_type_id", "amount", "idempotency_key"])}}, ["postings"]),
+                "BatchOutcomes": {"type": "object", "required": ["items"], "properties": {"items": {
+                    "type": "array", "items": {"type": "object", "required": ["item", "status"], "properties": {
+                        "item": {"type": "integer"}, "status": {"type": "integer"}, "code": {"type": "string"},
+                        "entry_id": {"type": "integer"}, "user_id": UUID, "asset_type_id": {"type": "integer"},
+                        "amount": {"type": "integer"}, "balance": {"type": "integer"},
+                        "replayed": {"type": "boolean"}}}}}},
                 "OpenAccountRequest": _object({"user_id": UUID, "name": {"type": "string", "minLength": 1,
                                                                          "maxLength": 200, "pattern": CONTROL_FREE}},
                                               ["user_id", "name"]),
@@ -160,6 +171,16 @@ def openapi_document() -> dict:
             "/wallet/spend": {"post": _posting("Spend from a wallet (user -> Treasury)", "SpendRequest",
                                                "the user's own token (user_id absent or its own) or a service "
                                                "token with scope wallet:spend and a user_id")},
+            "/wallet/batch": {"post": {
+                "summary": "Up to 50 postings in one call and one commit (trusted services)",
+                "description": "Each item's kind needs its scope (wallet:topup, wallet:bonus, wallet:spend) or the "
+                               "whole request is 403 and nothing is written. Each item gets its own outcome: "
+                               "status 201 (posted), 200 (replayed) or the status and code of its refusal; a "
+                               "refused item writes nothing and does not stop the others.",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BatchRequest")}}},
+                "responses": {"200": _json(_ref("BatchOutcomes"), "An outcome per item, in item order"),
+                              **_problems(400, 401, 403, 413, 429, 503)}}},
             "/accounts": {"post": {
                 "summary": "Open a user account with a zero wallet per asset",
                 "description": "Needs a service token with scope accounts:write.",

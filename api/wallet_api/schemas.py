@@ -3,7 +3,7 @@ be JSON integers, unknown fields are refused (no mass assignment)."""
 import json
 import math
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -14,6 +14,7 @@ from .errors import ApiError
 MAX_AMOUNT = 9007199254740991  # 2^53 - 1: exact in every JSON parser
 MAX_INT4 = 2147483647
 MAX_METADATA_BYTES = 4096
+MAX_BATCH = 50  # wallet_post_batch's own limit
 
 
 # Control characters (C0, DEL, C1) are refused in identifiers; the same rule as the
@@ -98,6 +99,19 @@ class TopupBody(PostingBody):
     payment_id: IdempotencyKey | None = None
 
 
+class BatchPosting(StrictBody):
+    kind: Literal["topup", "bonus", "spend"]
+    user_id: UUID
+    asset_type_id: AssetTypeId
+    amount: Amount
+    idempotency_key: IdempotencyKey
+    metadata: Metadata | None = None
+
+
+class BatchBody(StrictBody):
+    postings: Annotated[list[BatchPosting], Field(min_length=1, max_length=MAX_BATCH)]
+
+
 class AccountBody(StrictBody):
     user_id: UUID
     name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
@@ -124,7 +138,7 @@ class IdempotencyHeader(BaseModel):
 
 def _invalid(exc: ValidationError) -> ApiError:
     errors = exc.errors(include_url=False, include_input=False)
-    code = "invalid_amount" if any(e["loc"][:1] == ("amount",) for e in errors) else "invalid_request"
+    code = "invalid_amount" if any("amount" in e["loc"] for e in errors) else "invalid_request"
     detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:5])
     return ApiError(400, code, detail)
 

@@ -4,12 +4,13 @@ from uuid import UUID
 from flask import Blueprint, jsonify, request
 from psycopg.types.json import Jsonb
 
-from .auth import require_service_scope, target_user
+from .auth import current_principal, require_service_scope, target_user
 from .db import get_db
-from .errors import ApiError
+from .errors import SQLSTATE_ERRORS, ApiError
 from .limits import limiter, subject_or_address, write_limit
 from .schemas import (
     BalanceQuery,
+    BatchBody,
     PostingBody,
     TopupBody,
     TransactionsQuery,
@@ -79,6 +80,34 @@ def spend():
     body = parse_body(PostingBody, request.get_data())
     user_id = target_user(body.user_id, "wallet:spend")
     return _post("spend", user_id, body, _idempotency_key(body.idempotency_key))
+
+
+SCOPE_OF_KIND = {"topup": "wallet:topup", "bonus": "wallet:bonus", "spend": "wallet:spend"}
+
+
+@bp.post("/batch")
+@limiter.limit(write_limit, key_func=subject_or_address)
+def batch():
+    """Up to 50 postings in one call and one commit, for trusted services; an outcome per
+    item. Every item's kind must be allowed by the token, or nothing is written."""
+    principal = current_principal()
+    body = parse_body(BatchBody, request.get_data())
+    missing = {SCOPE_OF_KIND[p.kind] for p in body.postings} - principal.scopes
+    if principal.role != "service" or missing:
+        raise ApiError(403, "forbidden", f"this batch needs a service token with scopes {sorted(missing)}")
+    postings = [p.model_dump(mode="json", exclude_none=True) for p in body.postings]
+    rows = get_db().call("SELECT item, entry_id, balance, replayed, error_sqlstate FROM wallet_post_batch(%s)",
+                         (Jsonb(postings),))
+    items = []
+    for posting, row in zip(body.postings, rows, strict=True):
+        if row["error_sqlstate"]:
+            status, code = SQLSTATE_ERRORS[row["error_sqlstate"]]
+            items.append({"item": row["item"], "status": status, "code": code})
+        else:
+            items.append({"item": row["item"], "status": 200 if row["replayed"] else 201, "entry_id": row["entry_id"],
+                          "user_id": str(posting.user_id), "asset_type_id": posting.asset_type_id,
+                          "amount": posting.amount, "balance": row["balance"], "replayed": row["replayed"]})
+    return jsonify(items=items)
 
 
 @bp.get("/balance")

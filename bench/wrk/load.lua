@@ -1,4 +1,5 @@
--- wrk script: `wrk ... -s load.lua URL -- MODE USERS` with MODE spend | mix | whoami.
+-- wrk script: `wrk ... -s load.lua URL -- MODE USERS` with MODE spend | mix | whoami | batch
+-- (a POST /wallet/batch of BATCH spends, BATCH = 20).
 -- Tokens come from the environment (PAY_TOKEN, GAME_TOKEN); the summary is one JSON line.
 local threads, counter = {}, 0
 
@@ -15,16 +16,28 @@ function init(args)
   math.randomseed(os.time() * 1000 + id)
 end
 
+function posting_fields(k)
+  local user = string.format("00000000-0000-4000-8000-%012d", math.random(1, users))
+  local key = string.format("wrk-%d-%d-%d-%d-%d", id, n, k, os.time(), math.random(1, 1000000000))
+  return string.format('"user_id":"%s","asset_type_id":1,"amount":1,"idempotency_key":"%s"', user, key)
+end
+
 function request()
   n = n + 1
   if mode == "whoami" then
     return wrk.format("GET", "/auth/whoami", {Authorization = "Bearer " .. game})
   end
-  local route, token = "/wallet/spend", game
+  local route, token, body = "/wallet/spend", game, nil
   if mode == "mix" and math.random() < 0.5 then route, token = "/wallet/topup", pay end
-  local user = string.format("00000000-0000-4000-8000-%012d", math.random(1, users))
-  local key = string.format("wrk-%d-%d-%d-%d", id, n, os.time(), math.random(1, 1000000000))
-  local body = string.format('{"user_id":"%s","asset_type_id":1,"amount":1,"idempotency_key":"%s"}', user, key)
+  if mode == "batch" then
+    local postings = {}
+    for k = 1, 20 do
+      postings[k] = string.format('{"kind":"spend",%s}', posting_fields(k))
+    end
+    route, body = "/wallet/batch", '{"postings":[' .. table.concat(postings, ",") .. ']}'
+  else
+    body = "{" .. posting_fields(0) .. "}"
+  end
   return wrk.format("POST", route, {["Content-Type"] = "application/json", Authorization = "Bearer " .. token}, body)
 end
 

@@ -13,7 +13,7 @@ GROUPS = [  # (caller, routes)
     ("alice", ["/wallet/spend", "/wallet/balance", "/wallet/transactions", "/auth/whoami"]),
     ("payments", ["/wallet/topup"]),
     ("rewards", ["/wallet/bonus"]),
-    ("game", ["/accounts"]),
+    ("game", ["/accounts", "/wallet/batch"]),
     (None, ["/auth/login", "/auth/token", "/healthz", "/readyz", "/openapi.json"]),
 ]
 

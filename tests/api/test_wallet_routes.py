@@ -217,3 +217,36 @@ def test_concurrent_http_spends_never_overdraw(api, funded_user, report):
     assert tally[(201, None)] == start // amount
     assert tally[(422, "insufficient_funds")] == n - start // amount
     assert api.balance(user) == start - (start // amount) * amount
+
+
+def test_batch_of_postings(api, funded_user):
+    users = [funded_user(gold=10) for _ in range(2)]
+    game, payments = api.service_token("game"), api.service_token("payments")
+    postings = [{"kind": "spend", "user_id": users[0], "asset_type_id": GOLD, "amount": 4, "idempotency_key": "bt-1"},
+                {"kind": "spend", "user_id": users[1], "asset_type_id": GOLD, "amount": 40, "idempotency_key": "bt-2"},
+                {"kind": "spend", "user_id": str(uuid.uuid4()), "asset_type_id": GOLD, "amount": 1,
+                 "idempotency_key": "bt-3"},
+                {"kind": "spend", "user_id": users[0], "asset_type_id": GOLD, "amount": 5, "idempotency_key": "bt-4",
+                 "metadata": {"item": "shield"}}]
+    r = api.post("/wallet/batch", game, json={"postings": postings})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [(i["item"], i["status"], i.get("code"), i.get("balance")) for i in items] == [
+        (1, 201, None, 6), (2, 422, "insufficient_funds", None), (3, 404, "account_not_found", None), (4, 201, None, 1)]
+    again = api.post("/wallet/batch", game, json={"postings": postings}).json()["items"]
+    assert [i["status"] for i in again] == [200, 422, 404, 200]
+    assert [i.get("entry_id") for i in again] == [i.get("entry_id") for i in items], "a retried batch replays"
+    assert api.balance(users[0]) == 1 and api.balance(users[1]) == 10
+
+    topup = {"kind": "topup", "user_id": users[1], "asset_type_id": GOLD, "amount": 5, "idempotency_key": "bt-5"}
+    assert_problem(api.post("/wallet/batch", game, json={"postings": [postings[0], topup]}), 403, "forbidden")
+    assert_problem(api.post("/wallet/batch", payments, json={"postings": [topup, postings[0]]}), 403, "forbidden")
+    assert_problem(api.post("/wallet/batch", api.user_token(ALICE), json={"postings": [postings[0]]}),
+                   403, "forbidden")
+    assert_problem(api.post("/wallet/batch", payments, json={"postings": [{**topup, "amount": "5"}]}),
+                   400, "invalid_amount")
+    assert_problem(api.post("/wallet/batch", payments, json={"postings": []}), 400, "invalid_request")
+    assert_problem(api.post("/wallet/batch", payments, json={"postings": [topup] * 51}), 400, "invalid_request")
+    assert api.balance(users[1]) == 10, "refused batches wrote nothing"
+    r = api.post("/wallet/batch", payments, json={"postings": [topup]})
+    assert r.json()["items"][0]["status"] == 201 and api.balance(users[1]) == 15

@@ -22,11 +22,13 @@ def map_case(context, case):
     if case.meta is not None and case.meta.generation.mode.is_negative:
         return case  # invalid requests go out as generated
     if isinstance(case.body, dict):
-        for field in INTEGER_FIELDS:
-            value = case.body.get(field)
-            if isinstance(value, float) and value.is_integer():
-                case.body[field] = int(value)
-    if case.method != "POST" or not case.path.startswith("/wallet/") or not isinstance(case.body, dict):
+        postings = case.body.get("postings")
+        for fields in [case.body, *(postings if isinstance(postings, list) else [])]:
+            for field in INTEGER_FIELDS:
+                value = fields.get(field) if isinstance(fields, dict) else None
+                if isinstance(value, float) and value.is_integer():
+                    fields[field] = int(value)
+    if case.path not in ("/wallet/topup", "/wallet/bonus", "/wallet/spend") or not isinstance(case.body, dict):
         return case
     headers = case.headers if case.headers is not None else {}
     body_keys = [field for field in BODY_KEYS if field in case.body]
