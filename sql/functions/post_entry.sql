@@ -1,6 +1,9 @@
--- The one posting routine behind wallet_topup, wallet_bonus and wallet_spend.
--- Locks only the user's wallet row (the Treasury balance is derived, never cached),
--- claims the idempotency key with the ledger insert itself, then updates the cache.
+-- The one posting routine behind wallet_topup, wallet_bonus, wallet_spend and
+-- wallet_post_batch. Locks only the user's wallet row (the Treasury balance is derived,
+-- never cached), claims the idempotency key with the ledger insert itself, then updates
+-- the cache. Callable only by those SECURITY DEFINER functions, whose pinned search_path
+-- it runs under (every name here is schema-qualified); no SET of its own, which would
+-- cost a configuration save and restore on every posting.
 CREATE OR REPLACE FUNCTION wallet.post_entry(
     p_kind            text,
     p_user_id         uuid,
@@ -10,12 +13,10 @@ CREATE OR REPLACE FUNCTION wallet.post_entry(
     p_metadata        jsonb
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
     v_account_id  bigint;
-    v_treasury_id bigint;
     v_balance     bigint;
     v_new_balance bigint;
     v_entry_id    bigint;
@@ -67,9 +68,6 @@ BEGIN
         FOR UPDATE;
     END IF;
 
-    SELECT a.account_id INTO STRICT v_treasury_id
-    FROM wallet.accounts a WHERE a.system_code = 'treasury';
-
     IF p_kind = 'spend' THEN
         v_new_balance := v_balance - p_amount;        -- cannot overflow: both are >= 0
     ELSIF v_balance <= 9223372036854775807 - p_amount THEN
@@ -80,11 +78,12 @@ BEGIN
         INSERT INTO wallet.ledger_entries AS e
             (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
              amount, balance_after, idempotency_key, metadata)
-        VALUES
-            (v_account_id, p_asset_type_id, p_kind,
-             CASE WHEN p_kind = 'spend' THEN v_account_id ELSE v_treasury_id END,
-             CASE WHEN p_kind = 'spend' THEN v_treasury_id ELSE v_account_id END,
-             p_amount, v_new_balance, p_idempotency_key, p_metadata)
+        SELECT v_account_id, p_asset_type_id, p_kind,
+               CASE WHEN p_kind = 'spend' THEN v_account_id ELSE t.account_id END,
+               CASE WHEN p_kind = 'spend' THEN t.account_id ELSE v_account_id END,
+               p_amount, v_new_balance, p_idempotency_key, p_metadata
+        FROM wallet.accounts t
+        WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id INTO v_entry_id;
 

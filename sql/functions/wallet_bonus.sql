@@ -6,12 +6,14 @@ CREATE OR REPLACE FUNCTION public.wallet_bonus(
     p_idempotency_key text,
     p_metadata        jsonb DEFAULT '{}'
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean)
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan for the session, a SQL function re-plans per call
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM wallet.post_entry('bonus', p_user_id, p_asset_type_id, p_amount,
-                                    p_idempotency_key, p_metadata);
+BEGIN
+    RETURN QUERY SELECT * FROM wallet.post_entry('bonus', p_user_id, p_asset_type_id, p_amount,
+                                                 p_idempotency_key, p_metadata);
+END
 $$;
 
 REVOKE ALL ON FUNCTION public.wallet_bonus(uuid, integer, bigint, text, jsonb) FROM PUBLIC;
