@@ -23,7 +23,6 @@ TITLES = {
     "method_not_allowed": "Method not allowed",
     "idempotency_key_reused": "Idempotency key reused",
     "payload_too_large": "Payload too large",
-    "unsupported_media_type": "Unsupported media type",
     "insufficient_funds": "Insufficient funds",
     "rate_limited": "Too many requests",
     "unavailable": "Service unavailable",
@@ -44,8 +43,7 @@ SQLSTATE_ERRORS = {
 UNAVAILABLE_SQLSTATES = {"55P03", "57014", "40001", "40P01", "53300"}
 
 HTTP_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-              429: "rate_limited", 503: "unavailable"}
+              405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited", 503: "unavailable"}
 
 
 class ApiError(Exception):
