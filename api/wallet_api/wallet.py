@@ -21,6 +21,7 @@ from .schemas import (
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet")
 
+SCOPE_OF_KIND = {"topup": "wallet:topup", "bonus": "wallet:bonus", "spend": "wallet:spend"}
 POSTING_SQL = {
     kind: f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s, %s)"  # noqa: S608 (fixed names)
     for kind in ("topup", "bonus", "spend")
@@ -52,8 +53,8 @@ def _post(kind: str, user_id: UUID, body: PostingBody, key: str):
     return response
 
 
-def _service_posting(kind: str, scope: str, model: type[PostingBody]):
-    require_service_scope(scope)
+def _service_posting(kind: str, model: type[PostingBody]):
+    require_service_scope(SCOPE_OF_KIND[kind])
     body = parse_body(model, request.get_data())
     if body.user_id is None:
         raise ApiError(400, "invalid_request", "user_id is required")
@@ -63,14 +64,14 @@ def _service_posting(kind: str, scope: str, model: type[PostingBody]):
 @bp.post("/topup")
 @limiter.limit(write_limit, key_func=subject_or_address)
 def topup():
-    body = _service_posting("topup", "wallet:topup", TopupBody)
+    body = _service_posting("topup", TopupBody)
     return _post("topup", body.user_id, body, _idempotency_key(body.payment_id, body.idempotency_key))
 
 
 @bp.post("/bonus")
 @limiter.limit(write_limit, key_func=subject_or_address)
 def bonus():
-    body = _service_posting("bonus", "wallet:bonus", PostingBody)
+    body = _service_posting("bonus", PostingBody)
     return _post("bonus", body.user_id, body, _idempotency_key(body.idempotency_key))
 
 
@@ -78,11 +79,8 @@ def bonus():
 @limiter.limit(write_limit, key_func=subject_or_address)
 def spend():
     body = parse_body(PostingBody, request.get_data())
-    user_id = target_user(body.user_id, "wallet:spend")
+    user_id = target_user(body.user_id, SCOPE_OF_KIND["spend"])
     return _post("spend", user_id, body, _idempotency_key(body.idempotency_key))
-
-
-SCOPE_OF_KIND = {"topup": "wallet:topup", "bonus": "wallet:bonus", "spend": "wallet:spend"}
 
 
 @bp.post("/batch")
