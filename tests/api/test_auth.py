@@ -142,3 +142,28 @@ def test_logins_are_rate_limited_per_address(server_env, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_operators_set_logins_with_the_credentials_tool(api, server_env):
+    import uuid as uuid_module
+
+    def tool(*args: str, secret: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "wallet_api.credentials", *args], input=secret, text=True,
+                              capture_output=True, env=server_env, cwd=ROOT, timeout=60)
+
+    done = tool("client", "shop", "wallet:spend", "wallet:read", secret="shop-secret-0123")
+    assert done.returncode == 0, done.stderr
+    r = api.post("/auth/token", json={"client_id": "shop", "client_secret": "shop-secret-0123"})
+    assert r.status_code == 200
+    assert api.get("/auth/whoami", r.json()["access_token"]).json()["scopes"] == ["wallet:read", "wallet:spend"]
+    assert tool("client", "shop", "wallet:admin", secret="shop-secret-0123").returncode == 1, "unknown scope"
+    assert tool("client", "shop", "wallet:read", secret="short").returncode == 1, "too short a secret"
+    carol = str(uuid_module.uuid4())
+    assert tool("user", carol, secret="long-enough-pass").returncode == 1, "no account yet"
+    assert api.post("/accounts", api.service_token("game"), json={"user_id": carol, "name": "Carol"}).status_code == 201
+    done = tool("user", carol, secret="carol-password-1")
+    assert done.returncode == 0, done.stderr
+    assert api.post("/auth/login", json={"user_id": carol, "password": "carol-password-1"}).status_code == 200
+    assert tool("user", carol, secret="carol-password-2").returncode == 0, "replacing a password"
+    assert api.post("/auth/login", json={"user_id": carol, "password": "carol-password-1"}).status_code == 401
+    assert api.post("/auth/login", json={"user_id": carol, "password": "carol-password-2"}).status_code == 200
