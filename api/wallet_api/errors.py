@@ -3,7 +3,7 @@
 import logging
 
 import psycopg
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -88,6 +88,19 @@ def internal_error(exc: Exception):
     return problem(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
+MAX_DISCARDED_BODY = 1024 * 1024
+
+
+def _discard_body() -> None:
+    """Reads and drops the refused body (up to 1 MiB), so that the connection is left at
+    the next request: gunicorn would otherwise sometimes close a kept-alive connection
+    the client goes on to reuse."""
+    remaining = min(request.content_length or 0, MAX_DISCARDED_BODY)
+    stream = request.environ["wsgi.input"]
+    while remaining > 0 and (chunk := stream.read(min(remaining, 65536))):
+        remaining -= len(chunk)
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, lambda e: problem(e.status, e.code, e.detail, e.headers))
     app.register_error_handler(psycopg.Error, database_problem)
@@ -100,6 +113,8 @@ def register_error_handlers(app: Flask) -> None:
         headers = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
         if status == 429:
             headers["Retry-After"] = str(retry_after_seconds())
+        if status == 413:
+            _discard_body()
         return problem(status, HTTP_CODES.get(status, "invalid_request"), exc.description or "", headers)
 
     @app.errorhandler(Exception)
