@@ -60,6 +60,8 @@ def test_bonus_by_the_rewards_service(api, funded_user):
 
 
 def test_user_spends_and_reads_its_own_wallet(api):
+    # other tests (schemathesis among them) spend Alice's seed balance too: fund her first
+    assert topup(api, ALICE, 10, f"fund-alice-{uuid.uuid4()}").status_code == 201
     token = api.user_token(ALICE)
     before = api.balance(ALICE)
     key = f"buy-{uuid.uuid4()}"
