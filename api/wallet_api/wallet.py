@@ -24,7 +24,7 @@ bp = Blueprint("wallet", __name__, url_prefix="/wallet")
 SCOPE_OF_KIND = {"topup": "wallet:topup", "bonus": "wallet:bonus", "spend": "wallet:spend"}
 POSTING_SQL = {
     kind: f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s, %s)"  # noqa: S608 (fixed names)
-    for kind in ("topup", "bonus", "spend")
+    for kind in SCOPE_OF_KIND
 }
 
 
@@ -39,12 +39,16 @@ def _idempotency_key(*body_keys: str | None) -> str:
     return given.pop()
 
 
+def _posted(row: dict, user_id: UUID, asset_type_id: int, amount: int) -> dict:
+    """What a successful posting answers (the same on a replay)."""
+    return {"entry_id": row["entry_id"], "user_id": str(user_id),
+            "asset_type_id": asset_type_id, "amount": amount, "balance": row["balance"], "replayed": row["replayed"]}
+
+
 def _post(kind: str, user_id: UUID, body: PostingBody, key: str):
     row = get_db().call(POSTING_SQL[kind], (user_id, body.asset_type_id, body.amount, key,
                                             Jsonb(body.metadata or {})))[0]
-    response = jsonify(status="success", entry_id=row["entry_id"], user_id=str(user_id),
-                       asset_type_id=body.asset_type_id, amount=body.amount, balance=row["balance"],
-                       replayed=row["replayed"])
+    response = jsonify(status="success", **_posted(row, user_id, body.asset_type_id, body.amount))
     if row["replayed"]:
         response.headers["Idempotent-Replayed"] = "true"
         response.status_code = 200
@@ -102,9 +106,8 @@ def batch():
             status, code = SQLSTATE_ERRORS[row["error_sqlstate"]]
             items.append({"item": row["item"], "status": status, "code": code})
         else:
-            items.append({"item": row["item"], "status": 200 if row["replayed"] else 201, "entry_id": row["entry_id"],
-                          "user_id": str(posting.user_id), "asset_type_id": posting.asset_type_id,
-                          "amount": posting.amount, "balance": row["balance"], "replayed": row["replayed"]})
+            items.append({"item": row["item"], "status": 200 if row["replayed"] else 201,
+                          **_posted(row, posting.user_id, posting.asset_type_id, posting.amount)})
     return jsonify(items=items)
 
 
