@@ -2,16 +2,17 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-export PYTHONPATH := $(CURDIR)/api
 
-.PHONY: venv venv-runtime test test-suite lint migrate seed run serve stop-db bench
+.PHONY: venv venv-runtime test test-suite lint format migrate seed api-login run serve stop-db bench
 
-# Runtime packages only (the Docker image); the dev set adds test and lint tools.
+# Runtime packages only (the Docker image); the dev set adds test and lint tools. The
+# package itself is installed editable, so nothing needs PYTHONPATH.
 venv-runtime: $(VENV)/.runtime
 venv: $(VENV)/.dev
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -19,34 +20,45 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 # Everything, on a throwaway cluster unless DATABASE_URL is set.
 test: venv
-	$(PY) bin/pgcluster.py run -- $(MAKE) --no-print-directory test-suite
+	$(PY) -m wallet_dev.pgcluster run -- $(MAKE) --no-print-directory test-suite
 
 # The suite against DATABASE_URL: lint, migrate, pgTAP, pytest.
 test-suite: lint
-	$(PY) -m wallet_api.schema migrate
+	$(PY) -m wallet_api.migrate migrate
 	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
-	pg_prove --failures -d "$$DATABASE_URL" sql/tests/*.sql
+	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
 	$(PY) -m pytest -q
 
 lint: venv
-	$(VENV)/bin/ruff check api tests bin bench
+	$(VENV)/bin/ruff check api tests bench
+	$(VENV)/bin/ruff format --check api tests bench
+	$(VENV)/bin/mypy
+
+format: venv
+	$(VENV)/bin/ruff format api tests bench
+	$(VENV)/bin/ruff check --fix api tests bench
 
 migrate: venv-runtime
-	$(PY) -m wallet_api.schema migrate
+	$(PY) -m wallet_api.migrate migrate
 
 seed: venv-runtime
-	$(PY) -m wallet_api.schema seed
+	$(PY) -m wallet_api.migrate seed
+
+# The API's own PostgreSQL login (a member of wallet_api only); password on stdin.
+API_DB_ROLE ?= wallet_app
+api-login: venv-runtime
+	$(PY) -m wallet_api.credentials database-login $(API_DB_ROLE)
 
 # Local development: DATABASE_URL or a cluster in .data/ (kept), migrated and seeded.
 run: venv-runtime
-	$(PY) bin/run_dev.py
+	$(PY) -m wallet_dev.run
 
 # The API alone, under gunicorn, against DATABASE_URL (what the Docker image runs).
 serve: venv-runtime
 	$(PY) -m gunicorn -c api/gunicorn.conf.py wallet_api.wsgi:app
 
-stop-db:
-	$(PY) bin/pgcluster.py stop .data
+stop-db: venv-runtime
+	$(PY) -m wallet_dev.pgcluster stop $${WALLET_DATA_DIR:-.data}
 
 bench: venv
 	$(PY) bench/run.py

@@ -8,6 +8,7 @@ bench/RESULTS.md with one chart per benchmark.
 It starts its own PostgreSQL cluster with default durability settings (fsync and
 synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
 """
+
 import argparse
 import json
 import os
@@ -25,19 +26,19 @@ from pathlib import Path
 import psycopg
 import requests
 
+from wallet_api.credentials import set_database_login
+from wallet_api.migrate import migrate, seed
+from wallet_dev.pgcluster import PgCluster, _as_postgres
+from wallet_dev.ports import free_port
+from wallet_dev.servers import start_gunicorn, wait_until_healthy
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
-sys.path.insert(0, str(ROOT / "bin"))
-sys.path.insert(0, str(ROOT / "api"))
-sys.path.insert(0, str(ROOT))
-from pgcluster import PgCluster, _as_postgres  # noqa: E402
-from wallet_api.schema import migrate, seed  # noqa: E402
-
-from tests.support import free_port, start_gunicorn, wait_until_healthy  # noqa: E402
 
 USERS = 100_000
-BENCH_ROLE = "wallet_bench"
+BENCH_ROLE = "wallet_bench"  # pgbench logs in as this member of wallet_service
+BENCH_PASSWORD = "bench-only-password"  # noqa: S105 (a throwaway cluster on loopback)
 BATCH_SIZE = 20
 BATCH = f"batch of {BATCH_SIZE}, 50/50"  # wallet_post_batch: tps counts calls, not postings
 HTTP_BATCH = "HTTP batch of 20 spends"  # POST /wallet/batch: req/s counts calls, not postings
@@ -50,10 +51,17 @@ def log(message: str) -> None:
 
 # ---------------------------------------------------------------- setup
 
+
 def start_cluster(tmp: Path) -> PgCluster:
     cluster = PgCluster(tmp / "cluster")
-    cluster.init({"shared_preload_libraries": "'pg_stat_statements'", "max_connections": "300",
-                  "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"})
+    cluster.init(
+        {
+            "shared_preload_libraries": "'pg_stat_statements'",
+            "max_connections": "300",
+            "shared_buffers": "'512MB'",
+            "max_wal_size": "'4GB'",
+        }
+    )
     cluster.start()
     cluster.create_db()
     return cluster
@@ -62,10 +70,13 @@ def start_cluster(tmp: Path) -> PgCluster:
 def load_users(conn: psycopg.Connection, users: int, funded: int, balance: int) -> None:
     """Opens `users` bench accounts (user n has a fixed uuid) and funds the first `funded`
     of them with one top-up each, written as ledger entries like any other."""
-    conn.execute(f"""
+    conn.execute(
+        f"""
         INSERT INTO wallet.accounts (kind, user_id, name)
         SELECT 'user', {USER_UUID}, 'bench ' || n FROM generate_series(1, %s::int) n
-        ON CONFLICT (user_id) DO NOTHING""", (users,))
+        ON CONFLICT (user_id) DO NOTHING""",
+        (users,),
+    )
     conn.execute("""
         INSERT INTO wallet.wallets (account_id, asset_type_id)
         SELECT a.account_id, t.asset_type_id FROM wallet.accounts a CROSS JOIN wallet.asset_types t
@@ -73,12 +84,12 @@ def load_users(conn: psycopg.Connection, users: int, funded: int, balance: int) 
     add_rounds(conn, 1, funded, 1, 1, balance)
 
 
-def add_rounds(conn: psycopg.Connection, first_user: int, last_user: int, first: int, last: int,
-               amount: int) -> None:
+def add_rounds(conn: psycopg.Connection, first_user: int, last_user: int, first: int, last: int, amount: int) -> None:
     """Bulk history through the ledger's own triggers and constraints: rounds first..last
     of one top-up each for bench users first_user..last_user, then the cached balances."""
     params = {"first_user": first_user, "last_user": last_user, "first": first, "last": last, "amount": amount}
-    conn.execute(f"""
+    conn.execute(
+        f"""
         INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
                                            amount, balance_after, idempotency_key, metadata)
         SELECT w.account_id, 1, 'topup', t.account_id, w.account_id, %(amount)s,
@@ -88,12 +99,17 @@ def add_rounds(conn: psycopg.Connection, first_user: int, last_user: int, first:
         JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
         CROSS JOIN generate_series(%(first)s::int, %(last)s::int) r
         CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
-        ORDER BY r, n""", params)
-    conn.execute(f"""
+        ORDER BY r, n""",
+        params,
+    )
+    conn.execute(
+        f"""
         UPDATE wallet.wallets w SET balance = w.balance + (%(last)s::int - %(first)s::int + 1) * %(amount)s::bigint
         FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
         JOIN wallet.accounts a ON a.user_id = {USER_UUID}
-        WHERE w.account_id = a.account_id AND w.asset_type_id = 1""", params)
+        WHERE w.account_id = a.account_id AND w.asset_type_id = 1""",
+        params,
+    )
 
 
 def prepare_database(cluster: PgCluster, dbname: str) -> str:
@@ -105,11 +121,12 @@ def prepare_database(cluster: PgCluster, dbname: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BENCH_ROLE,)).fetchone():
-            conn.execute(f"CREATE ROLE {BENCH_ROLE} LOGIN IN ROLE wallet_service")
+            conn.execute(f"CREATE ROLE {BENCH_ROLE} LOGIN IN ROLE wallet_service PASSWORD %s", (BENCH_PASSWORD,))
     return url
 
 
 # ---------------------------------------------------------------- pgbench
+
 
 def latencies_from_logs(prefix: Path) -> list[float]:
     """Per-transaction latencies (ms) from pgbench -l logs."""
@@ -130,18 +147,48 @@ def pgbench(cluster: PgCluster, dbname: str, user: str, clients: int, seconds: i
     logdir = Path(tempfile.mkdtemp(prefix="pgbench-log-", dir=OUT))
     logdir.chmod(0o777)
     prefix = logdir / "tx"
-    cmd = [str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", user, "-n",
-           "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds),
-           "-l", f"--log-prefix={prefix}", *args, dbname]
-    proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True)
+    cmd = [
+        str(cluster.pgbin / "pgbench"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(cluster.port),
+        "-U",
+        user,
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, 2)),
+        "-T",
+        str(seconds),
+        "-l",
+        f"--log-prefix={prefix}",
+        *args,
+        dbname,
+    ]
+    proc = subprocess.run(
+        _as_postgres(cmd),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGPASSWORD": BENCH_PASSWORD if user == BENCH_ROLE else cluster.password},
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"pgbench failed: {proc.stderr[-2000:]}")
     tps = float(re.search(r"tps = ([\d.]+)", proc.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", proc.stdout)
     lat = latencies_from_logs(prefix)
     shutil.rmtree(logdir, ignore_errors=True)
-    return {"tps": tps, "mean_ms": statistics.fmean(lat), "p50_ms": percentile(lat, 50),
-            "p99_ms": percentile(lat, 99), "failed": int(failed.group(1)) if failed else 0, "tx": len(lat)}
+    return {
+        "tps": tps,
+        "mean_ms": statistics.fmean(lat),
+        "p50_ms": percentile(lat, 50),
+        "p99_ms": percentile(lat, 99),
+        "failed": int(failed.group(1)) if failed else 0,
+        "tx": len(lat),
+    }
 
 
 def scripts(*names_weights: tuple[str, int]) -> list[str]:
@@ -158,14 +205,34 @@ def summarize(runs: list[dict], key: str = "tps") -> dict:
 
 # ---------------------------------------------------------------- benchmarks
 
+
 def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[int]) -> dict:
     log(f"SQL level: {USERS:,} users, pgbench -N baseline and the wallet mixes, {reps}x interleaved")
     url = prepare_database(cluster, "bench")
     with psycopg.connect(url, autocommit=True) as conn:
         load_users(conn, USERS, USERS, 1_000_000_000)
         conn.execute("VACUUM ANALYZE")
-    subprocess.run(_as_postgres([str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port),
-                                 "-U", "postgres", "-i", "-s", "1", "-q", "bench"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                str(cluster.pgbin / "pgbench"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(cluster.port),
+                "-U",
+                "postgres",
+                "-i",
+                "-s",
+                "1",
+                "-q",
+                "bench",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PGPASSWORD": cluster.password},
+    )
     workloads = {
         "pgbench -N": ("postgres", ["-N"]),
         "mixed 50/50": (BENCH_ROLE, scripts(("topup", 1), ("spend", 1))),
@@ -180,8 +247,10 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
             for name, (user, args) in workloads.items():
                 result = pgbench(cluster, "bench", user, clients, seconds, args)
                 runs[name][clients].append(result)
-                log(f"  rep {rep + 1} c={clients:<2} {name:<18} {result['tps']:8.0f} tps  "
-                    f"p99 {result['p99_ms']:.2f} ms  failed {result['failed']}")
+                log(
+                    f"  rep {rep + 1} c={clients:<2} {name:<18} {result['tps']:8.0f} tps  "
+                    f"p99 {result['p99_ms']:.2f} ms  failed {result['failed']}"
+                )
     with psycopg.connect(url, autocommit=True) as conn:
         profile = conn.execute("""
             SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls,
@@ -192,58 +261,109 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
         wal = conn.execute("SELECT wal_records, wal_bytes, wal_sync FROM pg_stat_wal").fetchone()
         verify_rows = len(conn.execute("SELECT * FROM wallet_verify()").fetchall())
         entries = conn.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone()[0]
-    return {"runs": runs, "profile": profile, "wal": wal, "verify_rows": verify_rows, "entries": entries,
-            "seconds": seconds, "reps": reps}
+    return {
+        "runs": runs,
+        "profile": profile,
+        "wal": wal,
+        "verify_rows": verify_rows,
+        "entries": entries,
+        "seconds": seconds,
+        "reps": reps,
+    }
 
 
 def service_token(base: str, client_id: str) -> str:
-    r = requests.post(f"{base}/auth/token", json={"client_id": client_id, "client_secret": f"{client_id}-dev"},
-                      timeout=10)
+    r = requests.post(
+        f"{base}/auth/token", json={"client_id": client_id, "client_secret": f"{client_id}-dev"}, timeout=10
+    )
     r.raise_for_status()
     return r.json()["access_token"]
 
 
 def wrk(base: str, mode: str, connections: int, seconds: int, env: dict) -> dict:
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-           "-s", str(BENCH / "wrk" / "load.lua"), base, "--", mode, str(USERS)]
+    cmd = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "wrk" / "load.lua"),
+        base,
+        "--",
+        mode,
+        str(USERS),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {proc.stdout[-1000:]} {proc.stderr[-1000:]}")
-    data = json.loads(line[len("WRK_JSON "):])
-    return {"rps": data["requests"] / (data["duration_us"] / 1e6), "p50_ms": data["p50_us"] / 1000,
-            "p99_ms": data["p99_us"] / 1000, "mean_ms": data["mean_us"] / 1000, "statuses": data["statuses"],
-            "socket_errors": data["socket_errors"]}
+    data = json.loads(line[len("WRK_JSON ") :])
+    return {
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "mean_ms": data["mean_us"] / 1000,
+        "statuses": data["statuses"],
+        "socket_errors": data["socket_errors"],
+    }
 
 
-def bench_http(cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int], workers: int,
-               threads: int) -> dict:
+def bench_http(
+    cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int], workers: int, threads: int
+) -> dict:
     log(f"HTTP level: gunicorn {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
     url = cluster.url.rsplit("/", 1)[0] + "/bench"
     seed(url)  # the service clients and their dev secrets
+    set_database_login(url, "wallet_app", BENCH_PASSWORD)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "WALLET_ENV": "bench", "JWT_SECRET_KEY": "b" * 48,
-           "PYTHONPATH": str(ROOT / "api"),
-           "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
-           "WALLET_POOL_MAX_SIZE": str(threads), "WALLET_POOL_MIN_SIZE": str(threads),
-           "WALLET_RATE_LIMIT_WRITES": "10000000/minute", "WALLET_RATE_LIMIT_LOGIN": "1000/minute"}
+    env = {
+        **os.environ,
+        "WALLET_ENV": "bench",
+        "JWT_SECRET_KEY": "b" * 48,
+        "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_app", password=BENCH_PASSWORD),
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "WALLET_POOL_MAX_SIZE": str(threads),
+        "WALLET_POOL_MIN_SIZE": str(threads),
+    }  # default rate limits
     server = start_gunicorn(env, port, OUT / "gunicorn.log")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, server)
-        wrk_env = {**os.environ, "PAY_TOKEN": service_token(base, "payments"),
-                   "GAME_TOKEN": service_token(base, "game")}
-        runs = {name: {c: [] for c in concurrencies}
-                for name in ("HTTP spend", "HTTP mixed 50/50", "HTTP whoami (no database)", HTTP_BATCH,
-                             "SQL spend (pgbench)")}
+        wrk_env = {
+            **os.environ,
+            "PAY_TOKEN": service_token(base, "payments"),
+            "GAME_TOKEN": service_token(base, "game"),
+        }
+        runs = {
+            name: {c: [] for c in concurrencies}
+            for name in (
+                "HTTP spend",
+                "HTTP mixed 50/50",
+                "HTTP whoami (no database)",
+                HTTP_BATCH,
+                "SQL spend (pgbench)",
+            )
+        }
         for rep in range(reps):
             for c in concurrencies:
-                for name, mode in (("HTTP spend", "spend"), ("HTTP mixed 50/50", "mix"),
-                                   ("HTTP whoami (no database)", "whoami"), (HTTP_BATCH, "batch")):
+                for name, mode in (
+                    ("HTTP spend", "spend"),
+                    ("HTTP mixed 50/50", "mix"),
+                    ("HTTP whoami (no database)", "whoami"),
+                    (HTTP_BATCH, "batch"),
+                ):
                     result = wrk(base, mode, c, seconds, wrk_env)
                     runs[name][c].append(result)
-                    log(f"  rep {rep + 1} c={c:<3} {name:<26} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:.2f}"
-                        f"  p99 {result['p99_ms']:.2f} ms  {result['statuses']}")
+                    log(
+                        f"  rep {rep + 1} c={c:<3} {name:<26} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:.2f}"
+                        f"  p99 {result['p99_ms']:.2f} ms  {result['statuses']}"
+                    )
                 result = pgbench(cluster, "bench", BENCH_ROLE, c, seconds, scripts(("spend", 1)))
                 result["rps"] = result["tps"]
                 runs["SQL spend (pgbench)"][c].append(result)
@@ -262,9 +382,23 @@ def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
     if not Path(spy).exists() or not children:
         return "py-spy not available"
     out = OUT / "api-profile.txt"
-    spy_proc = subprocess.Popen([spy, "record", "--pid", children[0], "--duration", str(seconds), "--format", "raw",
-                                 "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+    spy_proc = subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            children[0],
+            "--duration",
+            str(seconds),
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wrk(base, "spend", 16, seconds, wrk_env)
     spy_proc.wait(timeout=seconds + 60)
     if not out.exists():
@@ -274,9 +408,14 @@ def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
 
 def summarize_profile(path: Path) -> str:
     """Share of samples per part of the request path, from py-spy's collapsed stacks."""
-    buckets = {"psycopg / database wait": ("psycopg", "psycopg_pool"), "JWT": ("jwt", "flask_jwt_extended"),
-               "pydantic validation": ("pydantic",), "flask-limiter": ("flask_limiter", "limits"),
-               "request log / json": ("json",), "werkzeug / gunicorn HTTP": ("werkzeug", "gunicorn")}
+    buckets = {
+        "psycopg / database wait": ("psycopg", "psycopg_pool"),
+        "JWT": ("jwt", "flask_jwt_extended"),
+        "pydantic validation": ("pydantic",),
+        "flask-limiter": ("flask_limiter", "limits"),
+        "request log / json": ("json",),
+        "werkzeug / gunicorn HTTP": ("werkzeug", "gunicorn"),
+    }
     totals, all_samples = dict.fromkeys(buckets, 0), 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -297,8 +436,10 @@ PROBE_USERS, PROBE_ENTRIES = 100, 60  # whose spends and full history pages are 
 def bench_growth(cluster: PgCluster, seconds: int, sizes: list[int], users: int) -> dict:
     """Latency of the probe users' spends and history pages (always a full page of 50) as
     the rest of the ledger grows, spread over `users` background users."""
-    log(f"growth: spend and history latency, wallet_verify() time at {sizes} entries "
-        f"({PROBE_USERS} probe users, {users:,} background users)")
+    log(
+        f"growth: spend and history latency, wallet_verify() time at {sizes} entries "
+        f"({PROBE_USERS} probe users, {users:,} background users)"
+    )
     url = prepare_database(cluster, "growth")
     results = []
     background = (PROBE_USERS + 1, PROBE_USERS + users)
@@ -319,30 +460,54 @@ def bench_growth(cluster: PgCluster, seconds: int, sizes: list[int], users: int)
             conn.execute("VACUUM ANALYZE")
             entries = conn.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone()[0]
             args = ["-D", f"users={PROBE_USERS}"]
-            spend = pgbench(cluster, "growth", BENCH_ROLE, 4, seconds,
-                            ["-f", f"{BENCH / 'pgbench' / 'spend.sql'}", *args])
-            history = pgbench(cluster, "growth", BENCH_ROLE, 4, seconds,
-                              ["-f", f"{BENCH / 'pgbench' / 'history.sql'}", *args])
+            spend = pgbench(
+                cluster, "growth", BENCH_ROLE, 4, seconds, ["-f", f"{BENCH / 'pgbench' / 'spend.sql'}", *args]
+            )
+            history = pgbench(
+                cluster, "growth", BENCH_ROLE, 4, seconds, ["-f", f"{BENCH / 'pgbench' / 'history.sql'}", *args]
+            )
             started = time.perf_counter()
             problems = conn.execute("SELECT count(*) FROM wallet_verify()").fetchone()[0]
             verify_s = time.perf_counter() - started
-            results.append({"size": size, "entries": entries, "spend": spend, "history": history,
-                            "verify_s": verify_s, "verify_problems": problems})
-            log(f"  {entries:>10,} entries: spend p50 {spend['p50_ms']:.2f} p99 {spend['p99_ms']:.2f} ms, "
+            results.append(
+                {
+                    "size": size,
+                    "entries": entries,
+                    "spend": spend,
+                    "history": history,
+                    "verify_s": verify_s,
+                    "verify_problems": problems,
+                }
+            )
+            log(
+                f"  {entries:>10,} entries: spend p50 {spend['p50_ms']:.2f} p99 {spend['p99_ms']:.2f} ms, "
                 f"history p50 {history['p50_ms']:.2f} p99 {history['p99_ms']:.2f} ms, verify {verify_s:.1f} s "
-                f"({problems} problems)")
+                f"({problems} problems)"
+            )
     return {"results": results, "users": users, "seconds": seconds}
 
 
 # ---------------------------------------------------------------- report
 
+
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                   if ln.startswith("MemTotal"))) // 1024 // 1024
-    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.platform()}, PostgreSQL 15 defaults " \
-           f"(fsync and synchronous_commit on), shared_buffers 512MB"
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = (
+        int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")))
+        // 1024
+        // 1024
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.platform()}, PostgreSQL 15 defaults "
+        f"(fsync and synchronous_commit on), shared_buffers 512MB"
+    )
 
 
 def save_chart(fig, ax, xs: list[int], filename: str) -> str:
@@ -368,20 +533,35 @@ def charts(report: dict) -> list[str]:
             scale = BATCH_SIZE if name == BATCH else 1  # postings, not calls
             stats = [{k: v * scale for k, v in summarize(by_clients[c]).items()} for c in xs]
             name = f"{name} (postings/s)" if scale > 1 else name
-            ax.errorbar(xs, [s["mean"] for s in stats], marker="o", capsize=3, label=name,
-                        yerr=[[s["mean"] - s["min"] for s in stats], [s["max"] - s["mean"] for s in stats]])
-        ax.set(xscale="log", xlabel="clients", ylabel="postings (transactions)/s",
-               title="SQL level: wallet vs pgbench -N")
+            ax.errorbar(
+                xs,
+                [s["mean"] for s in stats],
+                marker="o",
+                capsize=3,
+                label=name,
+                yerr=[[s["mean"] - s["min"] for s in stats], [s["max"] - s["mean"] for s in stats]],
+            )
+        ax.set(
+            xscale="log", xlabel="clients", ylabel="postings (transactions)/s", title="SQL level: wallet vs pgbench -N"
+        )
         made.append(save_chart(fig, ax, xs, "sql-throughput.png"))
     if "http" in report:
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, by_c in report["http"]["runs"].items():
             xs = sorted(by_c)
             scale = BATCH_SIZE if name == HTTP_BATCH else 1
-            ax.plot(xs, [scale * statistics.fmean(r["rps"] for r in by_c[c]) for c in xs], marker="o",
-                    label=f"{name} (postings/s)" if scale > 1 else name)
-        ax.set(xscale="log", xlabel="concurrent requests (clients)", ylabel="requests (postings)/s",
-               title="HTTP level under gunicorn")
+            ax.plot(
+                xs,
+                [scale * statistics.fmean(r["rps"] for r in by_c[c]) for c in xs],
+                marker="o",
+                label=f"{name} (postings/s)" if scale > 1 else name,
+            )
+        ax.set(
+            xscale="log",
+            xlabel="concurrent requests (clients)",
+            ylabel="requests (postings)/s",
+            title="HTTP level under gunicorn",
+        )
         made.append(save_chart(fig, ax, xs, "http-throughput.png"))
     if "growth" in report:
         res = report["growth"]["results"]
@@ -407,21 +587,34 @@ def fmt_range(s: dict, digits: int = 0) -> str:
 
 
 def write_results(report: dict, command: str) -> None:
-    lines = ["# Benchmark results", "",
-             f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
-             f"Machine: {machine()}. Load generators run on the same machine.", "",
-             "Every figure is measured in the same run as its baseline, interleaved; min-max of the repetitions",
-             "in brackets. Runs of the same thing differ by 30-60% here, so read the ratios, not the absolutes.", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "",
+        f"Machine: {machine()}. Load generators run on the same machine.",
+        "",
+        "Every figure is measured in the same run as its baseline, interleaved; min-max of the repetitions",
+        "in brackets. Runs of the same thing differ by 30-60% here, so read the ratios, not the absolutes.",
+        "",
+    ]
     if "sql" in report:
         sql = report["sql"]
         runs = sql["runs"]
-        lines += ["## SQL level", "",
-                  f"{USERS:,} users; pgbench custom scripts calling `wallet_topup`/`wallet_spend` with random",
-                  f"idempotency keys, `-M prepared`, {sql['seconds']} s per point, {sql['reps']} repetitions, as the",
-                  "`wallet_bench` role (a member of `wallet_service`). Baseline: `pgbench -N` (simple-update) on",
-                  "the same cluster.", "", "![SQL throughput](sql-throughput.png)", "",
-                  "| clients | pgbench -N tps | mixed 50/50 tps | ratio | p50 / p99 ms | spend-heavy tps | ratio "
-                  "| p50 / p99 ms |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "## SQL level",
+            "",
+            f"{USERS:,} users; pgbench custom scripts calling `wallet_topup`/`wallet_spend` with random",
+            f"idempotency keys, `-M prepared`, {sql['seconds']} s per point, {sql['reps']} repetitions, as the",
+            "`wallet_bench` role (a member of `wallet_service`). Baseline: `pgbench -N` (simple-update) on",
+            "the same cluster.",
+            "",
+            "![SQL throughput](sql-throughput.png)",
+            "",
+            "| clients | pgbench -N tps | mixed 50/50 tps | ratio | p50 / p99 ms | spend-heavy tps | ratio "
+            "| p50 / p99 ms |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         batch = runs.pop(BATCH, None)
         for c in sorted(runs["pgbench -N"]):
             base = summarize(runs["pgbench -N"][c])
@@ -434,41 +627,60 @@ def write_results(report: dict, command: str) -> None:
             lines.append("| " + " | ".join(row) + " |")
         m = {c: summarize(runs["mixed 50/50"][c])["mean"] for c in runs["mixed 50/50"]}
         if 16 in m and 32 in m:
-            lines += ["", f"Mixed at 32 clients is {m[32] / m[16]:.2f}x of 16 clients "
-                      "(no collapse on system accounts)."]
+            lines += [
+                "",
+                f"Mixed at 32 clients is {m[32] / m[16]:.2f}x of 16 clients (no collapse on system accounts).",
+            ]
         if batch:
-            lines += ["", f"**Batch calls** (`wallet_post_batch`, {BATCH_SIZE} postings per call and commit, "
-                      "measured in the same run):", "",
-                      "| clients | calls/s | postings/s | vs mixed single postings | p99 ms per call |",
-                      "|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"**Batch calls** (`wallet_post_batch`, {BATCH_SIZE} postings per call and commit, "
+                "measured in the same run):",
+                "",
+                "| clients | calls/s | postings/s | vs mixed single postings | p99 ms per call |",
+                "|---|---|---|---|---|",
+            ]
             for c in sorted(batch):
                 s = summarize(batch[c])
                 single = summarize(runs["mixed 50/50"][c])["mean"]
-                lines.append(f"| {c} | {fmt_range(s)} | {s['mean'] * BATCH_SIZE:,.0f} | "
-                             f"{s['mean'] * BATCH_SIZE / single:.1f}x | "
-                             f"{statistics.fmean(r['p99_ms'] for r in batch[c]):.2f} |")
+                lines.append(
+                    f"| {c} | {fmt_range(s)} | {s['mean'] * BATCH_SIZE:,.0f} | "
+                    f"{s['mean'] * BATCH_SIZE / single:.1f}x | "
+                    f"{statistics.fmean(r['p99_ms'] for r in batch[c]):.2f} |"
+                )
             runs[BATCH] = batch
         failed = sum(r["failed"] for by_c in runs.values() for rs in by_c.values() for r in rs)
-        lines += ["", f"Failed transactions: {failed}. After the run the ledger held {sql['entries']:,} entries and "
-                  f"`wallet_verify()` returned {sql['verify_rows']} rows.", "",
-                  "Where the database time goes (pg_stat_statements over the whole SQL run):", "",
-                  "| statement | calls | mean ms | share |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"Failed transactions: {failed}. After the run the ledger held {sql['entries']:,} entries and "
+            f"`wallet_verify()` returned {sql['verify_rows']} rows.",
+            "",
+            "Where the database time goes (pg_stat_statements over the whole SQL run):",
+            "",
+            "| statement | calls | mean ms | share |",
+            "|---|---|---|---|",
+        ]
         lines += [f"| `{q}` | {calls:,} | {mean} | {pct}% |" for q, calls, mean, pct in sql["profile"]]
         records, nbytes, syncs = sql["wal"]
         lines += ["", f"WAL over the cluster's life: {records:,} records, {nbytes:,} bytes, {syncs:,} syncs.", ""]
     if "http" in report:
         http = report["http"]
         runs = http["runs"]
-        lines += ["## HTTP level", "",
-                  f"gunicorn with {http['workers']} gthread workers x {http['threads']} threads (a pool of as many "
-                  f"connections per worker); wrk with 2 threads, {http['seconds']} s per point, a Lua script posting "
-                  "spends (service token `game`) or a 50/50 mix with top-ups (`payments`) with fresh keys. "
-                  "`/auth/whoami` checks the JWT and touches no database: the framework's own cost. The SQL column "
-                  "is pgbench running the same spend at the same client count, interleaved.", "",
-                  "![HTTP throughput](http-throughput.png)", "",
-                  "| concurrency | HTTP spend req/s | p50 / p99 ms | HTTP mixed req/s | whoami req/s | SQL spend tx/s "
-                  "| HTTP/SQL | HTTP batch postings/s | batch/SQL | statuses |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "## HTTP level",
+            "",
+            f"gunicorn with {http['workers']} gthread workers x {http['threads']} threads (a pool of as many "
+            f"connections per worker); wrk with 2 threads, {http['seconds']} s per point, a Lua script posting "
+            "spends (service token `game`) or a 50/50 mix with top-ups (`payments`) with fresh keys. "
+            "`/auth/whoami` checks the JWT and touches no database: the framework's own cost. The SQL column "
+            "is pgbench running the same spend at the same client count, interleaved.",
+            "",
+            "![HTTP throughput](http-throughput.png)",
+            "",
+            "| concurrency | HTTP spend req/s | p50 / p99 ms | HTTP mixed req/s | whoami req/s | SQL spend tx/s "
+            "| HTTP/SQL | HTTP batch postings/s | batch/SQL | statuses |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for c in sorted(runs["HTTP spend"]):
             spend = runs["HTTP spend"][c]
             s = summarize(spend, "rps")
@@ -484,43 +696,67 @@ def write_results(report: dict, command: str) -> None:
                 f"{statistics.fmean(r['p99_ms'] for r in spend):.1f} | "
                 f"{fmt_range(summarize(runs['HTTP mixed 50/50'][c], 'rps'))} | "
                 f"{fmt_range(summarize(runs['HTTP whoami (no database)'][c], 'rps'))} | {fmt_range(sq)} | "
-                f"{s['mean'] / sq['mean']:.2f}x | {batch:,.0f} | {batch / sq['mean']:.2f}x | {statuses} |")
-        lines += ["", "Where an API worker's time goes during spends (py-spy samples of one worker):", "",
-                  "| part | share of samples |", "|---|---|", http["profile"], ""]
+                f"{s['mean'] / sq['mean']:.2f}x | {batch:,.0f} | {batch / sq['mean']:.2f}x | {statuses} |"
+            )
+        lines += [
+            "",
+            "Where an API worker's time goes during spends (py-spy samples of one worker):",
+            "",
+            "| part | share of samples |",
+            "|---|---|",
+            http["profile"],
+            "",
+        ]
     if "growth" in report:
         g = report["growth"]
         res = g["results"]
-        lines += ["## Growth", "",
-                  f"{PROBE_USERS} probe users with {PROBE_ENTRIES} entries each, so that a history page is always a "
-                  f"full 50 entries; the rest of the ledger is bulk-loaded for {g['users']:,} other users with "
-                  "`INSERT ... SELECT` through the ledger's triggers and constraints. At each size: the probe users' "
-                  f"spends, then their newest history pages, at 4 clients for {g['seconds']} s each, then one "
-                  "`wallet_verify()` over the whole ledger.", "", "![Growth](growth.png)", "",
-                  "| entries | spend p50 / p99 ms | history page p50 / p99 ms | wallet_verify() s |",
-                  "|---|---|---|---|"]
+        lines += [
+            "## Growth",
+            "",
+            f"{PROBE_USERS} probe users with {PROBE_ENTRIES} entries each, so that a history page is always a "
+            f"full 50 entries; the rest of the ledger is bulk-loaded for {g['users']:,} other users with "
+            "`INSERT ... SELECT` through the ledger's triggers and constraints. At each size: the probe users' "
+            f"spends, then their newest history pages, at 4 clients for {g['seconds']} s each, then one "
+            "`wallet_verify()` over the whole ledger.",
+            "",
+            "![Growth](growth.png)",
+            "",
+            "| entries | spend p50 / p99 ms | history page p50 / p99 ms | wallet_verify() s |",
+            "|---|---|---|---|",
+        ]
         for r in res:
-            lines.append(f"| {r['entries']:,} | {r['spend']['p50_ms']:.2f} / {r['spend']['p99_ms']:.2f} | "
-                         f"{r['history']['p50_ms']:.2f} / {r['history']['p99_ms']:.2f} | {r['verify_s']:.2f} |")
+            lines.append(
+                f"| {r['entries']:,} | {r['spend']['p50_ms']:.2f} / {r['spend']['p99_ms']:.2f} | "
+                f"{r['history']['p50_ms']:.2f} / {r['history']['p99_ms']:.2f} | {r['verify_s']:.2f} |"
+            )
         first, last = res[0], res[-1]
-        lines += ["", f"Spend p99 at {last['entries']:,} entries is "
-                  f"{last['spend']['p99_ms'] / first['spend']['p99_ms']:.2f}x of {first['entries']:,}; "
-                  f"history p99 {last['history']['p99_ms'] / first['history']['p99_ms']:.2f}x.", ""]
-    lines += ["## What the profiles changed", "",
-              "- pg_stat_statements put the writers at 0.18 ms of server time each against 0.02 ms for the three",
-              "  statements of `pgbench -N`, and mixed postings fell to 0.77x of it at 32 clients. The public",
-              "  writers were SQL functions wrapping the private posting routine, and PostgreSQL 15 plans a",
-              "  non-inlined SQL function's body again on every call; they are PL/pgSQL now (plans kept per",
-              "  session), the private routine has no `SET search_path` of its own (its callers pin it), and the",
-              "  Treasury id is read inside the ledger insert. Writers now take 0.13 ms; mixed postings went",
-              "  from 0.94x to 1.12x of `pgbench -N` at 16 clients and from 0.77x to 0.96x at 32, between two",
-              "  full runs.",
-              "- cProfile and py-spy on the API showed the JWT verified twice per write (the rate limiter's key",
-              "  and the route), each verification parsing the token four times; it is verified once per",
-              "  request now.",
-              "- The HTTP ceiling on these two cores is the framework's: `/auth/whoami`, which touches no",
-              "  database, stays near 2,500-3,800 req/s, below half the SQL rate, whatever the worker model",
-              "  (gthread 2x4 and 3x4, sync x8 all gave 1,100-1,400 spends/s). Trusted services that need more",
-              "  use `POST /wallet/batch`, which carries many postings per request and per commit.", ""]
+        lines += [
+            "",
+            f"Spend p99 at {last['entries']:,} entries is "
+            f"{last['spend']['p99_ms'] / first['spend']['p99_ms']:.2f}x of {first['entries']:,}; "
+            f"history p99 {last['history']['p99_ms'] / first['history']['p99_ms']:.2f}x.",
+            "",
+        ]
+    lines += [
+        "## What the profiles changed",
+        "",
+        "- pg_stat_statements put the writers at 0.18 ms of server time each against 0.02 ms for the three",
+        "  statements of `pgbench -N`, and mixed postings fell to 0.77x of it at 32 clients. The public",
+        "  writers were SQL functions wrapping the private posting routine, and PostgreSQL 15 plans a",
+        "  non-inlined SQL function's body again on every call; they are PL/pgSQL now (plans kept per",
+        "  session), the private routine has no `SET search_path` of its own (its callers pin it), and the",
+        "  Treasury id is read inside the ledger insert. Writers now take 0.13 ms; mixed postings went",
+        "  from 0.94x to 1.12x of `pgbench -N` at 16 clients and from 0.77x to 0.96x at 32, between two",
+        "  full runs.",
+        "- cProfile and py-spy on the API showed the JWT verified twice per write (the rate limiter's key",
+        "  and the route), each verification parsing the token four times; it is verified once per",
+        "  request now.",
+        "- The HTTP ceiling on these two cores is the framework's: `/auth/whoami`, which touches no",
+        "  database, stays near 2,500-3,800 req/s, below half the SQL rate, whatever the worker model",
+        "  (gthread 2x4 and 3x4, sync x8 all gave 1,100-1,400 spends/s). Trusted services that need more",
+        "  use `POST /wallet/batch`, which carries many postings per request and per commit.",
+        "",
+    ]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n")
     (OUT / "results.json").write_text(json.dumps(report, indent=1, default=str))
 
@@ -530,8 +766,9 @@ def load_report(path: Path) -> dict:
     report = json.loads(path.read_text())
     for section in ("sql", "http"):
         if section in report:
-            report[section]["runs"] = {name: {int(c): rs for c, rs in by_c.items()}
-                                       for name, by_c in report[section]["runs"].items()}
+            report[section]["runs"] = {
+                name: {int(c): rs for c, rs in by_c.items()} for name, by_c in report[section]["runs"].items()
+            }
     if "sql" in report:
         report["sql"]["wal"] = [int(v) for v in report["sql"]["wal"]]
     return report
@@ -541,8 +778,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
     parser.add_argument("--only", default="sql,http,growth")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite RESULTS.md and the charts from bench/out/results.json")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite RESULTS.md and the charts from bench/out/results.json"
+    )
     args = parser.parse_args()
     if args.report_only:
         report = load_report(OUT / "results.json")

@@ -1,10 +1,14 @@
 """Shared fixtures: the database under test (DATABASE_URL, a throwaway cluster started by
 `make test`) and connections that act as the `wallet_service` role, as callers do."""
+
 import os
 import uuid
 
 import psycopg
 import pytest
+
+# the API server fixtures (real gunicorn), shared by tests/api and tests/faults
+pytest_plugins = ["tests.server_fixtures"]
 
 
 def database_url() -> str:
@@ -61,11 +65,9 @@ def new_user(connect):
 @pytest.fixture
 def report(capsys):
     """Prints a test's figures to the terminal even when output is captured."""
+
     def _report(line: str) -> None:
         with capsys.disabled():
             print(f"\n    [figures] {line}", end="")
+
     return _report
-
-
-# the API server fixtures (real gunicorn), shared by tests/api and tests/faults
-from tests.server_fixtures import api, base_url, funded_user, jwt_secret, server_env, server_log  # noqa: E402,F401

@@ -1,14 +1,19 @@
-"""A real gunicorn serving the API against the test database, migrated and seeded."""
+"""A real gunicorn serving the API against the test database, migrated and seeded, and
+logged in as its own role (a member of wallet_api only), as in production."""
+
 import os
 import secrets
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
-from tests.support import ROOT, Api, free_port, start_gunicorn, wait_until_healthy
+from tests.support import Api, free_port, start_gunicorn, wait_until_healthy
+from wallet_api.credentials import set_database_login
+from wallet_api.migrate import migrate, seed
+
+API_LOGIN = "wallet_app_test"
 
 
 @pytest.fixture(scope="session")
@@ -17,13 +22,28 @@ def jwt_secret() -> str:
 
 
 @pytest.fixture(scope="session")
-def server_env(db_url, jwt_secret) -> dict:
-    env = {**os.environ, "DATABASE_URL": db_url, "JWT_SECRET_KEY": jwt_secret, "WALLET_ENV": "test",
-           "PYTHONPATH": str(ROOT / "api"), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-           "WALLET_RATE_LIMIT_LOGIN": "10000/minute", "WALLET_RATE_LIMIT_WRITES": "100000/minute"}
-    subprocess.run([sys.executable, "-m", "wallet_api.schema", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "wallet_api.schema", "seed"], env=env, check=True, capture_output=True)
-    return env
+def api_db_url(db_url) -> str:
+    """The API's own login: what its pool connects as."""
+    migrate(db_url)
+    seed(db_url)
+    password = secrets.token_urlsafe(24)
+    set_database_login(db_url, API_LOGIN, password)
+    return make_conninfo(db_url, user=API_LOGIN, password=password)
+
+
+@pytest.fixture(scope="session")
+def server_env(api_db_url, jwt_secret) -> dict:
+    # Default rate limits for writes (services unthrottled, users per subject); logins
+    # are raised because the whole suite logs in from one address.
+    return {
+        **os.environ,
+        "DATABASE_URL": api_db_url,
+        "JWT_SECRET_KEY": jwt_secret,
+        "WALLET_ENV": "test",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "4",
+        "WALLET_RATE_LIMIT_LOGIN": "10000/minute",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +72,17 @@ def api(base_url) -> Api:
 @pytest.fixture
 def funded_user(api):
     """A new user, opened by the game service and topped up by payments."""
+
     def _funded_user(gold: int = 0) -> str:
         user_id = str(uuid.uuid4())
         r = api.post("/accounts", api.service_token("game"), json={"user_id": user_id, "name": "Test User"})
         assert r.status_code == 201, r.text
         if gold:
-            r = api.post("/wallet/topup", api.service_token("payments"),
-                         json={"user_id": user_id, "asset_type_id": 1, "amount": gold, "payment_id": f"fund-{user_id}"})
+            r = api.post(
+                "/wallet/topup",
+                api.service_token("payments"),
+                json={"user_id": user_id, "asset_type_id": 1, "amount": gold, "payment_id": f"fund-{user_id}"},
+            )
             assert r.status_code == 201, r.text
         return user_id
 

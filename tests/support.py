@@ -1,45 +1,24 @@
 """Helpers shared by the API and fault tests: constants of the dev seed, a gunicorn
 process on a free port, and a small HTTP client."""
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from wallet_dev.ports import free_port  # noqa: F401 (re-exported for the tests)
+from wallet_dev.servers import ROOT, start_gunicorn, wait_until_healthy  # noqa: F401
+
 ALICE = "0f6d220d-61fa-4be7-b0a2-e05dbd9aee32"
 BOB = "b55709be-d0f6-467e-942c-cc04155ad54c"
 SECRETS = {"payments": "payments-dev", "rewards": "rewards-dev", "game": "game-dev"}
 PASSWORDS = {ALICE: "alice-dev", BOB: "bob-dev"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"), "wallet_api.wsgi:app"],
-        env={**env, "PORT": str(port), "HOST": "127.0.0.1"}, cwd=ROOT,
-        stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
-
-
-def wait_until_healthy(base: str, proc: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn did not become healthy")
+def assert_problem(r: requests.Response, status: int, code: str) -> dict:
+    """The response is the RFC 9457 problem of that status and code."""
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == code and body["status"] == status
+    return body
 
 
 class Api:

@@ -1,13 +1,12 @@
 """Fault tests need the server itself: the cluster `make test` started (WALLET_PGDATA),
 which they may crash and restart."""
+
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bin"))
-from pgcluster import PgCluster  # noqa: E402
+from wallet_dev.pgcluster import PgCluster
 
 
 @pytest.fixture(scope="session")

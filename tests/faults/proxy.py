@@ -1,5 +1,6 @@
 """A TCP proxy in front of PostgreSQL that can lose a COMMIT on the way in, or its answer
 on the way out: the two halves of "the outcome is unknown to the caller"."""
+
 import socket
 import threading
 import time

@@ -1,5 +1,6 @@
 """Crash the database under HTTP load: clients retry with their keys; afterwards every
 acknowledged call is in the ledger exactly once and the API recovers by itself."""
+
 import random
 import threading
 import time
@@ -10,8 +11,11 @@ import psycopg
 import requests
 
 GOLD, POINTS = 1, 2
-ROUTES = {"topup": ("payments", "payment_id"), "bonus": ("rewards", "idempotency_key"),
-          "spend": ("game", "idempotency_key")}
+ROUTES = {
+    "topup": ("payments", "payment_id"),
+    "bonus": ("rewards", "idempotency_key"),
+    "spend": ("game", "idempotency_key"),
+}
 
 
 def test_crash_mid_load_loses_and_duplicates_nothing(api, funded_user, cluster, db_url, report):
@@ -32,8 +36,12 @@ def test_crash_mid_load_loses_and_duplicates_nothing(api, funded_user, cluster, 
             body = {"user_id": user, "asset_type_id": asset, "amount": amount, key_field: key}
             while time.monotonic() < stop_by:  # the same request, same key, until a definite answer
                 try:
-                    r = session.post(f"{api.base}/wallet/{kind}", json=body, timeout=10,
-                                     headers={"Authorization": f"Bearer {tokens[service]}"})
+                    r = session.post(
+                        f"{api.base}/wallet/{kind}",
+                        json=body,
+                        timeout=10,
+                        headers={"Authorization": f"Bearer {tokens[service]}"},
+                    )
                 except requests.RequestException:
                     with lock:
                         tally["connection errors"] += 1
@@ -71,21 +79,26 @@ def test_crash_mid_load_loses_and_duplicates_nothing(api, funded_user, cluster, 
     admin = psycopg.connect(db_url, autocommit=True)  # after the crashes
     rows = admin.execute(
         "SELECT idempotency_key, count(*), min(entry_id) FROM wallet.ledger_entries"
-        " WHERE idempotency_key LIKE 'crash-%%' GROUP BY 1").fetchall()
+        " WHERE idempotency_key LIKE 'crash-%%' GROUP BY 1"
+    ).fetchall()
     in_ledger = {key: (count, entry_id) for key, count, entry_id in rows}
     lost = [k for k in acknowledged if k not in in_ledger]
     duplicated = [k for k, (count, _) in in_ledger.items() if count > 1]
     unacknowledged = [k for k in in_ledger if k not in acknowledged]
-    report(f"crash x{crashes} during {clients}-client HTTP load: {len(acknowledged)} acknowledged, "
-           f"{len(refused)} insufficient, {len(lost)} lost, {len(duplicated)} duplicated, "
-           f"{len(unacknowledged)} written but unacknowledged, {dict(tally)}; "
-           f"API ready again {', '.join(f'{s:.1f}' for s in recoveries)} s after each crash")
+    report(
+        f"crash x{crashes} during {clients}-client HTTP load: {len(acknowledged)} acknowledged, "
+        f"{len(refused)} insufficient, {len(lost)} lost, {len(duplicated)} duplicated, "
+        f"{len(unacknowledged)} written but unacknowledged, {dict(tally)}; "
+        f"API ready again {', '.join(f'{s:.1f}' for s in recoveries)} s after each crash"
+    )
     assert lost == [] and duplicated == [] and unacknowledged == []
-    assert all(in_ledger[k][1] == entry_id for k, (*_, entry_id) in acknowledged.items()), \
+    assert all(in_ledger[k][1] == entry_id for k, (*_, entry_id) in acknowledged.items()), (
         "the acknowledged entry is the one in the ledger"
+    )
     for user in users:
         for asset in (GOLD, POINTS):
             expected = (500 if asset == GOLD else 0) + sum(
-                amount for u, a, amount, _ in acknowledged.values() if (u, a) == (user, asset))
+                amount for u, a, amount, _ in acknowledged.values() if (u, a) == (user, asset)
+            )
             assert api.balance(user, asset) == expected
     assert admin.execute("SELECT * FROM wallet_verify()").fetchall() == []

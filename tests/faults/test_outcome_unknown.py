@@ -1,5 +1,6 @@
 """The connection dies around COMMIT, so the caller cannot know whether its call took
 effect; retrying with the same key must settle it exactly once."""
+
 import random
 import threading
 import time
@@ -19,8 +20,9 @@ def test_connection_killed_around_commit(db_url, admin, report):
         conn.execute("SET ROLE wallet_service")
         pid = conn.info.backend_pid
         conn.execute("SELECT * FROM wallet_topup(%s, 1, 10, %s)", (user, key))
-        killer = threading.Timer(random.uniform(0, 0.002), lambda p=pid: admin.execute(
-            "SELECT pg_terminate_backend(%s)", (p,)))
+        killer = threading.Timer(
+            random.uniform(0, 0.002), lambda p=pid: admin.execute("SELECT pg_terminate_backend(%s)", (p,))
+        )
         killer.start()
         time.sleep(random.uniform(0, 0.002))  # so the kill lands before, during or after COMMIT
         try:
@@ -39,11 +41,16 @@ def test_connection_killed_around_commit(db_url, admin, report):
             assert replayed, "an acknowledged call must replay"
         else:
             tally["unknown, then replayed (had committed)" if replayed else "unknown, then applied (had not)"] += 1
-    entries = admin.execute("SELECT count(*), count(DISTINCT idempotency_key) FROM wallet.ledger_entries e"
-                            " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s", (user,)).fetchone()
+    entries = admin.execute(
+        "SELECT count(*), count(DISTINCT idempotency_key) FROM wallet.ledger_entries e"
+        " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s",
+        (user,),
+    ).fetchone()
     balance = admin.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 1", (user,)).fetchone()[0]
-    report(f"{rounds} connections killed around COMMIT: {dict(tally)}; {entries[0]} entries for {rounds} keys, "
-           f"{entries[0] - entries[1]} duplicated, {rounds - entries[1]} lost")
+    report(
+        f"{rounds} connections killed around COMMIT: {dict(tally)}; {entries[0]} entries for {rounds} keys, "
+        f"{entries[0] - entries[1]} duplicated, {rounds - entries[1]} lost"
+    )
     assert entries == (rounds, rounds)
     assert balance == rounds * 10
     assert admin.execute("SELECT * FROM wallet_verify()").fetchall() == []
@@ -84,9 +91,13 @@ def test_commit_or_its_answer_lost_on_the_wire(db_url, admin, report):
             tally[f"{proxy.mode}: {'replayed' if replayed else 'applied on retry'}"] += 1
     finally:
         proxy.close()
-    count = admin.execute("SELECT count(*) FROM wallet.ledger_entries e JOIN wallet.accounts a USING (account_id)"
-                          " WHERE a.user_id = %s", (user,)).fetchone()[0]
-    report(f"{rounds} calls through a proxy losing COMMIT or its answer: {dict(tally)}; "
-           f"{count} entries, {rounds - count} lost, 0 duplicated")
+    count = admin.execute(
+        "SELECT count(*) FROM wallet.ledger_entries e JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s",
+        (user,),
+    ).fetchone()[0]
+    report(
+        f"{rounds} calls through a proxy losing COMMIT or its answer: {dict(tally)}; "
+        f"{count} entries, {rounds - count} lost, 0 duplicated"
+    )
     assert count == rounds
     assert admin.execute("SELECT * FROM wallet_verify()").fetchall() == []

@@ -1,6 +1,7 @@
 """Transient failures: the API retries a whole call (never a statement) on 40001/40P01
 and on a dropped connection, a bounded number of times; wallets touched in opposite
 orders never deadlock."""
+
 import random
 import threading
 from collections import Counter
@@ -8,6 +9,7 @@ from collections import Counter
 import psycopg
 import pytest
 import requests
+
 from wallet_api.config import Settings
 from wallet_api.db import MAX_ATTEMPTS, Database
 
@@ -30,7 +32,7 @@ END $$;
 @pytest.fixture
 def database(db_url, admin):
     admin.execute(FLAKY)
-    db = Database(Settings(database_url=db_url, jwt_secret_key="x" * 32, db_role=""))
+    db = Database(Settings(database_url=db_url, jwt_secret_key="x" * 32))
     yield db
     db.close()
     admin.execute("DROP FUNCTION public.flaky(text, int); DROP SEQUENCE public.flaky_calls")
@@ -39,8 +41,9 @@ def database(db_url, admin):
 @pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
 def test_whole_call_is_retried_on_serialization_failure_and_deadlock(database, admin, sqlstate, report):
     admin.execute("SELECT setval('public.flaky_calls', 1, false)")
-    assert database.call("SELECT public.flaky(%s, 2) AS n", (sqlstate,)) == [{"n": 3}], \
+    assert database.call("SELECT public.flaky(%s, 2) AS n", (sqlstate,)) == [{"n": 3}], (
         "two failures, then the third attempt answers"
+    )
     admin.execute("SELECT setval('public.flaky_calls', 1, false)")
     with pytest.raises(psycopg.OperationalError) as raised:
         database.call("SELECT public.flaky(%s, 1000) AS n", (sqlstate,))
@@ -55,15 +58,22 @@ def test_dropped_connections_are_retried_and_apply_once(api, funded_user, admin,
     token = api.service_token("payments")
     statuses = Counter()
     for n in range(20):
-        killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                               " WHERE application_name = 'wallet-api'").fetchone()[0]
-        r = requests.post(f"{api.base}/wallet/topup", headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                          json={"user_id": user, "asset_type_id": 1, "amount": 1, "payment_id": f"drop-{n}"})
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'wallet-api'"
+        ).fetchone()[0]
+        r = requests.post(
+            f"{api.base}/wallet/topup",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+            json={"user_id": user, "asset_type_id": 1, "amount": 1, "payment_id": f"drop-{n}"},
+        )
         statuses[r.status_code] += 1
         statuses["API connections killed"] += killed
-    entries = admin.execute("SELECT count(*) FROM wallet.ledger_entries WHERE idempotency_key LIKE 'drop-%%'"
-                            " AND account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = %s)",
-                            (user,)).fetchone()[0]
+    entries = admin.execute(
+        "SELECT count(*) FROM wallet.ledger_entries WHERE idempotency_key LIKE 'drop-%%'"
+        " AND account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = %s)",
+        (user,),
+    ).fetchone()[0]
     report(f"20 top-ups, every pooled API connection killed before each: {dict(statuses)}; {entries} entries")
     assert statuses[201] == 20 and entries == 20
     assert api.balance(user) == 20
@@ -93,7 +103,9 @@ def test_opposite_orders_never_deadlock(connect, new_user, report):
         t.start()
     for t in threads:
         t.join()
-    report(f"{clients * per_client} concurrent postings over 4 wallets in opposite orders: "
-           f"{errors.get('40P01', 0)} deadlocks, other errors {dict(errors)}")
+    report(
+        f"{clients * per_client} concurrent postings over 4 wallets in opposite orders: "
+        f"{errors.get('40P01', 0)} deadlocks, other errors {dict(errors)}"
+    )
     assert errors == Counter()
     assert connect().execute("SELECT * FROM wallet_verify()").fetchall() == []

@@ -1,12 +1,20 @@
 """Applies the SQL in sql/ to DATABASE_URL.
 
 `migrate`: each file of sql/migrations once, in name order, recorded with its checksum
-(an applied migration that changed on disk is an error); then every file of
-sql/functions, re-created each time. All in one transaction under an advisory lock,
-so running it again, or twice at once, is safe and keeps every balance and entry.
+(an applied migration that changed on disk is an error); then every file under
+sql/functions (private/ holds the helpers), re-created each time with CREATE OR
+REPLACE. All in one transaction under an advisory lock, so running it again, or twice
+at once, is safe and keeps every balance and entry.
+
+CREATE OR REPLACE cannot change a function's arguments or result columns: it would
+make a second overload (five-argument calls become ambiguous) or fail. A signature
+change therefore needs a new migration that drops the old function first; the file
+in sql/functions then creates the new one. Renamed or removed functions are dropped
+by a migration too (sql/tests/00_structure.sql lists every function that must exist).
 
 `seed`: the development seed (sql/seed/dev.sql); refused when WALLET_ENV=production.
 """
+
 import hashlib
 import os
 import sys
@@ -41,7 +49,9 @@ def migrate(conninfo: str) -> list[str]:
             " version text PRIMARY KEY, checksum text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        recorded = dict(conn.execute("SELECT version, checksum FROM wallet.schema_migrations").fetchall())
+        recorded: dict[str, str] = dict(
+            conn.execute("SELECT version, checksum FROM wallet.schema_migrations").fetchall()
+        )
         for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
             text = path.read_text()
             checksum = hashlib.sha256(text.encode()).hexdigest()
@@ -57,7 +67,7 @@ def migrate(conninfo: str) -> list[str]:
             applied_now.append(path.name)
         # bodies are checked when called, so functions may refer to ones loaded after them
         conn.execute("SET LOCAL check_function_bodies = off")
-        for path in sorted((SQL_DIR / "functions").glob("*.sql")):
+        for path in sorted((SQL_DIR / "functions").rglob("*.sql")):
             conn.execute(path.read_text())
     return applied_now
 
@@ -72,7 +82,7 @@ def seed(conninfo: str) -> None:
 def main(argv: list[str]) -> int:
     conninfo = os.environ.get("DATABASE_URL")
     if not conninfo or len(argv) != 1 or argv[0] not in ("migrate", "seed"):
-        print("usage: DATABASE_URL=... python -m wallet_api.schema migrate|seed", file=sys.stderr)
+        print("usage: DATABASE_URL=... python -m wallet_api.migrate migrate|seed", file=sys.stderr)
         return 2
     try:
         if argv[0] == "migrate":

@@ -1,0 +1,9 @@
+"""Free TCP ports on loopback, for throwaway servers."""
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

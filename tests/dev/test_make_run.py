@@ -1,0 +1,115 @@
+"""`make run` and `make stop-db` as root from a folder the `postgres` user cannot enter
+(a clone under /root, a `mktemp -d` folder): the local cluster is kept where the server
+can reach it, asks for a password, and is found again by `make stop-db`."""
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+
+from tests.support import ALICE, PASSWORDS, ROOT, free_port
+from wallet_dev.pgcluster import PgCluster
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a private folder only stops the server's user as root")
+
+
+@pytest.fixture
+def private_clone():
+    folder = Path(tempfile.mkdtemp(prefix="wallet-private-"))  # mode 0700, as under /root
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (folder / "wallet" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, folder / "wallet" / name)
+    yield folder / "wallet"
+    cluster = PgCluster(folder / "wallet" / ".data")
+    cluster.stop("immediate")
+    if cluster.pgdata != folder / "wallet" / ".data" / "pg":
+        shutil.rmtree(cluster.pgdata.parent, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses listening on the port, from /proc/net/tcp."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found
+
+
+def make(clone: Path, *targets: str, **kwargs) -> subprocess.Popen:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WALLET_DATA_DIR", "MAKEFLAGS", "MAKELEVEL")
+    }
+    venv = str(Path(sys.executable).parent.parent)  # the suite's own virtualenv, already installed
+    return subprocess.Popen(
+        ["make", "--no-print-directory", f"VENV={venv}", *targets], cwd=clone, env=env, start_new_session=True, **kwargs
+    )
+
+
+def test_make_run_and_stop_db_from_a_private_folder(private_clone, report):
+    port = free_port()
+    log = private_clone / "run.log"
+    with open(log, "wb") as out:
+        run = make(private_clone, "run", f"PORT={port}", stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert run.poll() is None, log.read_text()
+            try:
+                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError(log.read_text())
+        r = requests.post(f"{base}/auth/login", json={"user_id": ALICE, "password": PASSWORDS[ALICE]}, timeout=10)
+        assert r.status_code == 200, r.text
+        text = log.read_text()
+        assert "Traceback" not in text
+        assert f"http://127.0.0.1:{port}" in text and "password=" not in text
+
+        data = private_clone / ".data"
+        cluster = PgCluster(data)
+        assert cluster.pgdata.parent != data, "the server's files live where the postgres user can reach them"
+        for secret in ("password", "api-db-password", "jwt-secret"):
+            assert stat.S_IMODE((data / secret).stat().st_mode) == 0o600, secret
+        hba = subprocess.run(
+            ["runuser", "-u", "postgres", "--", "cat", str(cluster.pgdata / "pg_hba.conf")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rules = [line.split() for line in hba.splitlines() if line.strip() and not line.startswith("#")]
+        assert rules and all(rule[-1] in ("scram-sha-256", "peer") for rule in rules), rules
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/wallet", connect_timeout=5)
+        assert listening_addresses(port) == {"127.0.0.1"}
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=30)
+
+    stopped = make(private_clone, "stop-db", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = stopped.communicate(timeout=60)[0].decode()
+    assert stopped.returncode == 0, output
+    assert not cluster.is_running()
+    report(
+        f"make run from a 0700 folder: served on 127.0.0.1:{port}, cluster kept in {cluster.pgdata.parent}; "
+        "make stop-db stopped it"
+    )
