@@ -3,7 +3,8 @@
 --  "idempotency_key", "metadata"?} and gets its own outcome row, in item order: the
 -- posting (entry_id, balance, replayed) or the SQLSTATE and name of its refusal. A
 -- refused item writes nothing and does not stop the others. Wallets are locked in
--- (user_id, asset_type_id) order, so concurrent batches cannot deadlock; items of one
+-- (user_id, asset_type_id) order of their values, so concurrent batches cannot
+-- deadlock, however a caller spells a uuid; items of one
 -- wallet keep their order. At most 50 items, one subtransaction each (PostgreSQL
 -- caches 64 per transaction).
 CREATE OR REPLACE FUNCTION public.wallet_post_batch(p_postings jsonb)
@@ -34,7 +35,9 @@ BEGIN
     FOR v_item IN
         SELECT p.ordinality::integer AS idx, p.value AS posting
         FROM jsonb_array_elements(p_postings) WITH ORDINALITY p
-        ORDER BY p.value ->> 'user_id', p.value ->> 'asset_type_id', p.ordinality
+        -- by value, not text: '{0f6d...}' and '0f6d...' are one wallet and must sort as one
+        ORDER BY wallet.uuid_or_null(p.value ->> 'user_id'), wallet.integer_or_null(p.value ->> 'asset_type_id'),
+                 p.ordinality
     LOOP
         BEGIN
             IF jsonb_typeof(v_item.posting) <> 'object'

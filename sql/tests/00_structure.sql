@@ -2,7 +2,7 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(71);
+SELECT plan(74);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations']);
@@ -27,6 +27,19 @@ SELECT is((SELECT count(*)::int FROM wallet.accounts WHERE kind = 'system' AND s
           'the Treasury system account exists');
 SELECT results_eq('SELECT asset_type_id, code FROM wallet.asset_types ORDER BY 1',
                   $$VALUES (1, 'GOLD'), (2, 'POINTS')$$, 'reference assets GOLD (1) and POINTS (2)');
+
+-- every function that must exist, so one left behind by a rename fails: the public API
+-- (sql/functions/*.sql) and the private helpers (sql/functions/private/*.sql)
+SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+                AND proname LIKE 'wallet\_%'$$,
+              ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
+                    'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
+                    'wallet_post_batch'],
+              'the public wallet functions are exactly these (one overload each)');
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+           AND proname LIKE 'wallet\_%'), 10, 'no public wallet function has a second overload');
+SELECT functions_are('wallet', ARRAY['post_entry', 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null'],
+                     'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
 SELECT has_function('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);

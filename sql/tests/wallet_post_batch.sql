@@ -1,7 +1,7 @@
 -- wallet_post_batch: many postings in one call, an outcome per item in item order,
 -- refused items writing nothing, replays, and the batch's own limits.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 SELECT wallet_open_account('ba000000-0000-4000-8000-000000000001', 'Batch One');
 SELECT wallet_open_account('ba000000-0000-4000-8000-000000000002', 'Batch Two');
@@ -37,6 +37,12 @@ SELECT results_eq($$SELECT error_name FROM wallet_post_batch('[
 SELECT throws_ok($$SELECT * FROM wallet_post_batch('[]')$$, 'WA002', NULL, 'an empty batch: invalid_request');
 SELECT throws_ok($$SELECT * FROM wallet_post_batch((SELECT jsonb_agg(jsonb_build_object('kind', 'topup')) FROM generate_series(1, 51)))$$,
                  'WA002', NULL, 'more than 50 items: invalid_request');
+SELECT results_eq($$SELECT item, balance, error_name FROM wallet_post_batch('[
+    {"kind": "spend", "user_id": "{BA000000-0000-4000-8000-000000000002}", "asset_type_id": 1, "amount": 60, "idempotency_key": "b9"},
+    {"kind": "spend", "user_id": "ba000000-0000-4000-8000-000000000001", "asset_type_id": 1, "amount": 1, "idempotency_key": "b10"},
+    {"kind": "spend", "user_id": "ba000000000040008000000000000002", "asset_type_id": "01", "amount": 20, "idempotency_key": "b11"}]')$$,
+                  $$VALUES (1, 10::bigint, NULL::text), (2, NULL, 'insufficient_funds'), (3, NULL, 'insufficient_funds')$$,
+                  'a wallet spelled three ways is one wallet: its items apply in their order');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'the ledger is consistent');
 
 SELECT * FROM finish();

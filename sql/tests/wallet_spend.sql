@@ -1,7 +1,7 @@
 -- wallet_spend: user -> Treasury, never below zero; insufficient_funds writes nothing;
 -- a replay wins over a balance that has since run out.
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 SELECT wallet_open_account('c0000000-0000-4000-8000-000000000001', 'Spend Tester');
 SELECT * FROM wallet_topup('c0000000-0000-4000-8000-000000000001', 1, 100, 'fund-1');
@@ -35,6 +35,10 @@ SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-000000000
 SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-000000000001', 1, 9007199254740992, 'buy-5')$$,
                  'WA001', NULL, 'invalid_amount comes before insufficient_funds');
 SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-000000000001', 1, 1, repeat('x', 300))$$, 'WA002', NULL, 'invalid_request');
+SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-000000000001', 1, 1, 'café-2858b1')$$,
+                 'WA002', NULL, 'a key with a non-ASCII character: invalid_request');
+SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-000000000001', 1, 1, 'two words')$$,
+                 'WA002', NULL, 'a key with a space: invalid_request (visible ASCII only)');
 SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-00000000dead', 1, 1, 'buy-6')$$, 'WA003', NULL, 'account_not_found');
 SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-000000000001', 7, 1, 'buy-7')$$, 'WA004', NULL, 'asset_not_found');
 SELECT results_eq($$SELECT balance FROM wallet_balance('c0000000-0000-4000-8000-000000000001') ORDER BY asset_type_id$$,

@@ -30,9 +30,9 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: user_id and asset_type_id are required'
             USING ERRCODE = 'WA002';
     END IF;
-    IF p_idempotency_key IS NULL OR length(p_idempotency_key) NOT BETWEEN 1 AND 255
-       OR p_idempotency_key ~ '[\x01-\x1f\x7f-\x9f]' THEN
-        RAISE EXCEPTION 'invalid_request: idempotency key must be 1 to 255 printable characters'
+    -- visible ASCII only, as an HTTP header carries it: one spelling per key
+    IF p_idempotency_key IS NULL OR p_idempotency_key !~ '^[!-~]{1,255}$' THEN
+        RAISE EXCEPTION 'invalid_request: idempotency key must be 1 to 255 visible ASCII characters (! to ~)'
             USING ERRCODE = 'WA002';
     END IF;
     p_metadata := coalesce(p_metadata, '{}'::jsonb);

@@ -1,0 +1,13 @@
+-- The integer a text spells ('1', '01', ' 1'), or NULL if it spells none or is out of
+-- range. Lets wallet_post_batch order items by the asset id's value.
+CREATE OR REPLACE FUNCTION wallet.integer_or_null(p_text text) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+    RETURN p_text::integer;
+EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+    RETURN NULL;
+END
+$$;
+
+REVOKE ALL ON FUNCTION wallet.integer_or_null(text) FROM PUBLIC;
