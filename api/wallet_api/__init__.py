@@ -1,4 +1,5 @@
 """The wallet service: a thin HTTP layer over the PL/pgSQL ledger in sql/."""
+
 import json
 import logging
 import time
@@ -30,8 +31,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
         RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a window edge
         WALLET_RATE_LIMIT_LOGIN=settings.rate_limit_login,
-        WALLET_RATE_LIMIT_WRITES=settings.rate_limit_writes,
+        WALLET_RATE_LIMIT_USER_WRITES=settings.rate_limit_user_writes,
+        WALLET_RATE_LIMIT_SERVICE_WRITES=settings.rate_limit_service_writes,
     )
+    # //openapi.json is a 404, not a redirect whose Location is built from the Host header
+    app.url_map.merge_slashes = False
     app.extensions["wallet_db"] = Database(settings)
     auth.jwt.init_app(app)
     limiter.init_app(app)
@@ -57,12 +61,16 @@ def _log_requests(app: Flask) -> None:
     def finish(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         # one structured line per request; never a token, password or body
-        access_log.info(json.dumps({
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else None,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-            "request_id": g.get("request_id"),
-            "subject": g.get("subject"),
-        }))
+        access_log.info(
+            json.dumps(
+                {
+                    "method": request.method,
+                    "route": request.url_rule.rule if request.url_rule else None,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                    "request_id": g.get("request_id"),
+                    "subject": g.get("subject"),
+                }
+            )
+        )
         return response

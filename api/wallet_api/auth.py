@@ -1,24 +1,26 @@
 """Authentication (JWT access tokens for users and service clients) and the checks
 that decide whose wallet a caller may touch."""
+
 from dataclasses import dataclass
 from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
+from flask_limiter.util import get_remote_address
 
 from .db import get_db
 from .errors import ApiError, problem
-from .limits import limiter, login_limit
-from .schemas import LoginBody, TokenBody, parse_body
+from .limits import limiter, login_limit, write_limit
+from .schemas import ClientCredentials, LoginRequest, parse_body
+from .scopes import USER_SCOPES
 
 bp = Blueprint("auth", __name__)
 jwt = JWTManager()
 _hasher = PasswordHasher()
 # checked against when the subject is unknown, so both failures cost the same time
 _UNKNOWN_SUBJECT_HASH = _hasher.hash("no such subject")
-USER_SCOPES = ["wallet:spend", "wallet:read"]  # always limited to the user's own wallet
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,23 @@ def current_principal() -> Principal:
     return g.principal
 
 
+def _role_or_none() -> str | None:
+    try:
+        return current_principal().role
+    except Exception:  # noqa: BLE001 - any token problem is answered by the route itself
+        return None
+
+
+def _subject_or_address() -> str:
+    """One caller's writes share one budget; a request without a valid token is keyed
+    by its address (it will get a 401 anyway)."""
+    return f"sub:{g.principal.subject}" if _role_or_none() else f"addr:{get_remote_address()}"
+
+
+# Every write route: a user's writes are limited, a service's only if an operator says so.
+write_limited = write_limit(_role_or_none, _subject_or_address)
+
+
 def require_service_scope(scope: str) -> Principal:
     principal = current_principal()
     if principal.role != "service" or scope not in principal.scopes:
@@ -112,18 +131,21 @@ def _check_secret(kind: str, subject: str, secret: str) -> list[str] | None:
 def _token_response(subject: str, role: str, scopes: list[str]):
     token = create_access_token(identity=subject, additional_claims={"role": role, "scopes": scopes})
     expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-    return jsonify(access_token=token, token_type="Bearer",  # noqa: S106 (not a password)
-                   expires_in=int(expires.total_seconds()))
+    return jsonify(
+        access_token=token,
+        token_type="Bearer",  # noqa: S106 (not a password)
+        expires_in=int(expires.total_seconds()),
+    )
 
 
 @bp.post("/auth/login")
 @limiter.limit(login_limit)
 def login():
-    body = parse_body(LoginBody, request.get_data())
+    body = parse_body(LoginRequest)
     if _check_secret("user", str(body.user_id), body.password) is None:
         raise ApiError(401, "unauthenticated", "unknown user or wrong password")
     g.subject = str(body.user_id)
-    return _token_response(str(body.user_id), "user", USER_SCOPES)
+    return _token_response(str(body.user_id), "user", [str(scope) for scope in USER_SCOPES])
 
 
 @bp.get("/auth/whoami")
@@ -137,7 +159,7 @@ def whoami():
 @bp.post("/auth/token")
 @limiter.limit(login_limit)
 def token():
-    body = parse_body(TokenBody, request.get_data())
+    body = parse_body(ClientCredentials)
     scopes = _check_secret("service", body.client_id, body.client_secret)
     if scopes is None:
         raise ApiError(401, "unauthenticated", "unknown client or wrong secret")

@@ -1,7 +1,10 @@
 """Every setting of the service, read from the environment in this one place."""
+
 import logging
+import math
 import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -18,21 +21,41 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer") from exc
 
 
+# Keys published in this repository (docker-compose.yml): fine on a laptop, never in production.
+DEVELOPMENT_KEYS = frozenset({"development-only-secret-change-me-0123456789"})
+MIN_KEY_BITS = 128
+
+
+def estimated_bits(secret: str) -> float:
+    """Shannon entropy of the key's characters times its length: a generous estimate
+    that still catches repeated or few distinct characters ('a' * 32, 'abab...')."""
+    counts = Counter(secret)
+    return -sum(n * math.log2(n / len(secret)) for n in counts.values())
+
+
+def _check_production_key(secret: str) -> None:
+    hint = "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    if secret in DEVELOPMENT_KEYS:
+        raise ConfigError(f"JWT_SECRET_KEY is the published development key; {hint}")
+    if estimated_bits(secret) < MIN_KEY_BITS:
+        raise ConfigError(f"JWT_SECRET_KEY is too predictable (about {estimated_bits(secret):.0f} bits); {hint}")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     env: str = "development"
     jwt_secret_key: str = ""
     access_token_minutes: int = 15
-    db_role: str = "wallet_api"            # SET ROLE on every pooled connection
     pool_min_size: int = 1
     pool_max_size: int = 4
-    pool_timeout_seconds: float = 2.0      # waiting for a free connection, then 503
+    pool_timeout_seconds: float = 2.0  # waiting for a free connection, then 503
     lock_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
     max_body_bytes: int = 64 * 1024
-    rate_limit_login: str = "30/minute"    # per client address, /auth/login and /auth/token
-    rate_limit_writes: str = "1200/minute"  # per token subject, every write route
+    rate_limit_login: str = "30/minute"  # per client address, /auth/login and /auth/token
+    rate_limit_user_writes: str = "1200/minute"  # per user, every write route
+    rate_limit_service_writes: str = ""  # per service client; empty: services are not throttled
     rate_limit_storage: str = "memory://"
 
     @classmethod
@@ -49,18 +72,20 @@ class Settings:
             log.warning("JWT_SECRET_KEY is not set: using a random key, tokens die with this process")
         if len(secret.encode()) < 32:
             raise ConfigError("JWT_SECRET_KEY must be at least 32 bytes")
+        if env == "production":
+            _check_production_key(secret)
         return cls(
             database_url=database_url,
             env=env,
             jwt_secret_key=secret,
             access_token_minutes=_int(environ, "JWT_ACCESS_TOKEN_MINUTES", 15),
-            db_role=environ.get("WALLET_DB_ROLE", "wallet_api"),
             pool_min_size=_int(environ, "WALLET_POOL_MIN_SIZE", 1),
             pool_max_size=_int(environ, "WALLET_POOL_MAX_SIZE", 4),
             pool_timeout_seconds=_int(environ, "WALLET_POOL_TIMEOUT_MS", 2000) / 1000,
             lock_timeout_ms=_int(environ, "WALLET_LOCK_TIMEOUT_MS", 2000),
             statement_timeout_ms=_int(environ, "WALLET_STATEMENT_TIMEOUT_MS", 5000),
             rate_limit_login=environ.get("WALLET_RATE_LIMIT_LOGIN", cls.rate_limit_login),
-            rate_limit_writes=environ.get("WALLET_RATE_LIMIT_WRITES", cls.rate_limit_writes),
+            rate_limit_user_writes=environ.get("WALLET_RATE_LIMIT_USER_WRITES", cls.rate_limit_user_writes),
+            rate_limit_service_writes=environ.get("WALLET_RATE_LIMIT_SERVICE_WRITES", cls.rate_limit_service_writes),
             rate_limit_storage=environ.get("WALLET_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
         )

@@ -1,20 +1,31 @@
-"""Creates or replaces the API's logins, hashing the secret with argon2 here (never in
-the database). Run as the database owner, e.g.:
+"""Creates or replaces logins, run as the database owner:
 
     echo -n "$SECRET" | python -m wallet_api.credentials client payments wallet:topup wallet:read
     echo -n "$PASSWORD" | python -m wallet_api.credentials user 0f6d220d-61fa-4be7-b0a2-e05dbd9aee32
+    echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_app
+
+`client` and `user` are the HTTP API's callers, hashed with argon2 here (never in the
+database); a user must have an account (wallet_open_account) first. `database-login`
+is the PostgreSQL role the API itself logs in as: a LOGIN role whose only rights are
+those of the group role wallet_api (so it cannot SET ROLE to anything more).
 
 The secret is read from standard input so that it stays out of the process list and the
-shell history. A user must have an account (wallet_open_account) first.
+shell history.
 """
+
 import os
+import re
 import sys
 import uuid
 
 import psycopg
 from argon2 import PasswordHasher
+from psycopg import sql
 
-SCOPES = {"wallet:topup", "wallet:bonus", "wallet:spend", "wallet:read", "accounts:write"}
+from .scopes import Scope
+
+SCOPES = {str(scope) for scope in Scope}
+KINDS = ("user", "client", "database-login")
 
 
 def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: list[str]) -> None:
@@ -27,21 +38,58 @@ def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: 
     elif unknown := set(scopes) - SCOPES:
         raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
     with psycopg.connect(conninfo) as conn:
-        if kind == "user" and not conn.execute("SELECT 1 FROM wallet.accounts WHERE user_id = %s",
-                                               (subject,)).fetchone():
+        if (
+            kind == "user"
+            and not conn.execute("SELECT 1 FROM wallet.accounts WHERE user_id = %s", (subject,)).fetchone()
+        ):
             raise ValueError(f"no account for user {subject}: open it first")
         conn.execute(
             "INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes",
-            ("service" if kind == "client" else "user", subject, PasswordHasher().hash(secret), scopes))
+            ("service" if kind == "client" else "user", subject, PasswordHasher().hash(secret), scopes),
+        )
+
+
+def set_database_login(conninfo: str, role: str, password: str) -> None:
+    """Creates (or re-passwords) a login role that is a member of wallet_api and nothing else."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role) or role.startswith("pg_"):
+        raise ValueError("the role name must be a lower-case SQL identifier not starting with pg_")
+    if len(password) < 12:
+        raise ValueError("the password must be at least 12 characters")
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('wallet.roles'))")
+        exists = conn.execute(
+            "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls"
+            " FROM pg_roles WHERE rolname = %s",
+            (role,),
+        ).fetchone()
+        others_row = conn.execute(
+            "SELECT string_agg(g.rolname, ', ') FROM pg_auth_members m"
+            " JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member"
+            " WHERE r.rolname = %s AND g.rolname <> 'wallet_api'",
+            (role,),
+        ).fetchone()
+        others = others_row[0] if others_row else None
+        if exists and (exists[0] or others):
+            raise ValueError(f"role {role} has rights beyond wallet_api; choose another name for the API's login")
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN INHERIT PASSWORD {}").format(  # noqa: S608
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        conn.execute(sql.SQL("GRANT wallet_api TO {}").format(sql.Identifier(role)))
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] not in ("user", "client") or not os.environ.get("DATABASE_URL"):
+    if len(argv) < 2 or argv[0] not in KINDS or not os.environ.get("DATABASE_URL"):
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        set_credential(os.environ["DATABASE_URL"], argv[0], argv[1], sys.stdin.read(), argv[2:])
+        if argv[0] == "database-login" and len(argv) == 2:
+            set_database_login(os.environ["DATABASE_URL"], argv[1], sys.stdin.read())
+        else:
+            set_credential(os.environ["DATABASE_URL"], argv[0], argv[1], sys.stdin.read(), argv[2:])
     except (ValueError, psycopg.Error) as exc:
         print(f"credentials: {exc}", file=sys.stderr)
         return 1

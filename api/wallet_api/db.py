@@ -1,11 +1,12 @@
 """The connection pool and the one way routes reach the database: call a function."""
+
 import logging
 import random
 import time
+from typing import Any, LiteralString
 
 import psycopg
 from flask import current_app
-from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -28,8 +29,9 @@ def connection_lost(exc: psycopg.Error) -> bool:
 class Database:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.pool = ConnectionPool(
+        self.pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
             settings.database_url,
+            connection_class=psycopg.Connection[dict[str, Any]],
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.pool_timeout_seconds,
@@ -39,13 +41,20 @@ class Database:
             open=True,
         )
 
-    def _configure(self, conn: psycopg.Connection) -> None:
-        if self.settings.db_role:
-            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.settings.db_role)))
-        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(self.settings.lock_timeout_ms)))
-        conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(self.settings.statement_timeout_ms)))
+    def _configure(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        row = conn.execute(
+            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false),"
+            " (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser",
+            (str(self.settings.lock_timeout_ms), str(self.settings.statement_timeout_ms)),
+        ).fetchone()
+        if row and row["superuser"]:
+            # The API must log in as a member of wallet_api only (wallet_api.credentials
+            # database-login): a superuser's connection can do anything.
+            if self.settings.env == "production":
+                raise psycopg.OperationalError("refusing a superuser login for the API in production")
+            log.warning("the API is logged in as a superuser; use a login with wallet_api's rights only")
 
-    def call(self, query: str, params: dict | tuple = ()) -> list[dict]:
+    def call(self, query: LiteralString, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Runs one statement (a wallet function call) in its own transaction and returns
         its rows, retrying the whole call on transient failures."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -60,9 +69,10 @@ class Database:
                     raise
                 if lost:
                     self.pool.check()  # drop every broken idle connection, not one per retry
-                log.warning("retrying a database call after %s (attempt %d)",
-                            exc.sqlstate or "a lost connection", attempt)
-                time.sleep(0.02 * 2 ** attempt * random.uniform(0.5, 1.5))  # noqa: S311
+                log.warning(
+                    "retrying a database call after %s (attempt %d)", exc.sqlstate or "a lost connection", attempt
+                )
+                time.sleep(0.02 * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311
         raise AssertionError("unreachable")
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
 """The one place where failures become HTTP responses: RFC 9457 problem details
 (application/problem+json) carrying the contract's stable `code`."""
+
 import logging
 
 import psycopg
@@ -12,38 +13,51 @@ from .limits import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-TITLES = {
-    "invalid_amount": "Invalid amount",
-    "invalid_request": "Invalid request",
-    "unauthenticated": "Authentication required",
-    "forbidden": "Forbidden",
-    "account_not_found": "Account not found",
-    "asset_not_found": "Asset not found",
-    "not_found": "Not found",
-    "method_not_allowed": "Method not allowed",
-    "idempotency_key_reused": "Idempotency key reused",
-    "payload_too_large": "Payload too large",
-    "insufficient_funds": "Insufficient funds",
-    "rate_limited": "Too many requests",
-    "unavailable": "Service unavailable",
-    "internal_error": "Internal server error",
+# Every problem the API answers, by its stable code: (HTTP status, title). The OpenAPI
+# document lists exactly these.
+PROBLEMS = {
+    "invalid_amount": (400, "Invalid amount"),
+    "invalid_request": (400, "Invalid request"),
+    "unauthenticated": (401, "Authentication required"),
+    "forbidden": (403, "Forbidden"),
+    "account_not_found": (404, "Account not found"),
+    "asset_not_found": (404, "Asset not found"),
+    "not_found": (404, "Not found"),
+    "method_not_allowed": (405, "Method not allowed"),
+    "idempotency_key_reused": (409, "Idempotency key reused"),
+    "payload_too_large": (413, "Payload too large"),
+    "unsupported_media_type": (415, "Unsupported media type"),
+    "insufficient_funds": (422, "Insufficient funds"),
+    "rate_limited": (429, "Too many requests"),
+    "internal_error": (500, "Internal server error"),
+    "unavailable": (503, "Service unavailable"),
 }
 
 # The wallet functions' own SQLSTATEs (see README.md, "Errors").
-SQLSTATE_ERRORS = {
-    "WA001": (400, "invalid_amount"),
-    "WA002": (400, "invalid_request"),
-    "WA003": (404, "account_not_found"),
-    "WA004": (404, "asset_not_found"),
-    "WA005": (409, "idempotency_key_reused"),
-    "WA006": (422, "insufficient_funds"),
+SQLSTATE_CODES = {
+    "WA001": "invalid_amount",
+    "WA002": "invalid_request",
+    "WA003": "account_not_found",
+    "WA004": "asset_not_found",
+    "WA005": "idempotency_key_reused",
+    "WA006": "insufficient_funds",
 }
+SQLSTATE_ERRORS = {sqlstate: (PROBLEMS[code][0], code) for sqlstate, code in SQLSTATE_CODES.items()}
 # Database states that mean "try again shortly": lock or statement timeout, retries of
 # deadlock or serialization failure exhausted, too many connections.
 UNAVAILABLE_SQLSTATES = {"55P03", "57014", "40001", "40P01", "53300"}
 
-HTTP_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited", 503: "unavailable"}
+HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 class ApiError(Exception):
@@ -53,8 +67,13 @@ class ApiError(Exception):
 
 
 def problem(status: int, code: str, detail: str, headers: dict | None = None):
-    body = {"type": f"urn:wallet:problem:{code}", "title": TITLES.get(code, code), "status": status,
-            "detail": detail, "code": code}
+    body = {
+        "type": f"urn:wallet:problem:{code}",
+        "title": PROBLEMS[code][1],
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id

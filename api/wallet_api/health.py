@@ -1,4 +1,5 @@
 """Liveness, readiness and the OpenAPI document."""
+
 from flask import Blueprint, jsonify
 
 from .db import get_db

@@ -1,9 +1,15 @@
-"""Rate limits (flask-limiter): logins and token requests per client address against
-brute force, writes per authenticated subject. Limits and storage come from Settings;
-the default storage is per process, so use a shared one (redis://...) to make a limit
+"""Rate limits (flask-limiter). Logins and token requests are limited per client
+address, against brute force. Writes are limited per authenticated subject: a user has
+a budget of its own (WALLET_RATE_LIMIT_USER_WRITES); a service writes for many users
+and is not throttled unless an operator sets WALLET_RATE_LIMIT_SERVICE_WRITES. Who the
+caller is comes from auth.py, which applies `write_limit` to every write route.
+
+The default storage is per process: use a shared one (redis://...) to make a limit
 hold across gunicorn workers and hosts."""
+
 import math
 import time
+from collections.abc import Callable
 
 from flask import current_app
 from flask_limiter import Limiter
@@ -20,20 +26,24 @@ def retry_after_seconds() -> int:
     return max(1, math.ceil(current.reset_at - time.time())) if current else 60
 
 
-def subject_or_address() -> str:
-    """The token's subject, so that one caller's writes share one budget; a request
-    without a valid token is keyed by address (it will get a 401 anyway)."""
-    from .auth import current_principal
-
-    try:
-        return f"sub:{current_principal().subject}"
-    except Exception:  # noqa: BLE001 - any token problem is answered by the route itself
-        return f"addr:{get_remote_address()}"
-
-
 def login_limit() -> str:
     return current_app.config["WALLET_RATE_LIMIT_LOGIN"]
 
 
-def write_limit() -> str:
-    return current_app.config["WALLET_RATE_LIMIT_WRITES"]
+def write_limit(role: Callable[[], str | None], key: Callable[[], str]):
+    """A decorator limiting writes by the caller's role (`role()` is "user", "service"
+    or None for a caller without a valid token, who is limited as a user and keyed by
+    `key()`, its address)."""
+
+    def limit_of_role() -> str:
+        config = current_app.config
+        return (
+            config["WALLET_RATE_LIMIT_SERVICE_WRITES"]
+            if role() == "service"
+            else config["WALLET_RATE_LIMIT_USER_WRITES"]
+        )
+
+    def unthrottled() -> bool:
+        return role() == "service" and not current_app.config["WALLET_RATE_LIMIT_SERVICE_WRITES"]
+
+    return limiter.limit(limit_of_role, key_func=key, exempt_when=unthrottled)

@@ -1,217 +1,321 @@
-"""The OpenAPI 3.1 document of the HTTP API (served at /openapi.json). A test checks it
-against the specification and against the routes the app registers."""
+"""The OpenAPI 3.1 document (served at /openapi.json), assembled from the pydantic models
+of schemas.py that validate the requests, and the list of operations below. A test
+checks it against the specification and the registered routes, and generates a
+working client from it."""
+
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
-from .schemas import MAX_AMOUNT, MAX_BATCH, MAX_INT4
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-UUID = {"type": "string", "format": "uuid"}
-CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
-KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": CONTROL_FREE}
-ASSET = {"type": "integer", "minimum": 1, "maximum": MAX_INT4}
-AMOUNT = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT,
-          "description": "minor units, a JSON integer written without fraction or exponent (20, not 20.0)"}
-NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
-METADATA = {"type": "object", "propertyNames": NO_NUL,
-            "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"},
-            "description": "stored with the entry; at most 4 KiB of JSON, no NUL character in any string"}
+from . import schemas as s
+from .errors import PROBLEMS
+
+REF = "#/components/schemas/{model}"
+ALICE = "0f6d220d-61fa-4be7-b0a2-e05dbd9aee32"
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+class RequestJsonSchema(GenerateJsonSchema):
+    """Optional request fields may be left out but are never null: the strict bodies
+    refuse null, so the document does not offer it."""
+
+    def nullable_schema(self, schema):
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema):
+        inner = super().default_schema(schema)
+        if inner.get("default", "") is None:
+            inner.pop("default")
+        return inner
 
 
-def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
-    response = {"description": description, "content": {"application/json": {"schema": schema}}}
-    if headers:
-        response["headers"] = headers
-    return response
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    tag: str
+    summary: str
+    responses: dict[int, tuple[type[BaseModel] | None, str]]
+    errors: tuple[int, ...]
+    description: str = ""
+    authenticated: bool = True
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    idempotent_write: bool = False
+    examples: dict[str | int, Any] = field(default_factory=dict)  # "request" and a status -> body
 
 
-PROBLEMS = {400: "Invalid request, amount or key", 401: "Missing, invalid or expired token",
-            403: "Not allowed for this caller", 404: "Unknown user or asset",
-            409: "Idempotency key reused for a different request", 413: "Body over 64 KiB",
-            422: "Insufficient funds", 429: "Rate limited", 503: "Database unavailable or busy; retry"}
+POSTED = {
+    "status": "success",
+    "entry_id": 5,
+    "user_id": ALICE,
+    "asset_type_id": 1,
+    "amount": 500,
+    "balance": 1500,
+    "replayed": False,
+}
+SPENT = {**POSTED, "entry_id": 7, "amount": 120, "balance": 1380}
+TOKEN = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "Bearer", "expires_in": 900}
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+
+OPERATIONS = (
+    Operation(
+        "post", "/auth/login", "login", "auth", "Log a user in",
+        responses={200: (s.Token, "An access token for the user's own wallet")},
+        errors=(400, 401, 413, 415, 429, 503), authenticated=False, body=s.LoginRequest,
+        examples={"request": {"user_id": ALICE, "password": "alice-dev"}, 200: TOKEN},
+    ),
+    Operation(
+        "post", "/auth/token", "issue_service_token", "auth", "Issue a service client's token with its scopes",
+        responses={200: (s.Token, "An access token carrying the client's scopes")},
+        errors=(400, 401, 413, 415, 429, 503), authenticated=False, body=s.ClientCredentials,
+        examples={"request": {"client_id": "payments", "client_secret": "payments-dev"}, 200: TOKEN},
+    ),
+    Operation(
+        "get", "/auth/whoami", "whoami", "auth", "The caller as its access token describes it",
+        responses={200: (s.Principal, "The token's subject, role and scopes")}, errors=(401, 429),
+        examples={200: {"sub": "payments", "role": "service", "scopes": ["wallet:read", "wallet:topup"]}},
+    ),
+    Operation(
+        "post", "/wallet/topup", "topup", "postings", "Top up a user's wallet (Treasury -> user)",
+        description="Needs a service token with scope wallet:topup. The payment's id is the idempotency key.",
+        responses={201: (s.Posting, "Posted"), 200: (s.Posting, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.TopupRequest, idempotent_write=True,
+        examples={
+            "request": {"user_id": ALICE, "asset_type_id": 1, "amount": 500, "payment_id": "pay-001"},
+            201: POSTED, 200: {**POSTED, "replayed": True},
+        },
+    ),
+    Operation(
+        "post", "/wallet/bonus", "bonus", "postings", "Grant a bonus (Treasury -> user)",
+        description="Needs a service token with scope wallet:bonus.",
+        responses={201: (s.Posting, "Posted"), 200: (s.Posting, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.BonusRequest, idempotent_write=True,
+        examples={
+            "request": {"user_id": ALICE, "asset_type_id": 2, "amount": 50, "idempotency_key": "welcome-0f6d"},
+            201: {**POSTED, "asset_type_id": 2, "amount": 50, "balance": 550},
+            200: {**POSTED, "asset_type_id": 2, "amount": 50, "balance": 550, "replayed": True},
+        },
+    ),
+    Operation(
+        "post", "/wallet/spend", "spend", "postings", "Spend from a wallet (user -> Treasury)",
+        description="The user's own token (user_id absent or its own), or a service token with scope "
+        "wallet:spend and a user_id. Refused with insufficient_funds rather than go below zero.",
+        responses={201: (s.Posting, "Posted"), 200: (s.Posting, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.SpendRequest, idempotent_write=True,
+        examples={
+            "request": {"asset_type_id": 1, "amount": 120, "idempotency_key": "order-1001",
+                        "metadata": {"item": "sword"}},
+            201: SPENT, 200: {**SPENT, "replayed": True},
+        },
+    ),
+    Operation(
+        "post", "/wallet/batch", "post_batch", "postings", "Up to 50 postings in one call and one commit",
+        description="For trusted services. Each item's kind needs its scope (wallet:topup, wallet:bonus, "
+        "wallet:spend) or the whole request is 403 and nothing is written. Each item gets its own outcome: "
+        "status 201 (posted), 200 (replayed) or the status and code of its refusal; a refused item writes "
+        "nothing and does not stop the others.",
+        responses={200: (s.BatchOutcomes, "An outcome per item, in item order")},
+        errors=(400, 401, 403, 413, 415, 429, 503), body=s.BatchRequest,
+        examples={
+            "request": {"postings": [
+                {"kind": "spend", "user_id": ALICE, "asset_type_id": 1, "amount": 10, "idempotency_key": "b-1"},
+                {"kind": "spend", "user_id": ALICE, "asset_type_id": 1, "amount": 10**9, "idempotency_key": "b-2"},
+            ]},
+            200: {"items": [
+                {"item": 1, "status": 201, "entry_id": 8, "user_id": ALICE, "asset_type_id": 1, "amount": 10,
+                 "balance": 1370, "replayed": False},
+                {"item": 2, "status": 422, "code": "insufficient_funds"},
+            ]},
+        },
+    ),
+    Operation(
+        "post", "/accounts", "open_account", "accounts", "Open a user account with a zero wallet per asset",
+        description="Needs a service token with scope accounts:write. Opening an open account changes nothing.",
+        responses={201: (s.Account, "Opened"), 200: (s.Account, "Already open; unchanged")},
+        errors=(400, 401, 403, 413, 415, 429, 503), body=s.OpenAccountRequest,
+        examples={
+            "request": {"user_id": "7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44", "name": "Carol"},
+            201: {"account_id": 4, "user_id": "7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44", "created": True},
+            200: {"account_id": 4, "user_id": "7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44", "created": False},
+        },
+    ),
+    Operation(
+        "get", "/wallet/balance", "get_balance", "wallet", "Balances of every asset",
+        description="The user's own; a service with scope wallet:read names the user.",
+        responses={200: (s.Balances, "Balances")}, errors=(400, 401, 403, 404, 429, 503), query=s.BalanceQuery,
+        examples={200: {"user_id": ALICE, "balances": [
+            {"asset_type_id": 1, "asset_code": "GOLD", "balance": 1380},
+            {"asset_type_id": 2, "asset_code": "POINTS", "balance": 500}]}},
+    ),
+    Operation(
+        "get", "/wallet/transactions", "list_transactions", "wallet",
+        "Ledger entries, newest first, keyset-paginated",
+        description="The user's own; a service with scope wallet:read names the user.",
+        responses={200: (s.Transactions, "A page of entries")}, errors=(400, 401, 403, 404, 429, 503),
+        query=s.TransactionsQuery,
+        examples={200: {"items": [
+            {"entry_id": 7, "kind": "spend", "asset_type_id": 1, "amount": -120, "balance_after": 1380,
+             "idempotency_key": "order-1001", "metadata": {"item": "sword"},
+             "created_at": "2026-11-25T08:00:01.234567+00:00"},
+            {"entry_id": 5, "kind": "topup", "asset_type_id": 1, "amount": 500, "balance_after": 1500,
+             "idempotency_key": "pay-001", "metadata": {}, "created_at": "2026-11-25T08:00:00.123456+00:00"}],
+            "next_before": 5}},
+    ),
+    Operation(
+        "get", "/healthz", "healthz", "health", "Liveness", responses={200: (s.Status, "Alive")}, errors=(),
+        authenticated=False, examples={200: {"status": "ok"}},
+    ),
+    Operation(
+        "get", "/readyz", "readyz", "health", "Readiness: the database answers",
+        responses={200: (s.Status, "Ready")}, errors=(503,), authenticated=False,
+        examples={200: {"status": "ready"}},
+    ),
+    Operation(
+        "get", "/openapi.json", "openapi_document", "health", "This document",
+        responses={200: (None, "OpenAPI 3.1")}, errors=(), authenticated=False,
+    ),
+)  # fmt: skip
+
+REQUEST_ID = {
+    "name": "X-Request-Id",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "your id for this request, logged and sent back; used when printable and at most 64 "
+    "characters, else one is made",
+}
+REQUEST_ID_HEADER = {"schema": {"type": "string"}, "description": "the request's id, as logged"}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": s.KEY_PATTERN},
+    "description": "the idempotency key, instead of the body's key field (if both are given, they must agree)",
+}
+STATUS_TEXT = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
+               409: "Conflict", 413: "Body over 64 KiB", 415: "Body not JSON", 422: "Refused by the ledger",
+               429: "Rate limited", 503: "Database unavailable or busy; retry"}  # fmt: skip
+PROBLEM_DETAILS = {
+    "invalid_amount": "amount: Input should be greater than or equal to 1",
+    "invalid_request": "asset_type_id: Field required",
+    "unauthenticated": "the access token has expired",
+    "forbidden": "this needs a service token with scope wallet:topup",
+    "account_not_found": "no account for user 7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44",
+    "asset_not_found": "no asset with id 9",
+    "not_found": "The requested URL was not found on the server.",
+    "method_not_allowed": "The method is not allowed for the requested URL.",
+    "idempotency_key_reused": "key order-1001 was used for a different request",
+    "payload_too_large": "The data value transmitted exceeds the capacity limit.",
+    "unsupported_media_type": "the body must be JSON (Content-Type: application/json)",
+    "insufficient_funds": "balance 1380 is less than 1000000",
+    "rate_limited": "1200 per 1 minute",
+    "internal_error": "an unexpected error occurred; it has been logged",
+    "unavailable": "the database is busy or unreachable; retry shortly",
+}
 
 
-def _problems(*statuses: int) -> dict:
-    return {str(s): {"$ref": f"#/components/responses/{s}"} for s in statuses}
+def _problem_example(code: str) -> dict[str, Any]:
+    status, title = PROBLEMS[code]
+    return {"type": f"urn:wallet:problem:{code}", "title": title, "status": status,
+            "detail": PROBLEM_DETAILS[code], "code": code, "request_id": "4b1f6c1e9d2a4e7f"}  # fmt: skip
 
 
-def _object(properties: dict, required: list[str]) -> dict:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
-POSTED = {"description": "Posted (201) or replayed (200, header Idempotent-Replayed: true)"}
-REPLAYED_HEADER = {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
-                                           "description": "sent on a replay"}}
-IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": KEY,
-                      "description": "the idempotency key (or idempotency_key in the body)"}
-USER_QUERY = {"name": "user_id", "in": "query", "required": False, "schema": UUID,
-              "description": "required for services (scope wallet:read); a user may only name itself"}
-WRITE_ERRORS = _problems(400, 401, 403, 404, 409, 413, 422, 429, 503)
-
-
-def _posting(summary: str, body: str, scope: str) -> dict:
+def _problem_response(status: int) -> dict[str, Any]:
+    headers: dict[str, Any] = {"X-Request-Id": REQUEST_ID_HEADER}
+    if status in (429, 503):
+        headers["Retry-After"] = {"schema": {"type": "string"}, "description": "seconds to wait"}
+    examples = {code: {"value": _problem_example(code)} for code, (st, _) in PROBLEMS.items() if st == status}
     return {
-        "summary": summary,
-        "description": f"Needs {scope}.",
-        "security": [{"bearer": []}],
-        "parameters": [IDEMPOTENCY_HEADER],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(body)}}},
-        "responses": {"201": _json(_ref("Posting"), "Posted"),
-                      "200": _json(_ref("Posting"), "Replayed: the first call's result", REPLAYED_HEADER),
-                      **WRITE_ERRORS},
+        "description": STATUS_TEXT[status],
+        "headers": headers,
+        "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")},
+                                                 "examples": examples}},
+    }  # fmt: skip
+
+
+def _component_schemas() -> dict[str, Any]:
+    requests = sorted({op.body for op in OPERATIONS if op.body}, key=lambda m: m.__name__)
+    answers = sorted({m for op in OPERATIONS for m, _ in op.responses.values() if m} | {s.Problem},
+                     key=lambda m: m.__name__)  # fmt: skip
+    _, request_defs = models_json_schema(
+        [(m, "validation") for m in requests], ref_template=REF, schema_generator=RequestJsonSchema
+    )
+    _, answer_defs = models_json_schema([(m, "serialization") for m in answers], ref_template=REF)
+    schemas = {**request_defs["$defs"], **answer_defs["$defs"]}
+    schemas["Problem"]["properties"]["code"]["enum"] = list(PROBLEMS)
+    return schemas
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    parameters = [REQUEST_ID]
+    if op.idempotent_write:
+        parameters.append(IDEMPOTENCY_KEY)
+    if op.query:
+        schema = op.query.model_json_schema(schema_generator=RequestJsonSchema)
+        for name, prop in schema["properties"].items():
+            description = prop.pop("description", None)
+            prop.pop("title", None)
+            parameter = {"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": prop}
+            parameters.append(parameter | ({"description": description} if description else {}))
+    return parameters
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, (model, description) in op.responses.items():
+        headers: dict[str, Any] = {"X-Request-Id": REQUEST_ID_HEADER}
+        if op.idempotent_write and status == 200:
+            headers["Idempotent-Replayed"] = {"schema": {"type": "string", "enum": ["true"]},
+                                              "description": "sent on a replay"}  # fmt: skip
+        media: dict[str, Any] = {"schema": {"$ref": REF.format(model=model.__name__)} if model else {"type": "object"}}
+        if status in op.examples:
+            media["example"] = op.examples[status]
+        responses[str(status)] = {"description": description, "headers": headers,
+                                  "content": {"application/json": media}}  # fmt: skip
+    for status in op.errors:
+        responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
+    document: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "tags": [op.tag],
+        "summary": op.summary,
+        "security": [{"bearer": []}] if op.authenticated else [],
+        "parameters": _parameters(op),
+        "responses": responses,
     }
+    if op.description:
+        document["description"] = op.description
+    if op.body:
+        media = {"schema": {"$ref": REF.format(model=op.body.__name__)}}
+        if "request" in op.examples:
+            media["example"] = op.examples["request"]
+        document["requestBody"] = {"required": True, "content": {"application/json": media}}
+    return document
 
 
 @cache
-def openapi_document() -> dict:
-    posting_fields = {"user_id": UUID, "asset_type_id": ASSET, "amount": AMOUNT,
-                      "idempotency_key": KEY, "metadata": METADATA}
-    problem = {"type": "object", "required": ["type", "title", "status", "code"], "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "code": {"type": "string"}, "request_id": {"type": "string"}}}
-    token_response = _json(_ref("Token"), "An access token")
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    statuses = sorted({status for op in OPERATIONS for status in op.errors})
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Wallet service", "version": "1.0.0",
-                 "description": "Closed-loop virtual credits: top-up, bonus, spend, balances and history. "
-                                "Errors are RFC 9457 problem details with a stable `code`."},
+        "info": {
+            "title": "Wallet service",
+            "version": "1.0.0",
+            "description": "Closed-loop virtual credits: top-up, bonus, spend, balances and history. "
+            "Errors are RFC 9457 problem details with a stable `code`. Every write is idempotent by its key, "
+            "scoped to the user's account.",
+        },
+        "tags": [{"name": tag} for tag in dict.fromkeys(op.tag for op in OPERATIONS)],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {
-                "Problem": problem,
-                "MetadataValue": {"anyOf": [
-                    NO_NUL, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
-                    {"type": "array", "items": {"$ref": "#/components/schemas/MetadataValue"}},
-                    {"type": "object", "propertyNames": NO_NUL,
-                     "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"}}]},
-                "Login": _object({"user_id": UUID, "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
-                                 ["user_id", "password"]),
-                "ClientCredentials": _object({"client_id": KEY,
-                                              "client_secret": {"type": "string", "minLength": 1, "maxLength": 1024}},
-                                             ["client_id", "client_secret"]),
-                "Token": {"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
-                    "access_token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]},
-                    "expires_in": {"type": "integer"}}},
-                "TopupRequest": _object({**posting_fields, "payment_id": KEY}, ["user_id", "asset_type_id", "amount"]),
-                "BonusRequest": _object(posting_fields, ["user_id", "asset_type_id", "amount"]),
-                "SpendRequest": _object(posting_fields, ["asset_type_id", "amount"]),
-                "Posting": {"type": "object", "required": ["status", "entry_id", "user_id", "asset_type_id", "amount",
-                                                           "balance", "replayed"], "properties": {
-                    "status": {"type": "string", "enum": ["success"]}, "entry_id": {"type": "integer"},
-                    "user_id": UUID, "asset_type_id": {"type": "integer"}, "amount": {"type": "integer"},
-                    "balance": {"type": "integer"}, "replayed": {"type": "boolean"}}},
-                "BatchRequest": _object({"postings": {
-                    "type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _object(
-                        {"kind": {"type": "string", "enum": ["topup", "bonus", "spend"]}, "user_id": UUID,
-                         "asset_type_id": ASSET, "amount": AMOUNT, "idempotency_key": KEY, "metadata": METADATA},
-                        ["kind", "user_id", "asset_type_id", "amount", "idempotency_key"])}}, ["postings"]),
-                "BatchOutcomes": {"type": "object", "required": ["items"], "properties": {"items": {
-                    "type": "array", "items": {"type": "object", "required": ["item", "status"], "properties": {
-                        "item": {"type": "integer"}, "status": {"type": "integer"}, "code": {"type": "string"},
-                        "entry_id": {"type": "integer"}, "user_id": UUID, "asset_type_id": {"type": "integer"},
-                        "amount": {"type": "integer"}, "balance": {"type": "integer"},
-                        "replayed": {"type": "boolean"}}}}}},
-                "OpenAccountRequest": _object({"user_id": UUID, "name": {"type": "string", "minLength": 1,
-                                                                         "maxLength": 200, "pattern": CONTROL_FREE}},
-                                              ["user_id", "name"]),
-                "Account": {"type": "object", "required": ["account_id", "user_id", "created"], "properties": {
-                    "account_id": {"type": "integer"}, "user_id": UUID, "created": {"type": "boolean"}}},
-                "Balances": {"type": "object", "required": ["user_id", "balances"], "properties": {
-                    "user_id": UUID, "balances": {"type": "array", "items": {
-                        "type": "object", "required": ["asset_type_id", "asset_code", "balance"], "properties": {
-                            "asset_type_id": {"type": "integer"}, "asset_code": {"type": "string"},
-                            "balance": {"type": "integer"}}}}}},
-                "Transactions": {"type": "object", "required": ["items", "next_before"], "properties": {
-                    "items": {"type": "array", "items": {
-                        "type": "object",
-                        "required": ["entry_id", "kind", "asset_type_id", "amount", "balance_after",
-                                     "idempotency_key", "metadata", "created_at"],
-                        "properties": {
-                            "entry_id": {"type": "integer"},
-                            "kind": {"type": "string", "enum": ["topup", "bonus", "spend"]},
-                            "asset_type_id": {"type": "integer"},
-                            "amount": {"type": "integer", "description": "signed, from the user's side"},
-                            "balance_after": {"type": "integer"}, "idempotency_key": {"type": "string"},
-                            "metadata": {"type": "object"}, "created_at": {"type": "string", "format": "date-time"}}}},
-                    "next_before": {"type": ["integer", "null"],
-                                    "description": "pass as `before` for the next page; null on the last page"}}},
-                "Principal": {"type": "object", "required": ["sub", "role", "scopes"], "properties": {
-                    "sub": {"type": "string"}, "role": {"type": "string", "enum": ["user", "service"]},
-                    "scopes": {"type": "array", "items": {"type": "string"}}}},
-                "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
-            },
-            "responses": {
-                str(status): {"description": description, "content": {"application/problem+json": {
-                    "schema": _ref("Problem")}}, **({"headers": {"Retry-After": {"schema": {"type": "string"}}}}
-                                                    if status in (429, 503) else {})}
-                for status, description in PROBLEMS.items()
-            },
+            "schemas": _component_schemas(),
+            "responses": {str(status): _problem_response(status) for status in statuses},
         },
-        "paths": {
-            "/auth/login": {"post": {
-                "summary": "Log a user in", "security": [],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Login")}}},
-                "responses": {"200": token_response, **_problems(400, 401, 413, 429, 503)}}},
-            "/auth/token": {"post": {
-                "summary": "Issue a service client's token with its scopes", "security": [],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": _ref("ClientCredentials")}}},
-                "responses": {"200": token_response, **_problems(400, 401, 413, 429, 503)}}},
-            "/auth/whoami": {"get": {
-                "summary": "The caller as its access token describes it", "security": [{"bearer": []}],
-                "responses": {"200": _json(_ref("Principal"), "The token's subject, role and scopes"),
-                              **_problems(401, 429)}}},
-            "/wallet/topup": {"post": _posting("Top up a user's wallet (Treasury -> user)", "TopupRequest",
-                                               "a service token with scope wallet:topup; key: payment_id, "
-                                               "idempotency_key or the Idempotency-Key header")},
-            "/wallet/bonus": {"post": _posting("Grant a bonus (Treasury -> user)", "BonusRequest",
-                                               "a service token with scope wallet:bonus")},
-            "/wallet/spend": {"post": _posting("Spend from a wallet (user -> Treasury)", "SpendRequest",
-                                               "the user's own token (user_id absent or its own) or a service "
-                                               "token with scope wallet:spend and a user_id")},
-            "/wallet/batch": {"post": {
-                "summary": "Up to 50 postings in one call and one commit (trusted services)",
-                "description": "Each item's kind needs its scope (wallet:topup, wallet:bonus, wallet:spend) or the "
-                               "whole request is 403 and nothing is written. Each item gets its own outcome: "
-                               "status 201 (posted), 200 (replayed) or the status and code of its refusal; a "
-                               "refused item writes nothing and does not stop the others.",
-                "security": [{"bearer": []}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BatchRequest")}}},
-                "responses": {"200": _json(_ref("BatchOutcomes"), "An outcome per item, in item order"),
-                              **_problems(400, 401, 403, 413, 429, 503)}}},
-            "/accounts": {"post": {
-                "summary": "Open a user account with a zero wallet per asset",
-                "description": "Needs a service token with scope accounts:write.",
-                "security": [{"bearer": []}],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": _ref("OpenAccountRequest")}}},
-                "responses": {"201": _json(_ref("Account"), "Opened"),
-                              "200": _json(_ref("Account"), "Already open; unchanged"),
-                              **_problems(400, 401, 403, 413, 429, 503)}}},
-            "/wallet/balance": {"get": {
-                "summary": "Balances of every asset", "security": [{"bearer": []}],
-                "parameters": [USER_QUERY],
-                "responses": {"200": _json(_ref("Balances"), "Balances"), **_problems(400, 401, 403, 404, 429, 503)}}},
-            "/wallet/transactions": {"get": {
-                "summary": "Ledger entries, newest first, keyset-paginated", "security": [{"bearer": []}],
-                "parameters": [
-                    USER_QUERY,
-                    {"name": "asset_type_id", "in": "query", "required": False, "schema": ASSET},
-                    {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-                    {"name": "before", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-                     "description": "next_before of the previous page"}],
-                "responses": {"200": _json(_ref("Transactions"), "A page of entries"),
-                              **_problems(400, 401, 403, 404, 429, 503)}}},
-            "/healthz": {"get": {"summary": "Liveness", "security": [],
-                                 "responses": {"200": _json(_ref("Status"), "Alive")}}},
-            "/readyz": {"get": {"summary": "Readiness: the database answers", "security": [],
-                                "responses": {"200": _json(_ref("Status"), "Ready"), **_problems(503)}}},
-            "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                      "responses": {"200": {"description": "OpenAPI 3.1",
-                                                            "content": {"application/json": {}}}}}},
-        },
+        "paths": paths,
     }

@@ -1,25 +1,81 @@
-"""Request validation. Bodies are parsed and checked in one step, strictly: amounts must
-be JSON integers, unknown fields are refused (no mass assignment)."""
+"""The shapes of requests and responses: pydantic models that validate every request
+and describe every answer, and from which openapi.py generates the OpenAPI document.
+
+Bodies are parsed strictly: JSON only, unknown fields and nulls refused (no mass
+assignment), strings stay strings. An integer is any JSON number without a fractional
+part (JSON Schema's "integer": 20, 20.0 and 2e1 are all 20), read exactly from its text.
+"""
+
 import json
 import math
 import re
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from flask import current_app, request
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import ApiError
 
 MAX_AMOUNT = 9007199254740991  # 2^53 - 1: exact in every JSON parser
 MAX_INT4 = 2147483647
+MAX_INT8 = 2**63 - 1
 MAX_METADATA_BYTES = 4096
 MAX_BATCH = 50  # wallet_post_batch's own limit
+MAX_PAGE = 200  # GET /wallet/transactions; wallet_history itself takes up to 1000
+KEY_PATTERN = "^[!-~]{1,255}$"  # visible ASCII, as an HTTP header value carries it
+JSON_TYPES = ("application/json",)
+JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
-# Control characters (C0, DEL, C1) are refused in identifiers; the same rule as the
-# SQL functions' and as CONTROL_FREE in the OpenAPI document.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+class JsonNumber(float):
+    """A JSON number written with a fraction or an exponent, keeping its text."""
+
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> "JsonNumber":
+        number = cls(text)
+        number.text = text
+        return number
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _integral(number: Decimal) -> int | None:
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    if number.adjusted() > 20:  # beyond every limit here; spare int() a huge number
+        return MAX_INT8 * 10 if number > 0 else -MAX_INT8 * 10
+    return int(number)
+
+
+def _json_integer(value: Any) -> Any:
+    """20.0 and 2e1 in a body are the integer 20; 20.5, strings and booleans stay
+    what they are and are refused by the strict integer check."""
+    if isinstance(value, JsonNumber):
+        integral = _integral(Decimal(value.text))
+        return value if integral is None else integral
+    return value
+
+
+def _query_integer(value: Any) -> Any:
+    """A query parameter's text read as a JSON number (20, 20.0, 2e1), nothing looser
+    (no spaces, signs, underscores or hex)."""
+    if not isinstance(value, str):
+        return value
+    if not JSON_NUMBER.fullmatch(value):
+        raise ValueError("must be a number written as in JSON")
+    integral = _integral(Decimal(value))
+    if integral is None:
+        raise ValueError("must be an integer")
+    return integral
 
 
 def _utf8(value: str) -> str:
@@ -27,12 +83,6 @@ def _utf8(value: str) -> str:
         value.encode()
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-def _printable(value: str) -> str:
-    if _CONTROL.search(_utf8(value)):
-        raise ValueError("must not contain control characters")
     return value
 
 
@@ -58,11 +108,31 @@ def _small_object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+IdempotencyKey = Annotated[
+    str,
+    Field(pattern=KEY_PATTERN, description="1 to 255 visible ASCII characters (! to ~), scoped to the user's account"),
+]
 Secret = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_utf8)]
-Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
-AssetTypeId = Annotated[int, Field(ge=1, le=MAX_INT4)]
-Metadata = Annotated[dict[str, Any], AfterValidator(_small_object)]
+Amount = Annotated[
+    int,
+    Field(ge=1, le=MAX_AMOUNT, description="minor units; any JSON number without a fractional part"),
+    BeforeValidator(_json_integer),
+]
+AssetTypeId = Annotated[int, Field(ge=1, le=MAX_INT4), BeforeValidator(_json_integer)]
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(_small_object),
+    Field(
+        description="stored with the entry: a JSON object of at most 4 KiB; no string in it (keys included) "
+        "may hold a NUL character or a lone UTF-16 surrogate, and no number may be NaN or infinite"
+    ),
+]
+# no control characters (C0, DEL, C1), the same rule as the SQL functions'
+CONTROL_FREE = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+PrintableName = Annotated[str, Field(min_length=1, max_length=200, pattern=CONTROL_FREE), AfterValidator(_utf8)]
+
+
+# ------------------------------------------------------------------------- requests
 
 
 class StrictBody(BaseModel):
@@ -77,63 +147,181 @@ class StrictBody(BaseModel):
         return value
 
 
-class LoginBody(StrictBody):
-    user_id: UUID
+LaxUuid = Annotated[UUID, Field(strict=False)]  # the JSON text of a UUID
+
+
+class LoginRequest(StrictBody):
+    user_id: LaxUuid
     password: Secret
 
 
-class TokenBody(StrictBody):
-    client_id: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+class ClientCredentials(StrictBody):
+    client_id: Annotated[str, Field(min_length=1, max_length=255, pattern=CONTROL_FREE), AfterValidator(_utf8)]
     client_secret: Secret
 
 
-class PostingBody(StrictBody):
-    user_id: UUID | None = None
+class PostingRequest(StrictBody):
+    """What top-up, bonus and spend share."""
+
+    user_id: LaxUuid | None = None
     asset_type_id: AssetTypeId
     amount: Amount
     idempotency_key: IdempotencyKey | None = None
     metadata: Metadata | None = None
 
 
-class TopupBody(PostingBody):
-    payment_id: IdempotencyKey | None = None
+class TopupRequest(PostingRequest):
+    user_id: LaxUuid
+    payment_id: IdempotencyKey = Field(
+        description="the payment's id, the idempotency key; it may be given as idempotency_key or in the "
+        "Idempotency-Key header instead (all that are given must agree)"
+    )
+
+
+class BonusRequest(PostingRequest):
+    user_id: LaxUuid
+    idempotency_key: IdempotencyKey = Field(
+        description="the idempotency key; it may be given in the Idempotency-Key header instead (both must agree)"
+    )
+
+
+class SpendRequest(PostingRequest):
+    idempotency_key: IdempotencyKey = Field(
+        description="the idempotency key; it may be given in the Idempotency-Key header instead (both must agree)"
+    )
 
 
 class BatchPosting(StrictBody):
     kind: Literal["topup", "bonus", "spend"]
-    user_id: UUID
+    user_id: LaxUuid
     asset_type_id: AssetTypeId
     amount: Amount
     idempotency_key: IdempotencyKey
     metadata: Metadata | None = None
 
 
-class BatchBody(StrictBody):
+class BatchRequest(StrictBody):
     postings: Annotated[list[BatchPosting], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class AccountBody(StrictBody):
-    user_id: UUID
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+class OpenAccountRequest(StrictBody):
+    user_id: LaxUuid
+    name: PrintableName
 
 
 class QueryArgs(BaseModel):
-    # query strings are text: numbers are parsed from it, but nothing unknown is allowed
+    # query strings are text: numbers are read from it, nothing unknown is allowed
     model_config = ConfigDict(extra="forbid")
 
 
 class BalanceQuery(QueryArgs):
-    user_id: UUID | None = None
+    user_id: UUID | None = Field(
+        default=None, description="required for services (scope wallet:read); a user may only name itself"
+    )
 
 
 class TransactionsQuery(BalanceQuery):
-    asset_type_id: AssetTypeId | None = None
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    before: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    asset_type_id: Annotated[int, Field(ge=1, le=MAX_INT4), BeforeValidator(_query_integer)] | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_query_integer)] = 50
+    before: Annotated[int, Field(ge=1, le=MAX_INT8), BeforeValidator(_query_integer)] | None = Field(
+        default=None, description="next_before of the previous page"
+    )
 
 
 class IdempotencyHeader(BaseModel):
     key: IdempotencyKey
+
+
+# ------------------------------------------------------------------------ responses
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="seconds")
+
+
+class Principal(BaseModel):
+    sub: str
+    role: Literal["user", "service"]
+    scopes: list[str]
+
+
+class Posting(BaseModel):
+    status: Literal["success"]
+    entry_id: int
+    user_id: UUID
+    asset_type_id: int
+    amount: int = Field(description="as requested, positive")
+    balance: int = Field(description="the user's balance right after the entry (the same on a replay)")
+    replayed: bool
+
+
+class BatchOutcome(BaseModel):
+    item: int = Field(description="the posting's position in the request, from 1")
+    status: int = Field(description="201 posted, 200 replayed, else the status of its refusal")
+    code: str | None = Field(default=None, description="the refusal's problem code")
+    entry_id: int | None = None
+    user_id: UUID | None = None
+    asset_type_id: int | None = None
+    amount: int | None = None
+    balance: int | None = None
+    replayed: bool | None = None
+
+
+class BatchOutcomes(BaseModel):
+    items: list[BatchOutcome]
+
+
+class Account(BaseModel):
+    account_id: int
+    user_id: UUID
+    created: bool
+
+
+class Balance(BaseModel):
+    asset_type_id: int
+    asset_code: str
+    balance: int
+
+
+class Balances(BaseModel):
+    user_id: UUID
+    balances: list[Balance]
+
+
+class Transaction(BaseModel):
+    entry_id: int
+    kind: Literal["topup", "bonus", "spend"]
+    asset_type_id: int
+    amount: int = Field(description="signed, from the user's side")
+    balance_after: int
+    idempotency_key: str
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class Transactions(BaseModel):
+    items: list[Transaction]
+    next_before: int | None = Field(description="pass as `before` for the next page; null on the last page")
+
+
+class Status(BaseModel):
+    status: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is the stable name to match on."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str  # its enum, every code the API emits, is errors.TITLES
+    request_id: str | None = None
+
+
+# -------------------------------------------------------------------------- parsing
 
 
 def _invalid(exc: ValidationError) -> ApiError:
@@ -143,14 +331,67 @@ def _invalid(exc: ValidationError) -> ApiError:
     return ApiError(400, code, detail)
 
 
-def parse_body(model: type[StrictBody], raw: bytes):
+def read_body() -> bytes:
+    """The raw body, at most MAX_CONTENT_LENGTH bytes whatever the transfer encoding: a
+    chunked body is read to its end and refused (413) when longer, never cut."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None:
+        return request.get_data()  # werkzeug refuses a declared length over the limit
+    if not request.environ.get("wsgi.input_terminated"):
+        return b""
+    stream, chunks, size = request.environ["wsgi.input"], [], 0
+    while chunk := stream.read(65536):
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+Body = TypeVar("Body", bound=StrictBody)
+
+
+def _merge_idempotency_key(data: dict[str, Any], key_fields: tuple[str, ...]) -> None:
+    """The key may come in the Idempotency-Key header or in the body's key fields (the
+    first is the model's own, the others aliases); where several are given they must
+    agree. The one key ends up in the first field, as the model requires."""
+    if any(field in data and not isinstance(data[field], str) for field in key_fields):
+        return  # a key of the wrong type is refused as such by the model
+    header = request.headers.get("Idempotency-Key")
+    given = {data[field] for field in key_fields if field in data}
+    if header is not None:
+        given.add(parse_idempotency_header(header))
+    if len(given) > 1:
+        raise ApiError(400, "invalid_request", "the idempotency keys given in the request differ")
+    if not given and not any(field in data for field in key_fields):
+        raise ApiError(400, "invalid_request", "an idempotency key is required (Idempotency-Key header or body)")
+    if given:
+        for alias in key_fields[1:]:
+            data.pop(alias, None)
+        data[key_fields[0]] = given.pop()
+
+
+def parse_body(model: type[Body], key_fields: tuple[str, ...] = ()) -> Body:
+    """The request's JSON body as `model`; `key_fields` name where a write's idempotency
+    key may be given in the body (see _merge_idempotency_key)."""
+    if request.mimetype not in JSON_TYPES:
+        raise ApiError(415, "unsupported_media_type", "the body must be JSON (Content-Type: application/json)")
     try:
-        return model.model_validate_json(raw or b"")
+        data = json.loads(read_body(), parse_float=JsonNumber.parse, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_request", "the body is not valid JSON") from None
+    if key_fields and isinstance(data, dict):
+        _merge_idempotency_key(data, key_fields)
+    try:
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _invalid(exc) from None
 
 
-def parse_query(model: type[QueryArgs], args: MultiDict):
+Query = TypeVar("Query", bound=QueryArgs)
+
+
+def parse_query(model: type[Query], args: MultiDict) -> Query:
     try:
         return model.model_validate(args.to_dict())
     except ValidationError as exc:

@@ -1,4 +1,5 @@
 """The OpenAPI document is valid OpenAPI 3.1 and describes every registered route."""
+
 from openapi_spec_validator import validate
 
 
@@ -16,8 +17,12 @@ def test_every_route_is_documented(api, server_env, monkeypatch):
 
     app = create_app(Settings(database_url=server_env["DATABASE_URL"], jwt_secret_key="x" * 32, pool_min_size=0))
     try:
-        routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
-                  for method in rule.methods - {"HEAD", "OPTIONS"} if rule.endpoint != "static"}
+        routes = {
+            (rule.rule, method.lower())
+            for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+            if rule.endpoint != "static"
+        }
     finally:
         app.extensions["wallet_db"].close()
     paths = api.get("/openapi.json").json()["paths"]

@@ -1,0 +1,15 @@
+"""Every scope a token can carry, named once."""
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    TOPUP = "wallet:topup"
+    BONUS = "wallet:bonus"
+    SPEND = "wallet:spend"
+    READ = "wallet:read"
+    ACCOUNTS_WRITE = "accounts:write"
+
+
+# A user's token: always limited to the user's own wallet.
+USER_SCOPES = (Scope.SPEND, Scope.READ)
