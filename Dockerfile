@@ -1,9 +1,9 @@
 # The wallet API: gunicorn on port 8000, as a non-root user. The same Makefile targets
-# as CI: `make migrate seed` (one-shot step in docker-compose.yml) and `make serve`.
+# as CI: `make migrate seed api-login` (one-shot step in docker-compose.yml) and `make serve`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    VENV=/opt/venv PORT=8000 WALLET_ENV=production
+    VENV=/opt/venv HOST=0.0.0.0 PORT=8000 WALLET_ENV=production
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make \
@@ -11,11 +11,10 @@ RUN apt-get update \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin wallet
 
 WORKDIR /app
-COPY requirements.txt Makefile ./
-RUN make venv-runtime
+COPY requirements.txt pyproject.toml Makefile ./
 COPY api ./api
 COPY sql ./sql
-COPY bin ./bin
+RUN make venv-runtime
 
 USER wallet
 EXPOSE 8000

@@ -1,6 +1,7 @@
 """The wallet functions under real concurrent connections (pgTAP cannot commit
 mid-test): no double spend, one application per key, and a bank of random traffic
 whose acknowledged calls add up exactly."""
+
 import random
 import threading
 import time
@@ -35,8 +36,9 @@ def run_at_once(n, connect, call):
 
 
 def balance_of(conn, user_id, asset_id=1):
-    return conn.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = %s",
-                        (user_id, asset_id)).fetchone()[0]
+    return conn.execute(
+        "SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = %s", (user_id, asset_id)
+    ).fetchone()[0]
 
 
 def history(conn, user_id):
@@ -45,7 +47,8 @@ def history(conn, user_id):
     while True:
         page = conn.execute(
             "SELECT entry_id, idempotency_key FROM wallet_history(%s, p_before_id => %s, p_limit => 200)",
-            (user_id, before)).fetchall()
+            (user_id, before),
+        ).fetchall()
         entries += page
         if len(page) < 200:
             return entries
@@ -67,8 +70,9 @@ def test_simultaneous_spends_never_overdraw(connect, new_user, report):
     assert refused == {"WA006": n - start // amount}, "every refusal is insufficient_funds"
     conn = connect()
     assert balance_of(conn, user) == start - len(ok) * amount
-    assert sorted(r[1] for r in ok) == [start - k * amount for k in range(len(ok), 0, -1)], \
+    assert sorted(r[1] for r in ok) == [start - k * amount for k in range(len(ok), 0, -1)], (
         "each success saw the balance left by the one before"
+    )
     assert_consistent(conn)
 
 
@@ -92,8 +96,9 @@ def test_one_key_raced_for_different_requests_is_refused(connect, new_user, repo
     n = 20
 
     def call(c, i):  # half top up GOLD, half POINTS, all with one key
-        return c.execute("SELECT entry_id, balance, replayed FROM wallet_topup(%s, %s, 5, 'contested')",
-                         (user, 1 + i % 2)).fetchone()
+        return c.execute(
+            "SELECT entry_id, balance, replayed FROM wallet_topup(%s, %s, 5, 'contested')", (user, 1 + i % 2)
+        ).fetchone()
 
     results = run_at_once(n, connect, call)
     ok = [r for r in results if isinstance(r, tuple)]
@@ -123,8 +128,10 @@ def test_bank_of_random_traffic_adds_up(connect, new_user, report):
             first = None
             for attempt in range(2):
                 try:
-                    row = conn.execute(f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s)",
-                                       (user, asset, amount, key)).fetchone()
+                    row = conn.execute(
+                        f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s)",
+                        (user, asset, amount, key),
+                    ).fetchone()
                 except psycopg.Error as exc:
                     assert exc.diag.sqlstate == "WA006", exc
                     with lock:
@@ -153,8 +160,10 @@ def test_bank_of_random_traffic_adds_up(connect, new_user, report):
     for user in users:
         keys = [key for _, key in history(conn, user)]
         assert sorted(keys) == sorted(acknowledged_keys[user]), "each acknowledged call is in the ledger exactly once"
-    report(f"bank {clients}x{ops_per_client}: {tally['acknowledged']} acknowledged, {tally['replayed']} replayed, "
-           f"{tally['insufficient_funds']} insufficient, 0 lost, 0 duplicated, {elapsed:.1f} s")
+    report(
+        f"bank {clients}x{ops_per_client}: {tally['acknowledged']} acknowledged, {tally['replayed']} replayed, "
+        f"{tally['insufficient_funds']} insufficient, 0 lost, 0 duplicated, {elapsed:.1f} s"
+    )
     assert tally["acknowledged"] + tally["insufficient_funds"] == clients * ops_per_client
     assert tally["replayed"] == tally["acknowledged"]
 
@@ -170,8 +179,16 @@ def test_concurrent_batches_in_opposite_orders(connect, new_user, report):
     def client(conn, i):
         outcomes = Counter()
         for n in range(batches):
-            items = [{"kind": "topup" if (i + k) % 2 else "spend", "user_id": str(u), "asset_type_id": 1,
-                      "amount": 1, "idempotency_key": f"batch-{i}-{n}-{k}"} for k, u in enumerate(users)]
+            items = [
+                {
+                    "kind": "topup" if (i + k) % 2 else "spend",
+                    "user_id": str(u),
+                    "asset_type_id": 1,
+                    "amount": 1,
+                    "idempotency_key": f"batch-{i}-{n}-{k}",
+                }
+                for k, u in enumerate(users)
+            ]
             if i % 2:
                 items.reverse()
             for row in conn.execute("SELECT error_name FROM wallet_post_batch(%s::jsonb)", (json.dumps(items),)):
@@ -185,4 +202,51 @@ def test_concurrent_batches_in_opposite_orders(connect, new_user, report):
     assert total == {"posted": clients * batches * len(users)}
     conn = connect()
     assert sum(balance_of(conn, u) for u in users) == 4 * 1_000, "as many top-ups as spends of 1"
+    assert_consistent(conn)
+
+
+def test_batches_lock_by_uuid_value_whatever_its_spelling(connect, new_user, admin):
+    """Regression: wallets were locked in the order of the user id's text, so
+    '{1...}' (braced) sorted after 'f...' while '1...' sorted before it, and two batches
+    naming the same wallets could deadlock. Made to happen deterministically: B's wallet
+    is held while the first batch starts, so each batch stops at its first lock."""
+    import json
+
+    low = new_user(gold=100)
+    while str(low) >= "f":
+        low = new_user(gold=100)
+    high = new_user(gold=100)
+    while str(high) < "f":
+        high = new_user(gold=100)
+    braced_low = "{" + str(low).upper() + "}"  # sorts after 'f...' as text
+
+    def batch(conn, *users, tag):
+        items = [{"kind": "topup", "user_id": u, "asset_type_id": 1, "amount": 1, "idempotency_key": f"{tag}-{n}"}
+                 for n, u in enumerate(users)]  # fmt: skip
+        return [r[0] for r in conn.execute("SELECT error_name FROM wallet_post_batch(%s::jsonb)", (json.dumps(items),))]
+
+    results, errors = {}, []
+
+    def run(name, *users):
+        try:
+            results[name] = batch(connect(), *users, tag=f"{name}-{uuid.uuid4()}")
+        except Exception as exc:  # noqa: BLE001 - a deadlock is what this test looks for
+            errors.append(exc)
+
+    with admin.transaction():
+        admin.execute(
+            "SELECT 1 FROM wallet.wallets w JOIN wallet.accounts a USING (account_id)"
+            " WHERE a.user_id = %s AND w.asset_type_id = 1 FOR UPDATE", (high,))  # fmt: skip
+        first = threading.Thread(target=run, args=("first", str(high), braced_low))
+        first.start()
+        time.sleep(0.5)
+        second = threading.Thread(target=run, args=("second", str(low), str(high)))
+        second.start()
+        time.sleep(0.5)
+    first.join(30)
+    second.join(30)
+    assert errors == [], errors
+    assert results == {"first": [None, None], "second": [None, None]}
+    conn = connect()
+    assert (balance_of(conn, low), balance_of(conn, high)) == (102, 102)
     assert_consistent(conn)

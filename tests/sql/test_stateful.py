@@ -1,6 +1,7 @@
 """A hypothesis state machine drives top-ups, bonuses, spends, replays and key reuse
 through the SQL functions against an in-memory model of the balances, checking the
 model and wallet_verify() after every step."""
+
 import uuid
 
 import psycopg
@@ -34,13 +35,19 @@ class WalletMachine(RuleBasedStateMachine):
 
     def post(self, kind, user, asset, amount, key):
         try:
-            return self.conn.execute(f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s)",
-                                     (user, asset, amount, key)).fetchone(), None
+            return self.conn.execute(
+                f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s)", (user, asset, amount, key)
+            ).fetchone(), None
         except psycopg.Error as exc:
             return None, exc.diag.sqlstate
 
-    @rule(target=calls, kind=st.sampled_from(KINDS), user_index=st.integers(0, 1), asset=st.sampled_from([1, 2]),
-          amount=amounts)
+    @rule(
+        target=calls,
+        kind=st.sampled_from(KINDS),
+        user_index=st.integers(0, 1),
+        asset=st.sampled_from([1, 2]),
+        amount=amounts,
+    )
     def new_call(self, kind, user_index, asset, amount):
         user, key = self.users[user_index], str(uuid.uuid4())
         row, error = self.post(kind, user, asset, amount, key)
