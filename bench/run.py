@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import requests
 
 from wallet_api.credentials import set_database_login
@@ -121,7 +122,11 @@ def prepare_database(cluster: PgCluster, dbname: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BENCH_ROLE,)).fetchone():
-            conn.execute(f"CREATE ROLE {BENCH_ROLE} LOGIN IN ROLE wallet_service PASSWORD %s", (BENCH_PASSWORD,))
+            conn.execute(
+                psycopg.sql.SQL("CREATE ROLE {} LOGIN IN ROLE wallet_service PASSWORD {}").format(
+                    psycopg.sql.Identifier(BENCH_ROLE), psycopg.sql.Literal(BENCH_PASSWORD)
+                )
+            )
     return url
 
 
@@ -143,38 +148,21 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
 
 
+def run_pgbench(cluster: PgCluster, user: str, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+    """pgbench against the bench cluster, as the server's user, logged in as `user`."""
+    password = BENCH_PASSWORD if user == BENCH_ROLE else cluster.password
+    cmd = [str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", user, *args]
+    return subprocess.run(_as_postgres(cmd), capture_output=True, text=True, check=check, cwd="/",
+                          env={**os.environ, "PGPASSWORD": password})  # fmt: skip
+
+
 def pgbench(cluster: PgCluster, dbname: str, user: str, clients: int, seconds: int, args: list[str]) -> dict:
     logdir = Path(tempfile.mkdtemp(prefix="pgbench-log-", dir=OUT))
     logdir.chmod(0o777)
     prefix = logdir / "tx"
-    cmd = [
-        str(cluster.pgbin / "pgbench"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(cluster.port),
-        "-U",
-        user,
-        "-n",
-        "-M",
-        "prepared",
-        "-c",
-        str(clients),
-        "-j",
-        str(min(clients, 2)),
-        "-T",
-        str(seconds),
-        "-l",
-        f"--log-prefix={prefix}",
-        *args,
-        dbname,
-    ]
-    proc = subprocess.run(
-        _as_postgres(cmd),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PGPASSWORD": BENCH_PASSWORD if user == BENCH_ROLE else cluster.password},
-    )
+    args = ["-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds),
+            "-l", f"--log-prefix={prefix}", *args]  # fmt: skip
+    proc = run_pgbench(cluster, user, [*args, dbname], check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"pgbench failed: {proc.stderr[-2000:]}")
     tps = float(re.search(r"tps = ([\d.]+)", proc.stdout).group(1))
@@ -212,27 +200,7 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
     with psycopg.connect(url, autocommit=True) as conn:
         load_users(conn, USERS, USERS, 1_000_000_000)
         conn.execute("VACUUM ANALYZE")
-    subprocess.run(
-        _as_postgres(
-            [
-                str(cluster.pgbin / "pgbench"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(cluster.port),
-                "-U",
-                "postgres",
-                "-i",
-                "-s",
-                "1",
-                "-q",
-                "bench",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-        env={**os.environ, "PGPASSWORD": cluster.password},
-    )
+    run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
     workloads = {
         "pgbench -N": ("postgres", ["-N"]),
         "mixed 50/50": (BENCH_ROLE, scripts(("topup", 1), ("spend", 1))),

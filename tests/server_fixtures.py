@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from tests.support import Api, free_port, start_gunicorn, wait_until_healthy
+from tests.support import Api
 from wallet_api.credentials import set_database_login
 from wallet_api.migrate import migrate, seed
+from wallet_dev.servers import serving
 
 API_LOGIN = "wallet_app_test"
 
@@ -53,15 +54,8 @@ def server_log(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def base_url(server_env, server_log):
-    port = free_port()
-    proc = start_gunicorn(server_env, port, server_log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, proc)
+    with serving(server_env, server_log) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

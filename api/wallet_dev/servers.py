@@ -1,11 +1,15 @@
 """The API under a real gunicorn on a free port, for tests and benchmarks."""
 
+import contextlib
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
+
+from wallet_dev.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,9 +31,23 @@ def wait_until_healthy(base: str, proc: subprocess.Popen, seconds: float = 30) -
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {proc.returncode}")
         try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting
             pass
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not become healthy")
+
+
+@contextlib.contextmanager
+def serving(env: dict, log_path: Path) -> Iterator[str]:
+    """The API under gunicorn on a free port while the block runs; yields its base URL."""
+    port = free_port()
+    proc = start_gunicorn(env, port, log_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

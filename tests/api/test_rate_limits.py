@@ -2,26 +2,17 @@
 writes per user; a service (a backend writing for every player) is not throttled
 unless an operator sets a limit for services."""
 
-import contextlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.support import ALICE, PASSWORDS, SECRETS, assert_problem, free_port, start_gunicorn, wait_until_healthy
+from tests.support import ALICE, PASSWORDS, SECRETS, assert_problem
+from wallet_dev.servers import serving
 
 
-@contextlib.contextmanager
 def server(server_env, tmp_path, **settings):
-    port = free_port()
-    proc = start_gunicorn({**server_env, "WEB_CONCURRENCY": "1", **settings}, port, tmp_path / "limited.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, proc)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    return serving({**server_env, "WEB_CONCURRENCY": "1", **settings}, tmp_path / "limited.log")
 
 
 def token(base: str, subject: str) -> str:
