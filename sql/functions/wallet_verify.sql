@@ -7,6 +7,9 @@ LANGUAGE sql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- JIT compiling this many-branched query took 0.8-1.2 s here, against 11 ms to run it
+-- on 7,000 entries; the audit is a scan of simple sums that gains little from it
+SET jit = off
 AS $$
     WITH user_ledger AS (
         SELECT e.account_id, e.asset_type_id,

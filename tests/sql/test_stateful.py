@@ -22,9 +22,6 @@ class WalletMachine(RuleBasedStateMachine):
     @initialize()
     def open_wallets(self):
         self.conn = psycopg.connect(database_url(), autocommit=True)
-        # fresh statistics: the suite before this test grows the ledger faster than
-        # autovacuum analyses it, and wallet_verify() after every step needs good plans
-        self.conn.execute("ANALYZE wallet.ledger_entries, wallet.wallets, wallet.accounts")
         self.conn.execute("SET ROLE wallet_service")
         self.users = [uuid.uuid4() for _ in range(2)]
         for user in self.users:
