@@ -23,6 +23,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -220,6 +221,7 @@ class PgCluster:
 def run_throwaway(cmd: list[str]) -> int:
     if os.environ.get("DATABASE_URL"):
         return subprocess.call(cmd)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop and remove the cluster on kill too
     tmp = Path(tempfile.mkdtemp(prefix="wallet-pg-"))
     tmp.chmod(0o755)  # the server runs as another user when we are root
     cluster = PgCluster(tmp / "cluster")
