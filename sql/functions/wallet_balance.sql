@@ -1,6 +1,9 @@
--- The user's balance of every asset (zero where nothing was ever posted).
+-- The user's balances, per asset: paid and free credit it still has (lots not expired;
+-- credit an open hold reserves counts whatever its lot's expiry), balance = paid + free,
+-- held (0 until holds), available = balance - held, and debt (0 until refunds).
 CREATE OR REPLACE FUNCTION public.wallet_balance(p_user_id uuid)
-RETURNS TABLE (asset_type_id integer, asset_code text, balance bigint)
+RETURNS TABLE (asset_type_id integer, asset_code text, balance bigint,
+               paid bigint, free bigint, held bigint, available bigint, debt bigint)
 LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
@@ -16,9 +19,19 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT t.asset_type_id, t.code, coalesce(w.balance, 0)
+    SELECT t.asset_type_id, t.code, v.paid + v.free, v.paid, v.free, 0::bigint, v.paid + v.free, 0::bigint
     FROM wallet.asset_types t
     LEFT JOIN wallet.wallets w ON w.account_id = v_account_id AND w.asset_type_id = t.asset_type_id
+    CROSS JOIN LATERAL (
+        -- the cache holds expired remainders until wallet_expire() posts them
+        SELECT (coalesce(w.paid, 0) - coalesce(sum(l.remaining) FILTER (WHERE l.class = 'paid'), 0))::bigint AS paid,
+               (coalesce(w.free, 0) - coalesce(sum(l.remaining) FILTER (WHERE l.class = 'free'), 0))::bigint AS free
+        FROM wallet.lots l
+        WHERE w.next_expiry <= now()
+          AND l.account_id = v_account_id AND l.asset_type_id = t.asset_type_id
+          AND l.class IN ('paid', 'free') AND l.remaining > 0
+          AND coalesce(l.expires_at, 'infinity') <= now()
+    ) v
     ORDER BY t.asset_type_id;
 END
 $$;

@@ -1,6 +1,6 @@
 -- The user's entries, newest first, keyset-paginated by entry id: pass the last
--- entry_id of a page as p_before_id to get the next one. Amounts are signed from the
--- user's side.
+-- entry_id of a page as p_before_id to get the next one. Amounts, and their paid and
+-- free parts, are signed from the user's side.
 CREATE OR REPLACE FUNCTION public.wallet_history(
     p_user_id       uuid,
     p_asset_type_id integer DEFAULT NULL,
@@ -8,7 +8,8 @@ CREATE OR REPLACE FUNCTION public.wallet_history(
     p_limit         integer DEFAULT 50
 ) RETURNS TABLE (entry_id bigint, kind text, asset_type_id integer, amount bigint,
                  balance_after bigint, idempotency_key text, metadata jsonb,
-                 created_at timestamptz)
+                 created_at timestamptz, paid_amount bigint, free_amount bigint,
+                 original_entry_id bigint, hold_id bigint, unrecovered bigint)
 LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
@@ -41,7 +42,10 @@ BEGIN
     RETURN QUERY
     SELECT e.entry_id, e.kind, e.asset_type_id,
            CASE WHEN e.credit_account_id = e.account_id THEN e.amount ELSE -e.amount END,
-           e.balance_after, e.idempotency_key, e.metadata, e.created_at
+           e.balance_after, e.idempotency_key, e.metadata, e.created_at,
+           CASE WHEN e.credit_account_id = e.account_id THEN e.paid_amount ELSE -e.paid_amount END,
+           CASE WHEN e.credit_account_id = e.account_id THEN e.free_amount ELSE -e.free_amount END,
+           e.original_entry_id, e.hold_id, e.unrecovered
     FROM wallet.ledger_entries e
     WHERE e.account_id = v_account_id
       AND e.entry_id < coalesce(p_before_id, 9223372036854775807)

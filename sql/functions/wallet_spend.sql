@@ -1,18 +1,19 @@
--- User -> Treasury; fails with insufficient_funds rather than go below zero.
+-- User -> Treasury; takes from lots in the asset's spend order, and fails with
+-- insufficient_funds rather than go below zero.
 CREATE OR REPLACE FUNCTION public.wallet_spend(
     p_user_id         uuid,
     p_asset_type_id   integer,
     p_amount          bigint,
     p_idempotency_key text,
     p_metadata        jsonb DEFAULT '{}'
-) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean)
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
 LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan for the session, a SQL function re-plans per call
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN QUERY SELECT * FROM wallet.post_entry('spend', p_user_id, p_asset_type_id, p_amount,
-                                                 p_idempotency_key, p_metadata);
+                                                 p_idempotency_key, p_metadata, NULL);
 END
 $$;
 

@@ -1,20 +1,22 @@
--- Treasury -> user: a purchase (for example keyed by its payment id).
+-- Treasury -> user: a purchase (for example keyed by its payment id); makes a paid lot,
+-- which may expire.
 CREATE OR REPLACE FUNCTION public.wallet_topup(
     p_user_id         uuid,
     p_asset_type_id   integer,
     p_amount          bigint,
     p_idempotency_key text,
-    p_metadata        jsonb DEFAULT '{}'
-) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean)
+    p_metadata        jsonb DEFAULT '{}',
+    p_expires_at      timestamptz DEFAULT NULL
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
 LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan for the session, a SQL function re-plans per call
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN QUERY SELECT * FROM wallet.post_entry('topup', p_user_id, p_asset_type_id, p_amount,
-                                                 p_idempotency_key, p_metadata);
+                                                 p_idempotency_key, p_metadata, p_expires_at);
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_topup(uuid, integer, bigint, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_topup(uuid, integer, bigint, text, jsonb) TO wallet_service;
+REVOKE ALL ON FUNCTION public.wallet_topup(uuid, integer, bigint, text, jsonb, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_topup(uuid, integer, bigint, text, jsonb, timestamptz) TO wallet_service;

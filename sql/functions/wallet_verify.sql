@@ -1,5 +1,6 @@
--- Proves the cached balances against the ledger. One row per inconsistency; no rows
--- means consistent. Reads the whole ledger: an audit, not a hot-path call.
+-- Proves the cached balances against the ledger and the lots. One row per
+-- inconsistency; no rows means consistent. Reads the whole ledger: an audit, not a
+-- hot-path call.
 CREATE OR REPLACE FUNCTION public.wallet_verify()
 RETURNS TABLE (problem text, account_id bigint, asset_type_id integer,
                expected numeric, actual numeric)
@@ -18,6 +19,19 @@ AS $$
         FROM wallet.ledger_entries e
         GROUP BY e.account_id, e.asset_type_id
     ),
+    lot_totals AS (
+        SELECT x.account_id, x.asset_type_id, x.class, sum(x.remaining) AS remaining
+        FROM wallet.lots x
+        GROUP BY 1, 2, 3
+    ),
+    allocation_totals AS (
+        SELECT a.account_id, a.entry_id, sum(a.amount) AS total,
+               sum(a.amount) FILTER (WHERE x.class = 'paid') AS paid,
+               sum(a.amount) FILTER (WHERE x.class = 'free') AS free
+        FROM wallet.lot_allocations a
+        JOIN wallet.lots x ON x.account_id = a.account_id AND x.lot_id = a.lot_id
+        GROUP BY 1, 2
+    ),
     asset_totals AS (
         SELECT t.asset_type_id,
                coalesce((SELECT sum(w.balance) FROM wallet.wallets w
@@ -33,13 +47,67 @@ AS $$
     FULL JOIN user_ledger l ON l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id
     WHERE w.balance IS DISTINCT FROM coalesce(l.balance, 0)
     UNION ALL
-    -- the newest entry of a wallet records the balance it left
+    -- the newest entry of a wallet records the balance its caller saw: the cache less
+    -- what had expired by then (nothing changes a wallet without an entry)
     SELECT 'last_balance_after_differs_from_cache', w.account_id, w.asset_type_id,
-           w.balance::numeric, e.balance_after::numeric
+           (w.balance - coalesce((SELECT sum(x.remaining) FROM wallet.lots x
+                                  WHERE x.account_id = w.account_id AND x.asset_type_id = w.asset_type_id
+                                    AND x.expires_at <= e.created_at), 0))::numeric,
+           e.balance_after::numeric
     FROM user_ledger l
     JOIN wallet.ledger_entries e ON e.account_id = l.account_id AND e.entry_id = l.last_entry_id
     JOIN wallet.wallets w ON w.account_id = l.account_id AND w.asset_type_id = l.asset_type_id
-    WHERE e.balance_after <> w.balance
+    WHERE e.balance_after <> w.balance - coalesce((SELECT sum(x.remaining) FROM wallet.lots x
+                                                   WHERE x.account_id = w.account_id
+                                                     AND x.asset_type_id = w.asset_type_id
+                                                     AND x.expires_at <= e.created_at), 0)
+    UNION ALL
+    -- the credit left in lots (expired remainders until swept) is the cached balance,
+    -- class by class
+    SELECT 'lots_differ_from_cache_' || c.class, w.account_id, w.asset_type_id,
+           CASE c.class WHEN 'paid' THEN w.paid ELSE w.free END::numeric, coalesce(s.remaining, 0)
+    FROM wallet.wallets w
+    CROSS JOIN (VALUES ('paid'), ('free')) c (class)
+    LEFT JOIN lot_totals s ON s.account_id = w.account_id AND s.asset_type_id = w.asset_type_id
+                          AND s.class = c.class
+    WHERE CASE c.class WHEN 'paid' THEN w.paid ELSE w.free END <> coalesce(s.remaining, 0)
+       OR w.balance <> w.paid + w.free
+    UNION ALL
+    -- no lot below zero or above what it was credited
+    SELECT 'lot_out_of_bounds', x.account_id, x.asset_type_id, x.amount::numeric, x.remaining::numeric
+    FROM wallet.lots x
+    WHERE x.remaining NOT BETWEEN 0 AND x.amount
+    UNION ALL
+    -- a lot is made by a credit of its class and amount
+    SELECT 'lot_differs_from_its_credit', x.account_id, x.asset_type_id, e.amount::numeric, x.amount::numeric
+    FROM wallet.lots x
+    LEFT JOIN wallet.ledger_entries e ON e.account_id = x.account_id AND e.entry_id = x.entry_id
+    WHERE e.entry_id IS NULL OR e.amount <> x.amount OR e.asset_type_id <> x.asset_type_id
+       OR e.kind <> CASE x.class WHEN 'paid' THEN 'topup' ELSE 'bonus' END
+    UNION ALL
+    -- every credit made its lot
+    SELECT 'credit_without_lot', e.account_id, e.asset_type_id, e.amount::numeric, e.entry_id::numeric
+    FROM wallet.ledger_entries e
+    WHERE e.kind IN ('topup', 'bonus')
+      AND NOT EXISTS (SELECT FROM wallet.lots x WHERE x.account_id = e.account_id AND x.entry_id = e.entry_id)
+    UNION ALL
+    -- what a spend or an expiry took from lots adds up to it, class by class
+    SELECT 'allocations_differ_from_entry', e.account_id, e.asset_type_id,
+           e.amount::numeric, coalesce(a.total, 0)
+    FROM wallet.ledger_entries e
+    LEFT JOIN allocation_totals a ON a.account_id = e.account_id AND a.entry_id = e.entry_id
+    WHERE e.kind IN ('spend', 'expire')
+      AND (coalesce(a.total, 0) <> e.amount OR coalesce(a.paid, 0) <> e.paid_amount
+           OR coalesce(a.free, 0) <> e.free_amount)
+    UNION ALL
+    -- every lot's remaining is its amount less what entries took from it
+    SELECT 'lot_remaining_differs_from_allocations', x.account_id, x.asset_type_id,
+           (x.amount - coalesce(t.taken, 0))::numeric, x.remaining::numeric
+    FROM wallet.lots x
+    LEFT JOIN (SELECT a.account_id, a.lot_id, sum(a.amount) AS taken
+               FROM wallet.lot_allocations a GROUP BY 1, 2) t
+           ON t.account_id = x.account_id AND t.lot_id = x.lot_id
+    WHERE x.remaining <> x.amount - coalesce(t.taken, 0)
     UNION ALL
     SELECT 'negative_user_balance', w.account_id, w.asset_type_id, 0, w.balance::numeric
     FROM wallet.wallets w

@@ -2,10 +2,11 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(74);
+SELECT plan(82);
 
 SELECT has_schema('wallet');
-SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations']);
+SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
+                                  'lots', 'lot_allocations']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -34,16 +35,16 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                 AND proname LIKE 'wallet\_%'$$,
               ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
-                    'wallet_post_batch'],
+                    'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 10, 'no public wallet function has a second overload');
-SELECT functions_are('wallet', ARRAY['post_entry', 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null'],
+           AND proname LIKE 'wallet\_%'), 12, 'no public wallet function has a second overload');
+SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
-SELECT has_function('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
-SELECT has_function('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT has_function('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
+SELECT has_function('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
 SELECT has_function('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
 SELECT has_function('public', 'wallet_open_account', ARRAY['uuid', 'text']);
 SELECT has_function('public', 'wallet_balance', ARRAY['uuid']);
@@ -53,18 +54,28 @@ SELECT has_function('public', 'wallet_open_account_status', ARRAY['uuid', 'text'
 SELECT has_function('public', 'wallet_auth_credential', ARRAY['text', 'text']);
 SELECT has_function('public', 'wallet_post_batch', ARRAY['jsonb']);
 SELECT function_privs_are('public', 'wallet_post_batch', ARRAY['jsonb'], 'wallet_service', ARRAY['EXECUTE']);
-SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'setof record');
+SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'setof record');
 SELECT function_returns('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'bigint');
 SELECT is(pg_get_function_result('public.wallet_spend(uuid, integer, bigint, text, jsonb)'::regprocedure),
-          'TABLE(entry_id bigint, balance bigint, replayed boolean)', 'writers return (entry_id, balance, replayed)');
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)',
+          'writers return (entry_id, balance, replayed, paid_amount, free_amount)');
+SELECT is(pg_get_function_result('public.wallet_topup(uuid, integer, bigint, text, jsonb, timestamptz)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)',
+          'and so does a top-up, which takes p_expires_at last');
+SELECT is(pg_get_function_result('public.wallet_expire(integer)'::regprocedure),
+          'TABLE(lots_expired integer, holds_expired integer)', 'wallet_expire returns what it posted');
+SELECT function_privs_are('public', 'wallet_set_spend_order', ARRAY['integer', 'text'], 'wallet_service', ARRAY[]::text[],
+                          'only the owner sets an asset''s spend order');
+SELECT function_privs_are('public', 'wallet_expire', ARRAY['integer'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT is(pg_get_function_result('public.wallet_history(uuid, integer, bigint, integer)'::regprocedure),
-          'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone)',
+          'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone, paid_amount bigint, free_amount bigint, original_entry_id bigint, hold_id bigint, unrecovered bigint)',
           'wallet_history returns the contract''s columns');
 SELECT is(pg_get_function_result('public.wallet_balance(uuid)'::regprocedure),
-          'TABLE(asset_type_id integer, asset_code text, balance bigint)', 'wallet_balance returns the contract''s columns');
+          'TABLE(asset_type_id integer, asset_code text, balance bigint, paid bigint, free bigint, held bigint, available bigint, debt bigint)',
+          'wallet_balance returns the contract''s columns');
 
-SELECT is_definer('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
-SELECT is_definer('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT is_definer('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
+SELECT is_definer('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
 SELECT is_definer('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
 SELECT is_definer('public', 'wallet_open_account', ARRAY['uuid', 'text']);
 SELECT is_definer('public', 'wallet_balance', ARRAY['uuid']);
@@ -77,8 +88,8 @@ SELECT is_empty($$
     'every SECURITY DEFINER function pins its search_path');
 
 -- privileges: wallet_service executes the functions and nothing else
-SELECT function_privs_are('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
-SELECT function_privs_are('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_balance', ARRAY['uuid'], 'wallet_service', ARRAY['EXECUTE']);
@@ -91,13 +102,17 @@ SELECT is_empty($$
     WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\_%'
       AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
     'PUBLIC can execute no wallet function');
-SELECT function_privs_are('wallet', 'post_entry', ARRAY['text', 'uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY[]::text[],
+SELECT function_privs_are('wallet', 'post_entry', ARRAY['text', 'uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'wallet_service', ARRAY[]::text[],
                           'wallet_service cannot call the private posting routine');
 SELECT table_privs_are('wallet', 'ledger_entries', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'wallets', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'accounts', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'asset_types', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'credentials', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'lots', 'wallet_service', ARRAY[]::text[]);
+SELECT table_privs_are('wallet', 'lot_allocations', 'wallet_service', ARRAY[]::text[]);
+SELECT col_is_pk('wallet', 'lots', ARRAY['account_id', 'lot_id'], 'lot keys include the account');
+SELECT col_is_pk('wallet', 'lot_allocations', ARRAY['account_id', 'entry_id', 'seq'], 'allocation keys include the account');
 SELECT table_privs_are('wallet', 'credentials', 'wallet_api', ARRAY[]::text[]);
 SELECT function_privs_are('public', 'wallet_auth_credential', ARRAY['text', 'text'], 'wallet_service', ARRAY[]::text[],
                           'trusted services cannot look up credentials');

@@ -1,7 +1,7 @@
 -- wallet_post_batch: many postings in one call, an outcome per item in item order,
 -- refused items writing nothing, replays, and the batch's own limits.
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 
 SELECT wallet_open_account('ba000000-0000-4000-8000-000000000001', 'Batch One');
 SELECT wallet_open_account('ba000000-0000-4000-8000-000000000002', 'Batch Two');
@@ -43,6 +43,18 @@ SELECT results_eq($$SELECT item, balance, error_name FROM wallet_post_batch('[
     {"kind": "spend", "user_id": "ba000000000040008000000000000002", "asset_type_id": "01", "amount": 20, "idempotency_key": "b11"}]')$$,
                   $$VALUES (1, 10::bigint, NULL::text), (2, NULL, 'insufficient_funds'), (3, NULL, 'insufficient_funds')$$,
                   'a wallet spelled three ways is one wallet: its items apply in their order');
+SELECT results_eq($$SELECT item, paid_amount, free_amount, error_name FROM wallet_post_batch(jsonb_build_array(
+    jsonb_build_object('kind', 'bonus', 'user_id', 'ba000000-0000-4000-8000-000000000001', 'asset_type_id', 1,
+                       'amount', 8, 'idempotency_key', 'b12', 'expires_at', now() + interval '1 day'),
+    jsonb_build_object('kind', 'spend', 'user_id', 'ba000000-0000-4000-8000-000000000001', 'asset_type_id', 1,
+                       'amount', 3, 'idempotency_key', 'b13'),
+    jsonb_build_object('kind', 'topup', 'user_id', 'ba000000-0000-4000-8000-000000000001', 'asset_type_id', 1,
+                       'amount', 5, 'idempotency_key', 'b14', 'expires_at', 'yesterday'),
+    jsonb_build_object('kind', 'topup', 'user_id', 'ba000000-0000-4000-8000-000000000001', 'asset_type_id', 1,
+                       'amount', 5, 'idempotency_key', 'b15', 'expires_at', 'not a time')))$$,
+                  $$VALUES (1, 0::bigint, 8::bigint, NULL::text), (2, 0::bigint, 3::bigint, NULL),
+                           (3, NULL, NULL, 'invalid_request'), (4, NULL, NULL, 'invalid_request')$$,
+                  'credits take expires_at, every item answers its split, a bad expiry refuses only its item');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'the ledger is consistent');
 
 SELECT * FROM finish();

@@ -1,26 +1,44 @@
 -- The one posting routine behind wallet_topup, wallet_bonus, wallet_spend and
 -- wallet_post_batch. Locks only the user's wallet row (the Treasury balance is derived,
--- never cached), claims the idempotency key with the ledger insert itself, then updates
--- the cache. Callable only by those SECURITY DEFINER functions, whose pinned search_path
--- it runs under (every name here is schema-qualified); no SET of its own, which would
--- cost a configuration save and restore on every posting.
+-- never cached), claims the idempotency key with the ledger insert itself, then moves
+-- the lots and the cache. A credit makes a lot (top-up: paid, bonus: free); a spend
+-- takes from lots in the asset's spend order and records what it took from each.
+--
+-- Balances answered (and stored as balance_after) are the caller's view: credit whose
+-- lot has expired is not counted from its expires_at on, even before wallet_expire()
+-- posts it; the wallet row caches the ledger's view, expired remainders included.
+--
+-- Callable only by those SECURITY DEFINER functions, whose pinned search_path it runs
+-- under (every name here is schema-qualified); no SET of its own, which would cost a
+-- configuration save and restore on every posting.
 CREATE OR REPLACE FUNCTION wallet.post_entry(
     p_kind            text,
     p_user_id         uuid,
     p_asset_type_id   integer,
     p_amount          bigint,
     p_idempotency_key text,
-    p_metadata        jsonb
-) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean)
+    p_metadata        jsonb,
+    p_expires_at      timestamptz
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
 LANGUAGE plpgsql
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_account_id  bigint;
-    v_balance     bigint;
-    v_new_balance bigint;
+    v_now         timestamptz := now();
+    v_wallet      record;
+    v_expired     bigint := 0::bigint;   -- expired remainders not yet posted by wallet_expire()
+    v_view        bigint;        -- the caller's balance before this entry
+    v_class       text;
     v_entry_id    bigint;
+    v_paid        bigint := 0::bigint;
+    v_free        bigint := 0::bigint;
+    v_lots        bigint[] := '{}'::bigint[];
+    v_takes       bigint[] := '{}'::bigint[];
+    v_left        bigint;
+    v_lot         record;
+    v_order       text[];
     v_prior       record;
+    v_feasible    boolean;
 BEGIN
     IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND 9007199254740991 THEN
         RAISE EXCEPTION 'invalid_amount: amount must be an integer from 1 to 9007199254740991'
@@ -40,65 +58,121 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: metadata must be a JSON object of at most 4 KiB'
             USING ERRCODE = 'WA002';
     END IF;
+    IF p_expires_at IS NOT NULL AND (p_kind = 'spend' OR p_expires_at <= v_now) THEN
+        RAISE EXCEPTION 'invalid_request: expires_at must be later than now'
+            USING ERRCODE = 'WA002', DETAIL = format('expires_at: %s, now: %s', p_expires_at, v_now);
+    END IF;
 
-    SELECT w.account_id, w.balance INTO v_account_id, v_balance
+    SELECT w.account_id, w.balance, w.paid, w.free, w.next_expiry, t.spend_order INTO v_wallet
     FROM wallet.accounts a
     JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = p_asset_type_id
+    JOIN wallet.asset_types t ON t.asset_type_id = p_asset_type_id
     WHERE a.user_id = p_user_id
     FOR UPDATE OF w;
 
     IF NOT FOUND THEN
         -- Rare path: unknown user or asset, or an asset added after the account was opened.
-        SELECT a.account_id INTO v_account_id FROM wallet.accounts a WHERE a.user_id = p_user_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'account_not_found: no account for user %', p_user_id
-                USING ERRCODE = 'WA003', HINT = 'Open it with wallet_open_account().';
-        END IF;
-        PERFORM FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id
-                USING ERRCODE = 'WA004';
-        END IF;
-        INSERT INTO wallet.wallets AS w (account_id, asset_type_id)
-        VALUES (v_account_id, p_asset_type_id)
-        ON CONFLICT DO NOTHING;
-        SELECT w.balance INTO v_balance
-        FROM wallet.wallets w
-        WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
-        FOR UPDATE;
+        PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
+        SELECT w.account_id, w.balance, w.paid, w.free, w.next_expiry, t.spend_order INTO v_wallet
+        FROM wallet.accounts a
+        JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = p_asset_type_id
+        JOIN wallet.asset_types t ON t.asset_type_id = p_asset_type_id
+        WHERE a.user_id = p_user_id
+        FOR UPDATE OF w;
     END IF;
 
-    IF p_kind = 'spend' THEN
-        v_new_balance := v_balance - p_amount;        -- cannot overflow: both are >= 0
-    ELSIF v_balance <= 9223372036854775807 - p_amount THEN
-        v_new_balance := v_balance + p_amount;
-    END IF;                                           -- else NULL: the balance would overflow
+    IF v_wallet.next_expiry <= v_now THEN
+        SELECT coalesce(sum(l.remaining), 0)::bigint INTO v_expired
+        FROM wallet.lots l
+        WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
+          AND l.class IN ('paid', 'free') AND l.remaining > 0
+          AND coalesce(l.expires_at, 'infinity') <= v_now;
+    END IF;
+    v_view := v_wallet.balance - v_expired;
 
-    IF v_new_balance >= 0 THEN
+    IF p_kind = 'spend' THEN
+        v_feasible := v_view >= p_amount;
+        IF v_feasible THEN
+            -- plan the takes: lots of the first class, then the second; within a class
+            -- expiring lots soonest first, then the rest, oldest first
+            v_order := CASE v_wallet.spend_order WHEN 'paid_first' THEN ARRAY['paid', 'free']
+                                                 ELSE ARRAY['free', 'paid'] END;
+            v_left := p_amount;
+            FOREACH v_class IN ARRAY v_order LOOP
+                FOR v_lot IN
+                    SELECT l.lot_id, l.remaining FROM wallet.lots l
+                    WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
+                      AND l.class = v_class AND l.remaining > 0
+                      AND coalesce(l.expires_at, 'infinity') > v_now
+                    ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
+                LOOP
+                    v_lots := v_lots || v_lot.lot_id;
+                    v_takes := v_takes || least(v_left, v_lot.remaining);
+                    IF v_class = 'paid' THEN
+                        v_paid := v_paid + least(v_left, v_lot.remaining);
+                    ELSE
+                        v_free := v_free + least(v_left, v_lot.remaining);
+                    END IF;
+                    v_left := v_left - least(v_left, v_lot.remaining);
+                    EXIT WHEN v_left = 0;
+                END LOOP;
+                EXIT WHEN v_left = 0;
+            END LOOP;
+            IF v_left > 0 THEN  -- the cache promised credit the lots do not hold: never post on it
+                RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_wallet.account_id, p_asset_type_id
+                    USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
+            END IF;
+        END IF;
+    ELSE
+        v_feasible := v_wallet.balance <= 9223372036854775807 - p_amount;  -- else the balance would overflow
+        IF p_kind = 'topup' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
+    END IF;
+
+    IF v_feasible THEN
         INSERT INTO wallet.ledger_entries AS e
             (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-             amount, balance_after, idempotency_key, metadata)
-        SELECT v_account_id, p_asset_type_id, p_kind,
-               CASE WHEN p_kind = 'spend' THEN v_account_id ELSE t.account_id END,
-               CASE WHEN p_kind = 'spend' THEN t.account_id ELSE v_account_id END,
-               p_amount, v_new_balance, p_idempotency_key, p_metadata
+             amount, balance_after, idempotency_key, metadata, paid_amount, free_amount)
+        SELECT v_wallet.account_id, p_asset_type_id, p_kind,
+               CASE WHEN p_kind = 'spend' THEN v_wallet.account_id ELSE t.account_id END,
+               CASE WHEN p_kind = 'spend' THEN t.account_id ELSE v_wallet.account_id END,
+               p_amount, v_view + CASE WHEN p_kind = 'spend' THEN -p_amount ELSE p_amount END,
+               p_idempotency_key, p_metadata, v_paid, v_free
         FROM wallet.accounts t
         WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id INTO v_entry_id;
 
         IF v_entry_id IS NOT NULL THEN
-            UPDATE wallet.wallets w SET balance = v_new_balance
-            WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
-            RETURN QUERY SELECT v_entry_id, v_new_balance, false;
+            IF p_kind = 'spend' THEN
+                UPDATE wallet.lots l SET remaining = l.remaining - s.take
+                FROM unnest(v_lots, v_takes) AS s (lot_id, take)
+                WHERE l.account_id = v_wallet.account_id AND l.lot_id = s.lot_id;
+                INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
+                SELECT v_wallet.account_id, v_entry_id, s.seq, s.lot_id, s.take
+                FROM unnest(v_lots, v_takes) WITH ORDINALITY AS s (lot_id, take, seq);
+                UPDATE wallet.wallets w
+                SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
+                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
+            ELSE
+                INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+                VALUES (v_wallet.account_id, p_asset_type_id, CASE p_kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
+                        v_entry_id, p_amount, p_amount, p_expires_at);
+                UPDATE wallet.wallets w
+                SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
+                    next_expiry = least(w.next_expiry, p_expires_at)
+                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
+            END IF;
+            RETURN QUERY SELECT v_entry_id, v_view + CASE WHEN p_kind = 'spend' THEN -p_amount ELSE p_amount END,
+                                false, v_paid, v_free;
             RETURN;
         END IF;
     END IF;
 
     -- The key is taken (a replay), or the posting cannot be applied: a replay wins.
-    SELECT e.entry_id, e.kind, e.asset_type_id, e.amount, e.balance_after INTO v_prior
+    SELECT e.entry_id, e.kind, e.asset_type_id, e.amount, e.balance_after, e.paid_amount, e.free_amount
+    INTO v_prior
     FROM wallet.ledger_entries e
-    WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
+    WHERE e.account_id = v_wallet.account_id AND e.idempotency_key = p_idempotency_key;
 
     IF FOUND THEN
         IF (v_prior.kind, v_prior.asset_type_id, v_prior.amount)
@@ -109,18 +183,18 @@ BEGIN
                                       v_prior.kind, v_prior.amount, v_prior.asset_type_id, v_prior.entry_id),
                       HINT = 'Use a new key for a new request.';
         END IF;
-        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true;
+        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
         RETURN;
     END IF;
 
     IF p_kind = 'spend' THEN
-        RAISE EXCEPTION 'insufficient_funds: balance % is less than %', v_balance, p_amount
+        RAISE EXCEPTION 'insufficient_funds: balance % is less than %', v_view, p_amount
             USING ERRCODE = 'WA006',
-                  DETAIL = format('balance: %s, amount: %s, asset: %s', v_balance, p_amount, p_asset_type_id);
+                  DETAIL = format('balance: %s, amount: %s, asset: %s', v_view, p_amount, p_asset_type_id);
     END IF;
     RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'
-        USING ERRCODE = 'WA001', DETAIL = format('balance: %s, amount: %s', v_balance, p_amount);
+        USING ERRCODE = 'WA001', DETAIL = format('balance: %s, amount: %s', v_wallet.balance, p_amount);
 END
 $$;
 
-REVOKE ALL ON FUNCTION wallet.post_entry(text, uuid, integer, bigint, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.post_entry(text, uuid, integer, bigint, text, jsonb, timestamptz) FROM PUBLIC;

@@ -1,0 +1,26 @@
+-- A posting's rare path: the user's wallet for an asset does not exist yet (an asset
+-- added after the account was opened), or the user or the asset is unknown, which it
+-- reports with the contract's errors.
+CREATE OR REPLACE FUNCTION wallet.open_wallet(p_user_id uuid, p_asset_type_id integer) RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_account_id bigint;
+BEGIN
+    SELECT a.account_id INTO v_account_id FROM wallet.accounts a WHERE a.user_id = p_user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account_not_found: no account for user %', p_user_id
+            USING ERRCODE = 'WA003', HINT = 'Open it with wallet_open_account().';
+    END IF;
+    PERFORM FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id
+            USING ERRCODE = 'WA004';
+    END IF;
+    INSERT INTO wallet.wallets AS w (account_id, asset_type_id)
+    VALUES (v_account_id, p_asset_type_id)
+    ON CONFLICT DO NOTHING;
+END
+$$;
+
+REVOKE ALL ON FUNCTION wallet.open_wallet(uuid, integer) FROM PUBLIC;

@@ -1,0 +1,82 @@
+-- The sweep behind the worker: posts one `expire` entry (user -> Treasury) per expired
+-- lot remainder, at most p_limit lots per call, oldest expiry first; returns what this
+-- call posted. Balances stopped counting those remainders at their expires_at: the
+-- entries change the ledger, not what a caller sees. Wallets busy with a posting (or
+-- another sweep) are skipped and swept next time, so a sweep never waits for a lock and
+-- cannot deadlock; each lot is re-read under its wallet's lock, so it expires once.
+-- Holds do not exist yet: holds_expired is 0.
+CREATE OR REPLACE FUNCTION public.wallet_expire(p_limit integer DEFAULT 1000)
+RETURNS TABLE (lots_expired integer, holds_expired integer)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_now      timestamptz := now();
+    v_treasury bigint;
+    v_wallet   record;
+    v_lot      record;
+    v_view     bigint;
+    v_entry_id bigint;
+    v_count    integer := 0;
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'invalid_request: limit must be from 1 to 100000' USING ERRCODE = 'WA002';
+    END IF;
+    SELECT t.account_id INTO v_treasury FROM wallet.accounts t WHERE t.system_code = 'treasury';
+
+    FOR v_wallet IN
+        SELECT w.account_id, w.asset_type_id, w.balance
+        FROM wallet.wallets w
+        JOIN wallet.accounts a ON a.account_id = w.account_id
+        WHERE (w.account_id, w.asset_type_id) IN (
+            SELECT l.account_id, l.asset_type_id FROM wallet.lots l
+            WHERE l.remaining > 0 AND l.expires_at <= v_now
+            ORDER BY l.expires_at LIMIT p_limit)
+        ORDER BY a.user_id, w.asset_type_id
+        FOR UPDATE OF w SKIP LOCKED
+    LOOP
+        EXIT WHEN v_count >= p_limit;
+        -- what the user sees does not change: it stopped counting these at expires_at
+        SELECT (v_wallet.balance - coalesce(sum(l.remaining), 0))::bigint INTO v_view
+        FROM wallet.lots l
+        WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
+          AND l.class IN ('paid', 'free') AND l.remaining > 0 AND coalesce(l.expires_at, 'infinity') <= v_now;
+        FOR v_lot IN
+            SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
+            WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
+              AND l.remaining > 0 AND l.expires_at <= v_now
+            ORDER BY l.expires_at, l.lot_id
+            LIMIT p_limit - v_count
+        LOOP
+            INSERT INTO wallet.ledger_entries AS e
+                (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
+                 idempotency_key, metadata, paid_amount, free_amount)
+            VALUES (v_wallet.account_id, v_wallet.asset_type_id, 'expire', v_wallet.account_id, v_treasury,
+                    v_lot.remaining, v_view, NULL, jsonb_build_object('lot_id', v_lot.lot_id),
+                    CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
+                    CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END)
+            RETURNING e.entry_id INTO v_entry_id;
+            INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
+            VALUES (v_wallet.account_id, v_entry_id, 1, v_lot.lot_id, v_lot.remaining);
+            UPDATE wallet.lots l SET remaining = 0
+            WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id;
+            UPDATE wallet.wallets w
+            SET balance = w.balance - v_lot.remaining,
+                paid = w.paid - CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
+                free = w.free - CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END
+            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
+            v_count := v_count + 1;
+        END LOOP;
+        UPDATE wallet.wallets w
+        SET next_expiry = (SELECT min(l.expires_at) FROM wallet.lots l
+                           WHERE l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id
+                             AND l.remaining > 0 AND l.expires_at IS NOT NULL)
+        WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
+    END LOOP;
+    RETURN QUERY SELECT v_count, 0;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_expire(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_expire(integer) TO wallet_service;
