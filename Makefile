@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: venv venv-runtime test test-suite lint format migrate seed api-login run serve stop-db bench
+.PHONY: venv venv-runtime test test-suite lint format migrate seed api-login worker-login run serve worker stop-db bench
 
 # Runtime packages only (the Docker image); the dev set adds test and lint tools. The
 # package itself is installed editable, so nothing needs PYTHONPATH.
@@ -49,6 +49,11 @@ API_DB_ROLE ?= wallet_app
 api-login: venv-runtime
 	$(PY) -m wallet_api.credentials database-login $(API_DB_ROLE)
 
+# The worker's own PostgreSQL login (a member of wallet_worker only); password on stdin.
+WORKER_DB_ROLE ?= wallet_worker_app
+worker-login: venv-runtime
+	$(PY) -m wallet_api.credentials database-login $(WORKER_DB_ROLE) wallet_worker
+
 # Local development: DATABASE_URL or a cluster in .data/ (kept), migrated and seeded.
 run: venv-runtime
 	$(PY) -m wallet_dev.run
@@ -56,6 +61,10 @@ run: venv-runtime
 # The API alone, under gunicorn, against DATABASE_URL (what the Docker image runs).
 serve: venv-runtime
 	$(PY) -m gunicorn -c api/gunicorn.conf.py wallet_api.wsgi:app
+
+# The background worker alone, against DATABASE_URL (the Docker image's worker service).
+worker: venv-runtime
+	$(PY) -m wallet_api.worker
 
 stop-db: venv-runtime
 	$(PY) -m wallet_dev.pgcluster stop $${WALLET_DATA_DIR:-.data}

@@ -3,11 +3,13 @@
     echo -n "$SECRET" | python -m wallet_api.credentials client payments wallet:topup wallet:read
     echo -n "$PASSWORD" | python -m wallet_api.credentials user 0f6d220d-61fa-4be7-b0a2-e05dbd9aee32
     echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_app
+    echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_worker_app wallet_worker
 
 `client` and `user` are the HTTP API's callers, hashed with argon2 here (never in the
 database); a user must have an account (wallet_open_account) first. `database-login`
-is the PostgreSQL role the API itself logs in as: a LOGIN role whose only rights are
-those of the group role wallet_api (so it cannot SET ROLE to anything more).
+is a PostgreSQL role the API (or, with the group wallet_worker, the worker) logs in
+as: a LOGIN role whose only rights are those of its group role, wallet_api by default
+(so it cannot SET ROLE to anything more).
 
 The secret is read from standard input so that it stays out of the process list and the
 shell history.
@@ -50,8 +52,13 @@ def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: 
         )
 
 
-def set_database_login(conninfo: str, role: str, password: str) -> None:
-    """Creates (or re-passwords) a login role that is a member of wallet_api and nothing else."""
+LOGIN_GROUPS = ("wallet_api", "wallet_worker")
+
+
+def set_database_login(conninfo: str, role: str, password: str, group: str = "wallet_api") -> None:
+    """Creates (or re-passwords) a login role that is a member of `group` and nothing else."""
+    if group not in LOGIN_GROUPS:
+        raise ValueError(f"the group must be one of {LOGIN_GROUPS}")
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role) or role.startswith("pg_"):
         raise ValueError("the role name must be a lower-case SQL identifier not starting with pg_")
     if len(password) < 12:
@@ -66,19 +73,19 @@ def set_database_login(conninfo: str, role: str, password: str) -> None:
         others_row = conn.execute(
             "SELECT string_agg(g.rolname, ', ') FROM pg_auth_members m"
             " JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member"
-            " WHERE r.rolname = %s AND g.rolname <> 'wallet_api'",
-            (role,),
+            " WHERE r.rolname = %s AND g.rolname <> %s",
+            (role, group),
         ).fetchone()
         others = others_row[0] if others_row else None
         if exists and (exists[0] or others):
-            raise ValueError(f"role {role} has rights beyond wallet_api; choose another name for the API's login")
+            raise ValueError(f"role {role} has rights beyond {group}; choose another name for this login")
         verb = "ALTER" if exists else "CREATE"
         conn.execute(
             sql.SQL(verb + " ROLE {} LOGIN INHERIT PASSWORD {}").format(  # noqa: S608
                 sql.Identifier(role), sql.Literal(password)
             )
         )
-        conn.execute(sql.SQL("GRANT wallet_api TO {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(role)))
 
 
 def main(argv: list[str]) -> int:
@@ -86,8 +93,8 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        if argv[0] == "database-login" and len(argv) == 2:
-            set_database_login(os.environ["DATABASE_URL"], argv[1], sys.stdin.read())
+        if argv[0] == "database-login" and len(argv) in (2, 3):
+            set_database_login(os.environ["DATABASE_URL"], argv[1], sys.stdin.read(), *argv[2:])
         else:
             set_credential(os.environ["DATABASE_URL"], argv[0], argv[1], sys.stdin.read(), argv[2:])
     except (ValueError, psycopg.Error) as exc:

@@ -65,11 +65,31 @@ def migrate(conninfo: str) -> list[str]:
                 (path.name, checksum),
             )
             applied_now.append(path.name)
+        _apply_job_queue_schema(conn)
         # bodies are checked when called, so functions may refer to ones loaded after them
         conn.execute("SET LOCAL check_function_bodies = off")
         for path in sorted((SQL_DIR / "functions").rglob("*.sql")):
             conn.execute(path.read_text())
     return applied_now
+
+
+def _apply_job_queue_schema(conn: psycopg.Connection) -> None:
+    """The worker's job queue: procrastinate's own schema (of the pinned release) in the
+    schema `procrastinate`, made once, and granted to wallet_worker each time. A new
+    procrastinate release brings migrations of its own to apply here."""
+    from procrastinate.schema import SchemaManager
+
+    if conn.execute("SELECT to_regnamespace('procrastinate')").fetchone() == (None,):
+        return  # a schema older than sql/migrations/008_worker.sql
+    if conn.execute("SELECT to_regclass('procrastinate.procrastinate_jobs')").fetchone() == (None,):
+        previous = conn.execute("SELECT current_setting('search_path')").fetchone()
+        conn.execute("SELECT set_config('search_path', 'procrastinate', true)")
+        conn.execute(SchemaManager.get_schema())
+        conn.execute("SELECT set_config('search_path', %s, true)", previous)
+    conn.execute(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA procrastinate TO wallet_worker;"
+        " GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA procrastinate TO wallet_worker"
+    )
 
 
 def seed(conninfo: str) -> None:

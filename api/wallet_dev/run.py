@@ -1,11 +1,15 @@
 """`make run`: DATABASE_URL, or a project-local cluster in .data/ kept between runs;
 migrate and load the dev seed as the owner; serve the API with gunicorn on HOST:PORT
 (default 127.0.0.1:8000), logged in as its own role `wallet_app`, which has only the
-rights of wallet_api. Generated secrets (database passwords, the JWT key) are kept mode
-0600 in .data/ of the current folder (or WALLET_DATA_DIR)."""
+rights of wallet_api, and run the background worker beside it as `wallet_worker_app`
+(rights of wallet_worker). Either one stopping stops the other; so does Ctrl-C.
+Generated secrets (database passwords, the JWT key) are kept mode 0600 in .data/ of the
+current folder (or WALLET_DATA_DIR)."""
 
 import os
 import secrets
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from wallet_dev.pgcluster import ClusterError, PgCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 API_LOGIN = "wallet_app"
+WORKER_LOGIN = "wallet_worker_app"
 
 BANNER = """
 Wallet API on http://{host}:{port}  (development only: these credentials are seed data)
@@ -71,16 +76,36 @@ def main() -> int:
         seed(owner_url)
         password = kept_secret(data / "api-db-password")
         set_database_login(owner_url, API_LOGIN, password)
+        worker_password = kept_secret(data / "worker-db-password")
+        set_database_login(owner_url, WORKER_LOGIN, worker_password, "wallet_worker")
     except (ClusterError, psycopg.Error, RuntimeError, ValueError) as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 1
     env["DATABASE_URL"] = make_conninfo(owner_url, user=API_LOGIN, password=password)
+    worker_url = make_conninfo(owner_url, user=WORKER_LOGIN, password=worker_password)
     env.setdefault("JWT_SECRET_KEY", kept_secret(data / "jwt-secret"))
     print(BANNER.format(host=env["HOST"], port=env["PORT"], database=shown(env["DATABASE_URL"]), data=data), flush=True)
     python = sys.executable
-    os.execve(
-        python, [python, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"), "wallet_api.wsgi:app"], env
-    )
+    children = [
+        subprocess.Popen([python, "-m", "wallet_api.worker"], env={**env, "DATABASE_URL": worker_url}),
+        subprocess.Popen([python, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"),
+                          "wallet_api.wsgi:app"], env=env),
+    ]  # fmt: skip
+    return supervise(children)
+
+
+def supervise(children: list[subprocess.Popen]) -> int:
+    """Waits until a child exits or a stop signal comes, then stops them all."""
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _frame: stopping.append(signum))
+    while not stopping and all(child.poll() is None for child in children):
+        signal.sigtimedwait([signal.SIGCHLD], 0.5)
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    codes = [child.wait(timeout=30) for child in children]
+    return 0 if stopping else max(abs(code) for code in codes) or 1
 
 
 if __name__ == "__main__":

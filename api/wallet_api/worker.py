@@ -1,0 +1,70 @@
+"""The background worker: procrastinate (a PostgreSQL-backed job library) on the wallet's
+own database, in the schema `procrastinate`. Its periodic job calls wallet_expire()
+until the expired lots are posted; the logic stays in SQL. Run it beside the API:
+
+    DATABASE_URL=... python -m wallet_api.worker
+
+It logs one JSON line per run, as the API does per request, and stops cleanly on
+SIGTERM or SIGINT (procrastinate finishes the running job first). `WALLET_EXPIRE_CRON`
+sets how often it sweeps (default every minute; a sixth field counts seconds).
+"""
+
+import json
+import logging
+import os
+import sys
+import time
+
+import procrastinate
+import psycopg
+
+log = logging.getLogger("wallet_api.worker")
+SCHEMA = "procrastinate"
+QUEUE = "wallet"
+EXPIRE_BATCH = 1000  # lots per call and per transaction
+MAX_BATCHES = 100  # per run: a backlog larger than this is left for the next run
+
+
+def _conninfo() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        raise SystemExit("worker: DATABASE_URL is required")
+    return url
+
+
+# the connector is given its DATABASE_URL when the worker starts (main)
+app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+
+@app.periodic(cron=os.environ.get("WALLET_EXPIRE_CRON", "* * * * *"), periodic_id="expire")
+@app.task(name="wallet.expire", queue=QUEUE, queueing_lock="wallet.expire", pass_context=False)
+def expire(timestamp: int) -> None:
+    """Posts expired lot remainders (and, once holds exist, releases expired holds)."""
+    started = time.perf_counter()
+    lots = holds = batches = 0
+    with psycopg.connect(_conninfo(), autocommit=True) as conn:
+        while batches < MAX_BATCHES:
+            (lots_now, holds_now) = conn.execute(
+                "SELECT lots_expired, holds_expired FROM public.wallet_expire(%s)", (EXPIRE_BATCH,)
+            ).fetchall()[0]
+            batches += 1
+            lots, holds = lots + lots_now, holds + holds_now
+            if lots_now < EXPIRE_BATCH and holds_now < EXPIRE_BATCH:
+                break
+    log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
+                         "holds_expired": holds, "batches": batches,
+                         "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    connector = procrastinate.PsycopgConnector(conninfo=_conninfo(), kwargs={"options": f"-c search_path={SCHEMA}"})
+    with app.replace_connector(connector):
+        log.info(json.dumps({"worker": "started", "queues": [QUEUE]}))
+        app.run_worker(queues=[QUEUE], install_signal_handlers=True)
+    log.info(json.dumps({"worker": "stopped"}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
