@@ -56,8 +56,10 @@ POSTED = {
     "amount": 500,
     "balance": 1500,
     "replayed": False,
+    "paid_amount": 500,
+    "free_amount": 0,
 }
-SPENT = {**POSTED, "entry_id": 7, "amount": 120, "balance": 1380}
+SPENT = {**POSTED, "entry_id": 7, "amount": 120, "balance": 1380, "paid_amount": 120}
 TOKEN = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "Bearer", "expires_in": 900}
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 
@@ -95,9 +97,11 @@ OPERATIONS = (
         responses={201: (s.Posting, "Posted"), 200: (s.Posting, "Replayed: the first call's result")},
         errors=WRITE_ERRORS, body=s.BonusRequest, idempotent_write=True,
         examples={
-            "request": {"user_id": ALICE, "asset_type_id": 2, "amount": 50, "idempotency_key": "welcome-0f6d"},
-            201: {**POSTED, "asset_type_id": 2, "amount": 50, "balance": 550},
-            200: {**POSTED, "asset_type_id": 2, "amount": 50, "balance": 550, "replayed": True},
+            "request": {"user_id": ALICE, "asset_type_id": 2, "amount": 50, "idempotency_key": "welcome-0f6d",
+                        "expires_at": "2026-12-31T23:59:59Z"},
+            201: {**POSTED, "asset_type_id": 2, "amount": 50, "balance": 550, "paid_amount": 0, "free_amount": 50},
+            200: {**POSTED, "asset_type_id": 2, "amount": 50, "balance": 550, "paid_amount": 0, "free_amount": 50,
+                  "replayed": True},
         },
     ),
     Operation(
@@ -127,7 +131,7 @@ OPERATIONS = (
             ]},
             200: {"items": [
                 {"item": 1, "status": 201, "entry_id": 8, "user_id": ALICE, "asset_type_id": 1, "amount": 10,
-                 "balance": 1370, "replayed": False},
+                 "balance": 1370, "replayed": False, "paid_amount": 10, "free_amount": 0},
                 {"item": 2, "status": 422, "code": "insufficient_funds"},
             ]},
         },
@@ -148,8 +152,10 @@ OPERATIONS = (
         description="The user's own; a service with scope wallet:read names the user.",
         responses={200: (s.Balances, "Balances")}, errors=(400, 401, 403, 404, 429, 503), query=s.BalanceQuery,
         examples={200: {"user_id": ALICE, "balances": [
-            {"asset_type_id": 1, "asset_code": "GOLD", "balance": 1380},
-            {"asset_type_id": 2, "asset_code": "POINTS", "balance": 500}]}},
+            {"asset_type_id": 1, "asset_code": "GOLD", "balance": 1380, "paid": 1380, "free": 0, "held": 0,
+             "available": 1380, "debt": 0},
+            {"asset_type_id": 2, "asset_code": "POINTS", "balance": 500, "paid": 500, "free": 0, "held": 0,
+             "available": 500, "debt": 0}]}},
     ),
     Operation(
         "get", "/wallet/transactions", "list_transactions", "wallet",
@@ -160,9 +166,11 @@ OPERATIONS = (
         examples={200: {"items": [
             {"entry_id": 7, "kind": "spend", "asset_type_id": 1, "amount": -120, "balance_after": 1380,
              "idempotency_key": "order-1001", "metadata": {"item": "sword"},
-             "created_at": "2026-11-25T08:00:01.234567+00:00"},
+             "created_at": "2026-11-25T08:00:01.234567+00:00", "paid_amount": -120, "free_amount": 0,
+             "original_entry_id": None, "hold_id": None, "unrecovered": 0},
             {"entry_id": 5, "kind": "topup", "asset_type_id": 1, "amount": 500, "balance_after": 1500,
-             "idempotency_key": "pay-001", "metadata": {}, "created_at": "2026-11-25T08:00:00.123456+00:00"}],
+             "idempotency_key": "pay-001", "metadata": {}, "created_at": "2026-11-25T08:00:00.123456+00:00",
+             "paid_amount": 500, "free_amount": 0, "original_entry_id": None, "hold_id": None, "unrecovered": 0}],
             "next_before": 5}},
     ),
     Operation(

@@ -29,6 +29,7 @@ MAX_BATCH = 50  # wallet_post_batch's own limit
 MAX_PAGE = 200  # GET /wallet/transactions; wallet_history itself takes up to 1000
 KEY_PATTERN = "^[!-~]{1,255}$"  # visible ASCII, as an HTTP header value carries it
 JSON_TYPES = ("application/json",)
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
 JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -129,6 +130,24 @@ Metadata = Annotated[
 ]
 # no control characters (C0, DEL, C1), the same rule as the SQL functions'
 CONTROL_FREE = "^[^\\x00-\\x1f\\x7f-\\x9f]+$"
+
+
+def _rfc3339(value: Any) -> Any:
+    """A JSON string in RFC 3339 form with its offset (2026-12-31T23:59:59Z); anything
+    else is left for the strict check to refuse."""
+    if isinstance(value, str) and RFC3339.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+ExpiresAt = Annotated[
+    datetime,
+    Field(description="RFC 3339 with an offset; when the credit's lot expires (later than now); absent: never"),
+    BeforeValidator(_rfc3339),
+]
 PrintableName = Annotated[str, Field(min_length=1, max_length=200, pattern=CONTROL_FREE), AfterValidator(_utf8)]
 
 
@@ -172,6 +191,7 @@ class PostingRequest(StrictBody):
 
 class TopupRequest(PostingRequest):
     user_id: LaxUuid
+    expires_at: ExpiresAt | None = None
     payment_id: IdempotencyKey = Field(
         description="the payment's id, the idempotency key; it may be given as idempotency_key or in the "
         "Idempotency-Key header instead (all that are given must agree)"
@@ -180,6 +200,7 @@ class TopupRequest(PostingRequest):
 
 class BonusRequest(PostingRequest):
     user_id: LaxUuid
+    expires_at: ExpiresAt | None = None
     idempotency_key: IdempotencyKey = Field(
         description="the idempotency key; it may be given in the Idempotency-Key header instead (both must agree)"
     )
@@ -198,6 +219,7 @@ class BatchPosting(StrictBody):
     amount: Amount
     idempotency_key: IdempotencyKey
     metadata: Metadata | None = None
+    expires_at: ExpiresAt | None = Field(default=None, description="credits only (topup, bonus)")
 
 
 class BatchRequest(StrictBody):
@@ -255,6 +277,8 @@ class Posting(BaseModel):
     amount: int = Field(description="as requested, positive")
     balance: int = Field(description="the user's balance right after the entry (the same on a replay)")
     replayed: bool
+    paid_amount: int = Field(description="how much of this entry was paid credit")
+    free_amount: int = Field(description="how much of this entry was free credit")
 
 
 class BatchOutcome(BaseModel):
@@ -267,6 +291,8 @@ class BatchOutcome(BaseModel):
     amount: int | None = None
     balance: int | None = None
     replayed: bool | None = None
+    paid_amount: int | None = None
+    free_amount: int | None = None
 
 
 class BatchOutcomes(BaseModel):
@@ -282,7 +308,12 @@ class Account(BaseModel):
 class Balance(BaseModel):
     asset_type_id: int
     asset_code: str
-    balance: int
+    balance: int = Field(description="paid + free")
+    paid: int = Field(description="paid credit left (unexpired lots, and what open holds reserve)")
+    free: int = Field(description="free credit left, as paid")
+    held: int = Field(description="reserved by open holds")
+    available: int = Field(description="balance - held: what a spend or a hold may take")
+    debt: int = Field(description="what refunds left unrecovered and no credit has repaid yet")
 
 
 class Balances(BaseModel):
@@ -292,13 +323,18 @@ class Balances(BaseModel):
 
 class Transaction(BaseModel):
     entry_id: int
-    kind: Literal["topup", "bonus", "spend"]
+    kind: Literal["topup", "bonus", "spend", "refund", "reversal", "expire", "debt_repayment"]
     asset_type_id: int
     amount: int = Field(description="signed, from the user's side")
     balance_after: int
-    idempotency_key: str
+    idempotency_key: str | None = Field(description="null for entries the system posts (expire, debt_repayment)")
     metadata: dict[str, Any]
     created_at: datetime
+    paid_amount: int = Field(description="the paid part of amount, signed like it")
+    free_amount: int = Field(description="the free part of amount, signed like it")
+    original_entry_id: int | None = Field(description="the top-up a refund refunds, the spend a reversal reverses")
+    hold_id: int | None = Field(description="a capture's hold")
+    unrecovered: int = Field(description="a refund's written-off or debt part")
 
 
 class Transactions(BaseModel):

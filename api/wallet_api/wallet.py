@@ -36,6 +36,8 @@ def _posted(row: dict[str, Any], user_id: UUID, asset_type_id: int, amount: int)
         "amount": amount,
         "balance": row["balance"],
         "replayed": row["replayed"],
+        "paid_amount": row["paid_amount"],
+        "free_amount": row["free_amount"],
     }
 
 
@@ -55,8 +57,8 @@ def topup():
     require_service_scope(Scope.TOPUP)
     body = parse_body(TopupRequest, key_fields=("payment_id", "idempotency_key"))
     (row,) = get_db().call(
-        "SELECT entry_id, balance, replayed FROM wallet_topup(%s, %s, %s, %s, %s)",
-        (body.user_id, body.asset_type_id, body.amount, body.payment_id, Jsonb(body.metadata or {})),
+        "SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_topup(%s, %s, %s, %s, %s, %s)",
+        (body.user_id, body.asset_type_id, body.amount, body.payment_id, Jsonb(body.metadata or {}), body.expires_at),
     )
     return _posting_response(row, body.user_id, body)
 
@@ -67,8 +69,15 @@ def bonus():
     require_service_scope(Scope.BONUS)
     body = parse_body(BonusRequest, key_fields=("idempotency_key",))
     (row,) = get_db().call(
-        "SELECT entry_id, balance, replayed FROM wallet_bonus(%s, %s, %s, %s, %s)",
-        (body.user_id, body.asset_type_id, body.amount, body.idempotency_key, Jsonb(body.metadata or {})),
+        "SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_bonus(%s, %s, %s, %s, %s, %s)",
+        (
+            body.user_id,
+            body.asset_type_id,
+            body.amount,
+            body.idempotency_key,
+            Jsonb(body.metadata or {}),
+            body.expires_at,
+        ),
     )
     return _posting_response(row, body.user_id, body)
 
@@ -80,7 +89,7 @@ def spend():
     body = parse_body(SpendRequest, key_fields=("idempotency_key",))
     user_id = target_user(body.user_id, Scope.SPEND)
     (row,) = get_db().call(
-        "SELECT entry_id, balance, replayed FROM wallet_spend(%s, %s, %s, %s, %s)",
+        "SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_spend(%s, %s, %s, %s, %s)",
         (user_id, body.asset_type_id, body.amount, body.idempotency_key, Jsonb(body.metadata or {})),
     )
     return _posting_response(row, user_id, body)
@@ -98,7 +107,8 @@ def batch():
         raise ApiError(403, "forbidden", f"this batch needs a service token with scopes {sorted(missing)}")
     postings = [p.model_dump(mode="json", exclude_none=True) for p in body.postings]
     rows = get_db().call(
-        "SELECT item, entry_id, balance, replayed, error_sqlstate FROM wallet_post_batch(%s)", (Jsonb(postings),)
+        "SELECT item, entry_id, balance, replayed, error_sqlstate, paid_amount, free_amount FROM wallet_post_batch(%s)",
+        (Jsonb(postings),),
     )
     items = []
     for posting, row in zip(body.postings, rows, strict=True):
@@ -115,7 +125,10 @@ def batch():
 def balance():
     query = parse_query(BalanceQuery, request.args)
     user_id = target_user(query.user_id, Scope.READ)
-    rows = get_db().call("SELECT asset_type_id, asset_code, balance FROM wallet_balance(%s)", (user_id,))
+    rows = get_db().call(
+        "SELECT asset_type_id, asset_code, balance, paid, free, held, available, debt FROM wallet_balance(%s)",
+        (user_id,),
+    )
     return jsonify(user_id=str(user_id), balances=rows)
 
 
@@ -125,7 +138,8 @@ def transactions():
     user_id = target_user(query.user_id, Scope.READ)
     # one row more than the page tells whether another page follows
     rows = get_db().call(
-        "SELECT entry_id, kind, asset_type_id, amount, balance_after, idempotency_key, metadata, created_at"
+        "SELECT entry_id, kind, asset_type_id, amount, balance_after, idempotency_key, metadata, created_at,"
+        " paid_amount, free_amount, original_entry_id, hold_id, unrecovered"
         " FROM wallet_history(%s, %s, %s, %s)",
         (user_id, query.asset_type_id, query.before, query.limit + 1),
     )

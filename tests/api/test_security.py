@@ -137,7 +137,7 @@ def test_api_database_role_cannot_read_hashes_or_write_tables(api_login):
         "UPDATE wallet.wallets SET balance = 10",
         "DELETE FROM wallet.ledger_entries",
         "INSERT INTO wallet.credentials (kind, subject, secret_hash) VALUES ('user', 'x', '$argon2x')",
-        "SELECT * FROM wallet.post_entry('topup', gen_random_uuid(), 1, 1, 'k', '{}')",
+        "SELECT * FROM wallet.post_entry('topup', gen_random_uuid(), 1, 1, 'k', '{}', NULL)",
     ]:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             api_login.execute(statement)

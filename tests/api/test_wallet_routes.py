@@ -34,6 +34,8 @@ def test_topup_then_replay(api, funded_user):
         "amount": 250,
         "balance": 250,
         "replayed": False,
+        "paid_amount": 250,
+        "free_amount": 0,
     }
     assert "Idempotent-Replayed" not in first.headers
     again = topup(api, user, 250, "pay-1")
@@ -257,9 +259,10 @@ def test_open_account(api):
     assert first.status_code == 201 and first.json()["created"] is True
     again = api.post("/accounts", game, json={"user_id": user, "name": "Carol"})
     assert again.status_code == 200 and again.json() == {**first.json(), "created": False}
+    zero = {"balance": 0, "paid": 0, "free": 0, "held": 0, "available": 0, "debt": 0}
     assert api.get("/wallet/balance", game, params={"user_id": user}).json()["balances"] == [
-        {"asset_type_id": 1, "asset_code": "GOLD", "balance": 0},
-        {"asset_type_id": 2, "asset_code": "POINTS", "balance": 0},
+        {"asset_type_id": 1, "asset_code": "GOLD", **zero},
+        {"asset_type_id": 2, "asset_code": "POINTS", **zero},
     ]
 
 
@@ -423,3 +426,37 @@ def test_keys_are_visible_ascii_on_every_path(api, funded_user, admin):
                        "invalid_request")  # fmt: skip
     assert api.post("/wallet/spend", game, json={**spend, "idempotency_key": "!~ascii-{ok}"}).status_code == 201
     assert api.balance(user) == 99
+
+
+def test_paid_and_free_credit_over_http(api, funded_user):
+    user = funded_user()
+    payments, rewards, game = api.service_token("payments"), api.service_token("rewards"), api.service_token("game")
+    paid = {"user_id": user, "asset_type_id": GOLD, "amount": 100, "payment_id": "lot-pay"}
+    r = api.post("/wallet/topup", payments, json={**paid, "expires_at": "2099-01-01T00:00:00Z"})
+    assert r.status_code == 201 and (r.json()["paid_amount"], r.json()["free_amount"]) == (100, 0)
+    r = api.post("/wallet/bonus", rewards, json={"user_id": user, "asset_type_id": GOLD, "amount": 30,
+                                                 "idempotency_key": "lot-promo",
+                                                 "expires_at": "2098-06-30T12:00:00.5+02:00"})  # fmt: skip
+    assert r.status_code == 201 and (r.json()["paid_amount"], r.json()["free_amount"], r.json()["balance"]) == (
+        0, 30, 130)  # fmt: skip
+    spent = api.post("/wallet/spend", game, json={"user_id": user, "asset_type_id": GOLD, "amount": 50,
+                                                  "idempotency_key": "lot-buy"})  # fmt: skip
+    assert spent.status_code == 201 and (spent.json()["paid_amount"], spent.json()["free_amount"]) == (20, 30)
+    replay = api.post("/wallet/spend", game, json={"user_id": user, "asset_type_id": GOLD, "amount": 50,
+                                                   "idempotency_key": "lot-buy"})  # fmt: skip
+    assert replay.status_code == 200 and replay.json() == {**spent.json(), "replayed": True}
+    gold = next(b for b in api.get("/wallet/balance", game, params={"user_id": user}).json()["balances"]
+                if b["asset_type_id"] == GOLD)  # fmt: skip
+    assert gold == {"asset_type_id": 1, "asset_code": "GOLD", "balance": 80, "paid": 80, "free": 0, "held": 0,
+                    "available": 80, "debt": 0}  # fmt: skip
+    newest = api.get("/wallet/transactions", game, params={"user_id": user, "limit": 1}).json()["items"][0]
+    assert (newest["amount"], newest["paid_amount"], newest["free_amount"]) == (-50, -20, -30)
+    assert (newest["original_entry_id"], newest["hold_id"], newest["unrecovered"]) == (None, None, 0)
+    for expires_at in ["2000-01-01T00:00:00Z", "tomorrow", "2099-01-01", "2099-01-01T00:00:00", 4102444800, None]:
+        body = {"user_id": user, "asset_type_id": GOLD, "amount": 1, "payment_id": f"bad-{expires_at}",
+                "expires_at": expires_at}  # fmt: skip
+        assert_problem(api.post("/wallet/topup", payments, json=body), 400, "invalid_request")
+    spend = {"user_id": user, "asset_type_id": GOLD, "amount": 1, "idempotency_key": "x"}
+    assert_problem(api.post("/wallet/spend", game, json={**spend, "expires_at": "2099-01-01T00:00:00Z"}), 400,
+                   "invalid_request")  # fmt: skip
+    assert api.balance(user) == 80

@@ -81,14 +81,18 @@ def test_make_run_and_stop_db_from_a_private_folder(private_clone, report):
             raise AssertionError(log.read_text())
         r = requests.post(f"{base}/auth/login", json={"user_id": ALICE, "password": PASSWORDS[ALICE]}, timeout=10)
         assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 30
+        while '"worker": "started"' not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
         text = log.read_text()
+        assert '{"worker": "started", "queues": ["wallet"]}' in text, "the worker runs beside the API"
         assert "Traceback" not in text
         assert f"http://127.0.0.1:{port}" in text and "password=" not in text
 
         data = private_clone / ".data"
         cluster = PgCluster(data)
         assert cluster.pgdata.parent != data, "the server's files live where the postgres user can reach them"
-        for secret in ("password", "api-db-password", "jwt-secret"):
+        for secret in ("password", "api-db-password", "worker-db-password", "jwt-secret"):
             assert stat.S_IMODE((data / secret).stat().st_mode) == 0o600, secret
         hba = subprocess.run(
             ["runuser", "-u", "postgres", "--", "cat", str(cluster.pgdata / "pg_hba.conf")],
@@ -109,6 +113,7 @@ def test_make_run_and_stop_db_from_a_private_folder(private_clone, report):
     output = stopped.communicate(timeout=60)[0].decode()
     assert stopped.returncode == 0, output
     assert not cluster.is_running()
+    assert '{"worker": "stopped"}' in log.read_text(), "the worker stopped with make run"
     report(
         f"make run from a 0700 folder: served on 127.0.0.1:{port}, cluster kept in {cluster.pgdata.parent}; "
         "make stop-db stopped it"

@@ -250,3 +250,96 @@ def test_batches_lock_by_uuid_value_whatever_its_spelling(connect, new_user, adm
     conn = connect()
     assert (balance_of(conn, low), balance_of(conn, high)) == (102, 102)
     assert_consistent(conn)
+
+
+def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, admin, report):
+    """50 spends at once over a wallet of 20 lots (paid and free, some expiring): every
+    unit is taken once, from the lots in spend order, and the splits add up."""
+    user = new_user()
+    conn = connect()
+    for n in range(20):
+        kind = "topup" if n % 2 else "bonus"
+        expires = f"now() + interval '{n + 1} days'" if n % 3 == 0 else "NULL"
+        conn.execute(f"SELECT * FROM wallet_{kind}(%s, 1, 50, %s, '{{}}', {expires})", (user, f"lot-{n}"))  # noqa: S608
+    results = run_at_once(
+        50,
+        connect,
+        lambda c, i: c.execute(
+            "SELECT paid_amount, free_amount FROM wallet_spend(%s, 1, 23, %s)", (user, f"spend-{i}")
+        ).fetchone(),
+    )
+    taken = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if not isinstance(r, tuple)]
+    assert len(taken) == 1000 // 23 and set(refused) == {"WA006"}
+    paid, free = sum(p for p, _ in taken), sum(f for _, f in taken)
+    assert paid + free == 23 * len(taken)
+    assert free == 500, "free credit goes first, all of it before any paid"
+    remaining = admin.execute(
+        "SELECT sum(remaining), count(*) FILTER (WHERE remaining > 0) FROM wallet.lots l"
+        " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s",
+        (user,),
+    ).fetchone()
+    assert remaining[0] == 1000 - 23 * len(taken) == balance_of(conn, user)
+    assert_consistent(conn)
+    report(
+        f"50 simultaneous spends of 23 over 20 lots: {len(taken)} took {paid} paid + {free} free, "
+        f"{len(refused)} insufficient, {remaining[1]} lots left open"
+    )
+
+
+def test_expiry_racing_spends(connect, new_user, admin, report):
+    """wallet_expire() sweeping while spends run on the same wallets: every unit is spent
+    or expired exactly once, never both."""
+    users = [new_user() for _ in range(4)]
+    conn = connect()
+    for user in users:
+        conn.execute("SELECT * FROM wallet_topup(%s, 1, 300, 'keep')", (user,))
+        for n in range(5):
+            conn.execute(
+                "SELECT * FROM wallet_bonus(%s, 1, 20, %s, '{}', now() + interval '1 hour')", (user, f"promo-{n}")
+            )
+    # the promotions' hour passes, for some lots after the spends below have started
+    admin.execute(
+        "UPDATE wallet.lots l SET expires_at = now() + interval '300 milliseconds' FROM wallet.accounts a"
+        " WHERE a.account_id = l.account_id AND a.user_id = ANY(%s) AND l.class = 'free'",
+        (users,),
+    )
+    admin.execute(
+        "UPDATE wallet.wallets w SET next_expiry = now() + interval '300 milliseconds'"
+        " FROM wallet.accounts a WHERE a.account_id = w.account_id AND a.user_id = ANY(%s)",
+        (users,),
+    )
+
+    def act(c, i):
+        if i < 2:
+            expired = 0
+            for _ in range(30):
+                expired += c.execute("SELECT lots_expired FROM wallet_expire(3)").fetchone()[0]
+                time.sleep(0.02)
+            return ("expired", expired)
+        spent = 0
+        for n in range(25):
+            try:
+                c.execute("SELECT * FROM wallet_spend(%s, 1, 7, %s)", (users[i % 4], f"race-{i}-{n}"))
+                spent += 7
+            except psycopg.Error as exc:
+                if exc.sqlstate != "WA006":
+                    raise
+            time.sleep(0.01)
+        return ("spent", spent)
+
+    results = run_at_once(10, connect, act)
+    assert all(isinstance(r, tuple) for r in results), results
+    expired_lots = sum(n for kind, n in results if kind == "expired")
+    spent = sum(n for kind, n in results if kind == "spent")
+    totals = admin.execute(
+        "SELECT e.kind, sum(e.amount) FROM wallet.ledger_entries e JOIN wallet.accounts a USING (account_id)"
+        " WHERE a.user_id = ANY(%s) AND e.kind IN ('spend', 'expire') GROUP BY 1",
+        (users,),
+    ).fetchall()
+    totals = dict(totals)
+    assert totals.get("spend", 0) == spent
+    balances = sum(balance_of(conn, u) for u in users)
+    assert spent + totals.get("expire", 0) + balances == 4 * 400, "every unit spent, expired or still there, once"
+    assert_consistent(conn)
+    report(f"expiry racing spends: {spent} spent, {totals.get('expire', 0)} expired in {expired_lots} lots")

@@ -1,8 +1,15 @@
-"""A hypothesis state machine drives top-ups, bonuses, spends, replays and key reuse
-through the SQL functions against an in-memory model of the balances, checking the
-model and wallet_verify() after every step."""
+"""A hypothesis state machine drives top-ups and bonuses (some expiring), spends,
+replays, key reuse, bad amounts, a clock it moves and expiry sweeps through the SQL
+functions, against an in-memory model of each wallet's lots. After every step the
+balances and their paid/free split must match the model, and wallet_verify() must be
+clean.
+
+The clock: lot expiries are 50-second multiples ahead of the model's time, and moving
+the clock moves this machine's open lots' expires_at back by as much, so the database
+sees exactly the lots the model sees as expired (real time elapsed is far below 50 s)."""
 
 import uuid
+from dataclasses import dataclass, field
 
 import psycopg
 from hypothesis import settings
@@ -12,8 +19,44 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from tests.conftest import database_url
 
 KINDS = ["topup", "bonus", "spend"]
-amounts = st.integers(min_value=1, max_value=500) | st.sampled_from([9007199254740991, 1])
+amounts = st.integers(min_value=1, max_value=200)
 bad_amounts = st.sampled_from([0, -1, 9007199254740992, None])
+expiries = st.sampled_from([None, None, 50, 100, 150])  # seconds ahead of the model's clock
+
+
+@dataclass
+class Lot:
+    seq: int
+    cls: str
+    remaining: int
+    expires: int | None  # model seconds
+
+
+@dataclass
+class Wallet:
+    lots: list[Lot] = field(default_factory=list)
+
+    def live(self, now: int) -> list[Lot]:
+        return [lot for lot in self.lots if lot.remaining and (lot.expires is None or lot.expires > now)]
+
+    def view(self, now: int) -> tuple[int, int, int]:
+        paid = sum(lot.remaining for lot in self.live(now) if lot.cls == "paid")
+        free = sum(lot.remaining for lot in self.live(now) if lot.cls == "free")
+        return paid + free, paid, free
+
+    def take(self, amount: int, now: int) -> tuple[int, int]:
+        """Free first; within a class expiring lots soonest first, then oldest first."""
+        taken = {"paid": 0, "free": 0}
+        for cls in ("free", "paid"):
+            order = sorted((lot for lot in self.live(now) if lot.cls == cls),
+                           key=lambda lot: (lot.expires is None, lot.expires or 0, lot.seq))  # fmt: skip
+            for lot in order:
+                bite = min(amount, lot.remaining)
+                lot.remaining -= bite
+                taken[cls] += bite
+                amount -= bite
+        assert amount == 0
+        return taken["paid"], taken["free"]
 
 
 class WalletMachine(RuleBasedStateMachine):
@@ -22,62 +65,100 @@ class WalletMachine(RuleBasedStateMachine):
     @initialize()
     def open_wallets(self):
         self.conn = psycopg.connect(database_url(), autocommit=True)
+        self.admin = psycopg.connect(database_url(), autocommit=True)
         self.conn.execute("SET ROLE wallet_service")
         self.users = [uuid.uuid4() for _ in range(2)]
         for user in self.users:
             self.conn.execute("SELECT wallet_open_account(%s, 'hypothesis')", (user,))
-        self.balances = {(u, a): 0 for u in self.users for a in (1, 2)}
-        self.answers = {}  # (user, key) -> (kind, asset, amount, entry_id, balance)
+        self.wallets = {(u, a): Wallet() for u in self.users for a in (1, 2)}
+        self.now = 0
+        self.seq = 0
+        self.answers = {}  # (user, key) -> (kind, asset, amount, answered row)
 
     def teardown(self):
-        if hasattr(self, "conn"):
-            self.conn.close()
+        for name in ("conn", "admin"):
+            if hasattr(self, name):
+                getattr(self, name).close()
 
-    def post(self, kind, user, asset, amount, key):
+    def post(self, kind, user, asset, amount, key, expires_in=None):
+        query = f"SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_{kind}(%s, %s, %s, %s"
+        params = [user, asset, amount, key]
+        if expires_in is not None:
+            query += ", '{}', now() + %s * interval '1 second'"
+            params.append(expires_in)
         try:
-            return self.conn.execute(
-                f"SELECT entry_id, balance, replayed FROM wallet_{kind}(%s, %s, %s, %s)", (user, asset, amount, key)
-            ).fetchone(), None
+            return self.conn.execute(query + ")", params).fetchone(), None
         except psycopg.Error as exc:
             return None, exc.diag.sqlstate
 
-    @rule(
-        target=calls,
-        kind=st.sampled_from(KINDS),
-        user_index=st.integers(0, 1),
-        asset=st.sampled_from([1, 2]),
-        amount=amounts,
-    )
-    def new_call(self, kind, user_index, asset, amount):
+    @rule(target=calls, kind=st.sampled_from([*KINDS, "spend"]), user_index=st.integers(0, 1),
+          asset=st.sampled_from([1, 1, 2]),
+          amount=amounts, expires_in=expiries)  # fmt: skip
+    def new_call(self, kind, user_index, asset, amount, expires_in):
         user, key = self.users[user_index], str(uuid.uuid4())
-        row, error = self.post(kind, user, asset, amount, key)
-        balance = self.balances[(user, asset)]
-        new = balance - amount if kind == "spend" else balance + amount
-        if new < 0:
+        wallet = self.wallets[(user, asset)]
+        if kind == "spend":
+            expires_in = None
+        row, error = self.post(kind, user, asset, amount, key, expires_in)
+        balance = wallet.view(self.now)[0]
+        if kind == "spend" and amount > balance:
             assert error == "WA006" and row is None
-        elif new > 2**63 - 1:
-            assert error == "WA001" and row is None
+            return (user, key)
+        assert error is None and row[2] is False, error
+        if kind == "spend":
+            expected = (balance - amount, False, *wallet.take(amount, self.now))
         else:
-            assert error is None and row[1] == new and row[2] is False
-            self.balances[(user, asset)] = new
-            self.answers[(user, key)] = (kind, asset, amount, row[0], new)
+            self.seq += 1
+            cls = "paid" if kind == "topup" else "free"
+            expires = None if expires_in is None else self.now + expires_in
+            wallet.lots.append(Lot(self.seq, cls, amount, expires))
+            expected = (balance + amount, False, amount if cls == "paid" else 0, amount if cls == "free" else 0)
+        assert row[1:] == expected
+        self.answers[(user, key)] = (kind, asset, amount, row)
         return (user, key)
+
+    @rule(seconds=st.sampled_from([50, 100]))
+    def time_passes(self, seconds):
+        """Moves this machine's open lots' expiries back by `seconds`; a lot that crosses
+        into the past expires just after its wallet's last entry, as real time would
+        have it (an entry's balance_after never counted a lot that expired later)."""
+        self.now += seconds
+        self.admin.execute(
+            "UPDATE wallet.lots l SET expires_at = CASE WHEN l.expires_at - %(s)s * interval '1 second' > now()"
+            "   THEN l.expires_at - %(s)s * interval '1 second'"
+            "   ELSE greatest(l.expires_at - %(s)s * interval '1 second',"
+            "                 (SELECT max(e.created_at) FROM wallet.ledger_entries e WHERE e.account_id = l.account_id"
+            "                  AND e.asset_type_id = l.asset_type_id) + interval '1 microsecond') END"
+            " FROM wallet.accounts a WHERE a.account_id = l.account_id AND a.user_id = ANY(%(users)s)"
+            "   AND l.expires_at > now()",
+            {"s": seconds, "users": self.users},
+        )
+        self.admin.execute(
+            "UPDATE wallet.wallets w SET next_expiry = (SELECT min(l.expires_at) FROM wallet.lots l"
+            "   WHERE l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id AND l.remaining > 0)"
+            " FROM wallet.accounts a WHERE a.account_id = w.account_id AND a.user_id = ANY(%s)",
+            (self.users,),
+        )
+
+    @rule()
+    def sweep(self):
+        row = self.conn.execute("SELECT lots_expired, holds_expired FROM wallet_expire(1000)").fetchone()
+        assert row[0] >= 0 and row[1] == 0
 
     @rule(call=calls)
     def replay(self, call):
         if call not in self.answers:
             return
-        kind, asset, amount, entry_id, balance = self.answers[call]
+        kind, asset, amount, first = self.answers[call]
         row, error = self.post(kind, call[0], asset, amount, call[1])
-        assert error is None and row == (entry_id, balance, True)
+        assert error is None and row == (first[0], first[1], True, first[3], first[4])
 
     @rule(call=calls, kind=st.sampled_from(KINDS), delta=st.integers(1, 3))
     def reuse_key(self, call, kind, delta):
         if call not in self.answers:
             return
-        first_kind, asset, amount, *_ = self.answers[call]
-        changed_amount = amount + delta if amount + delta <= 9007199254740991 else amount - delta
-        row, error = self.post(kind, call[0], asset, changed_amount, call[1])
+        _, asset, amount, _ = self.answers[call]
+        row, error = self.post(kind, call[0], asset, amount + delta, call[1])
         assert error == "WA005" and row is None
 
     @rule(call=calls, amount=bad_amounts, kind=st.sampled_from(KINDS))
@@ -86,12 +167,14 @@ class WalletMachine(RuleBasedStateMachine):
         assert error == "WA001"
 
     @invariant()
-    def balances_match_the_model_and_the_ledger(self):
+    def balances_and_splits_match_the_model_and_the_ledger(self):
         if not hasattr(self, "conn"):
             return
         for user in self.users:
-            rows = self.conn.execute("SELECT asset_type_id, balance FROM wallet_balance(%s)", (user,)).fetchall()
-            assert {(user, a): b for a, b in rows} == {k: v for k, v in self.balances.items() if k[0] == user}
+            rows = self.conn.execute("SELECT asset_type_id, balance, paid, free FROM wallet_balance(%s)",
+                                     (user,)).fetchall()  # fmt: skip
+            assert {(user, a): (b, p, f) for a, b, p, f in rows} == {
+                k: w.view(self.now) for k, w in self.wallets.items() if k[0] == user}  # fmt: skip
         assert self.conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
 
 

@@ -1,0 +1,66 @@
+"""The background worker as it runs beside the API: a real process on procrastinate,
+logged in as its own role (a member of wallet_worker only), sweeping expired lots on
+its schedule, logging JSON lines, and stopping cleanly on SIGTERM."""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from wallet_api.credentials import set_database_login
+from wallet_api.migrate import migrate
+
+
+@pytest.fixture
+def worker_env(db_url):
+    migrate(db_url)
+    password = secrets.token_urlsafe(24)
+    set_database_login(db_url, "wallet_worker_test", password, "wallet_worker")
+    return {**os.environ, "DATABASE_URL": make_conninfo(db_url, user="wallet_worker_test", password=password),
+            "WALLET_EXPIRE_CRON": "* * * * * */2"}  # every two seconds  # fmt: skip
+
+
+def test_worker_sweeps_expired_lots_and_stops_on_sigterm(worker_env, new_user, connect, admin, tmp_path, report):
+    user = new_user()
+    conn = connect()
+    conn.execute("SELECT * FROM wallet_bonus(%s, 1, 25, 'promo', '{}', now() + interval '1 hour')", (user,))
+    conn.execute("SELECT * FROM wallet_topup(%s, 1, 40, 'pay')", (user,))
+    # an hour passes for this user's lot
+    admin.execute("UPDATE wallet.lots l SET expires_at = now() - interval '1 second' FROM wallet.accounts a"
+                  " WHERE a.account_id = l.account_id AND a.user_id = %s AND l.amount = 25", (user,))  # fmt: skip
+    admin.execute("UPDATE wallet.wallets w SET next_expiry = now() - interval '1 second' FROM wallet.accounts a"
+                  " WHERE a.account_id = w.account_id AND a.user_id = %s", (user,))  # fmt: skip
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=worker_env, stdout=log,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        started = time.monotonic()
+        expired = None
+        while time.monotonic() - started < 30 and expired is None:
+            assert worker.poll() is None, log_path.read_text()
+            expired = admin.execute(
+                "SELECT e.amount, e.free_amount, e.balance_after FROM wallet.ledger_entries e"
+                " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s AND e.kind = 'expire'",
+                (user,),
+            ).fetchone()
+            time.sleep(0.3)
+        assert expired == (25, 25, 40), log_path.read_text()
+        waited = time.monotonic() - started
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    runs = [line for line in lines if line.get("job") == "wallet.expire"]
+    assert code == 0, log_path.read_text()
+    assert {"worker": "started", "queues": ["wallet"]} in lines and {"worker": "stopped"} in lines
+    assert runs and sum(run["lots_expired"] for run in runs) >= 1
+    assert conn.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 1", (user,)).fetchone() == (40,)
+    assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
+    report(f"worker: expired lot posted {waited:.1f} s after start, {len(runs)} runs logged, SIGTERM -> exit {code}")
