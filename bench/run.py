@@ -3,7 +3,7 @@
 by side with its baseline in one run (these machines are noisy), written to
 bench/RESULTS.md with one chart per benchmark.
 
-    python bench/run.py [--quick] [--only sql,http,growth]
+    python bench/run.py [--quick] [--only sql,http,growth,lots]
 
 It starts its own PostgreSQL cluster with default durability settings (fsync and
 synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -87,25 +89,32 @@ def load_users(conn: psycopg.Connection, users: int, funded: int, balance: int) 
 
 def add_rounds(conn: psycopg.Connection, first_user: int, last_user: int, first: int, last: int, amount: int) -> None:
     """Bulk history through the ledger's own triggers and constraints: rounds first..last
-    of one top-up each for bench users first_user..last_user, then the cached balances."""
+    of one top-up each for bench users first_user..last_user, each with its paid lot,
+    then the cached balances."""
     params = {"first_user": first_user, "last_user": last_user, "first": first, "last": last, "amount": amount}
     conn.execute(
         f"""
-        INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-                                           amount, balance_after, idempotency_key, metadata)
-        SELECT w.account_id, 1, 'topup', t.account_id, w.account_id, %(amount)s,
-               w.balance + (r - %(first)s::int + 1) * %(amount)s::bigint, 'bulk-' || r, '{{"bulk": true}}'
-        FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
-        JOIN wallet.accounts a ON a.user_id = {USER_UUID}
-        JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
-        CROSS JOIN generate_series(%(first)s::int, %(last)s::int) r
-        CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
-        ORDER BY r, n""",
+        WITH entries AS (
+            INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
+                                               amount, balance_after, idempotency_key, metadata, paid_amount)
+            SELECT w.account_id, 1, 'topup', t.account_id, w.account_id, %(amount)s,
+                   w.balance + (r - %(first)s::int + 1) * %(amount)s::bigint, 'bulk-' || r, '{{"bulk": true}}',
+                   %(amount)s
+            FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
+            JOIN wallet.accounts a ON a.user_id = {USER_UUID}
+            JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
+            CROSS JOIN generate_series(%(first)s::int, %(last)s::int) r
+            CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
+            ORDER BY r, n
+            RETURNING account_id, entry_id, amount)
+        INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining)
+        SELECT account_id, 1, 'paid', entry_id, amount, amount FROM entries""",
         params,
     )
     conn.execute(
         f"""
-        UPDATE wallet.wallets w SET balance = w.balance + (%(last)s::int - %(first)s::int + 1) * %(amount)s::bigint
+        UPDATE wallet.wallets w SET balance = w.balance + (%(last)s::int - %(first)s::int + 1) * %(amount)s::bigint,
+                                    paid = w.paid + (%(last)s::int - %(first)s::int + 1) * %(amount)s::bigint
         FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
         JOIN wallet.accounts a ON a.user_id = {USER_UUID}
         WHERE w.account_id = a.account_id AND w.asset_type_id = 1""",
@@ -455,6 +464,103 @@ def bench_growth(cluster: PgCluster, seconds: int, sizes: list[int], users: int)
     return {"results": results, "users": users, "seconds": seconds}
 
 
+# ---------------------------------------------------------------- lots
+
+
+def timed_spends(conn: psycopg.Connection, user: str, n: int) -> list[float]:
+    """Latencies (ms) of n spends of 1 from one user, one transaction each."""
+    values, prefix = [], uuid.uuid4().hex
+    for i in range(n):
+        started = time.perf_counter()
+        conn.execute("SELECT * FROM wallet_spend(%s, 1, 1, %s)", (user, f"{prefix}-{i}"))
+        values.append((time.perf_counter() - started) * 1000)
+    return values
+
+
+def bulk_expiring_lots(conn: psycopg.Connection, users: int, per_user: int) -> None:
+    """per_user free lots of 10 for bench users 1..users, made through the ledger, then
+    moved into the past as time passing would."""
+    conn.execute(
+        f"""
+        WITH entries AS (
+            INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
+                                               amount, balance_after, idempotency_key, metadata, free_amount)
+            SELECT w.account_id, 1, 'bonus', t.account_id, w.account_id, 10, w.balance + r * 10, 'promo-' || r,
+                   '{{}}', 10
+            FROM generate_series(1, %(users)s::int) n
+            JOIN wallet.accounts a ON a.user_id = {USER_UUID}
+            JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
+            CROSS JOIN generate_series(1, %(per_user)s::int) r
+            CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
+            RETURNING account_id, entry_id)
+        INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+        SELECT account_id, 1, 'free', entry_id, 10, 10, now() - interval '1 minute' FROM entries""",
+        {"users": users, "per_user": per_user},
+    )
+    conn.execute(
+        f"""
+        UPDATE wallet.wallets w SET balance = w.balance + %(total)s::bigint, free = w.free + %(total)s::bigint,
+                                    next_expiry = now() - interval '1 minute'
+        FROM generate_series(1, %(users)s::int) n JOIN wallet.accounts a ON a.user_id = {USER_UUID}
+        WHERE w.account_id = a.account_id AND w.asset_type_id = 1""",
+        {"users": users, "total": per_user * 10},
+    )
+
+
+def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int) -> dict:
+    log("Lots: a spend over 1,000 open lots vs one lot; wallet_expire() over a backlog, beside postings")
+    url = prepare_database(cluster, "lots")
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_users(conn, USERS, USERS, 1_000_000_000)
+        many, one = str(uuid.uuid4()), str(uuid.uuid4())
+        for user in (many, one):
+            conn.execute("SELECT wallet_open_account(%s, 'lots bench')", (user,))
+        conn.execute("SELECT * FROM wallet_topup(%s, 1, 1000000000, 'one-lot')", (one,))
+        for n in range(1000):  # free and paid, some expiring: the order has work to do
+            kind = "bonus" if n % 2 else "topup"
+            expires = f"now() + interval '{n + 1} hours'" if n % 3 == 0 else "NULL"
+            conn.execute(f"SELECT * FROM wallet_{kind}(%s, 1, 1000000, %s, '{{}}', {expires})", (many, f"lot-{n}"))
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("SET ROLE wallet_service")
+        latencies: dict[str, list[float]] = {"1,000 lots": [], "1 lot": []}
+        for _ in range(4):  # interleaved
+            latencies["1,000 lots"] += timed_spends(conn, many, spends // 4)
+            latencies["1 lot"] += timed_spends(conn, one, spends // 4)
+    spend = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
+             for name, v in latencies.items()}  # fmt: skip
+    log(f"  spend of 1: 1,000 lots p99 {spend['1,000 lots']['p99_ms']:.2f} ms, 1 lot {spend['1 lot']['p99_ms']:.2f} ms")
+
+    # a backlog of expired lots, swept while postings run, against postings alone
+    with psycopg.connect(url, autocommit=True) as conn:
+        bulk_expiring_lots(conn, expired_lots // 10, 10)
+        conn.execute("VACUUM ANALYZE")
+    mixed = scripts(("topup", 1), ("spend", 1))
+    alone = pgbench(cluster, "lots", BENCH_ROLE, 16, seconds, mixed)
+    swept, sweep_s = 0, 0.0
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET ROLE wallet_service")
+
+        def sweep() -> None:
+            nonlocal swept, sweep_s
+            started = time.perf_counter()
+            while True:
+                n = conn.execute("SELECT lots_expired FROM wallet_expire(1000)").fetchone()[0]
+                swept += n
+                if n < 1000:
+                    break
+            sweep_s = time.perf_counter() - started
+
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        result = pgbench(cluster, "lots", BENCH_ROLE, 16, seconds, mixed)
+        sweeper.join()
+    expire = {"lots": swept, "seconds": sweep_s, "lots_per_s": swept / sweep_s if sweep_s else 0,
+              "postings_alone_tps": alone["tps"], "postings_beside_sweep_tps": result["tps"]}  # fmt: skip
+    log(f"  wallet_expire: {swept:,} lots in {sweep_s:.1f} s ({expire['lots_per_s']:,.0f}/s); postings "
+        f"{result['tps']:.0f} tps beside it vs {alone['tps']:.0f} alone")  # fmt: skip
+    return {"spend": spend, "expire": expire}
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -705,6 +811,28 @@ def write_results(report: dict, command: str) -> None:
             f"history p99 {last['history']['p99_ms'] / first['history']['p99_ms']:.2f}x.",
             "",
         ]
+    if "lots" in report:
+        lots = report["lots"]
+        spend, expire = lots["spend"], lots["expire"]
+        lines += [
+            "## Lots",
+            "",
+            "Spends of 1, one transaction each, interleaved between a wallet of 1,000 open lots (paid and free,",
+            "a third of them expiring) and a wallet of one lot:",
+            "",
+            "| wallet | spends | p50 ms | p99 ms |",
+            "|---|---|---|---|",
+            *[f"| {name} | {v['n']} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |" for name, v in spend.items()],
+            "",
+            f"p99 with 1,000 lots is {spend['1,000 lots']['p99_ms'] / spend['1 lot']['p99_ms']:.2f}x of one lot.",
+            "",
+            f"`wallet_expire(1000)` in a loop over {expire['lots']:,} expired lots: {expire['seconds']:.1f} s, "
+            f"{expire['lots_per_s']:,.0f} lots/s, while 16 pgbench clients post the mixed 50/50 script: "
+            f"{expire['postings_beside_sweep_tps']:.0f} tps beside the sweep vs "
+            f"{expire['postings_alone_tps']:.0f} tps alone, just before "
+            f"({expire['postings_beside_sweep_tps'] / expire['postings_alone_tps']:.2f}x).",
+            "",
+        ]
     lines += [
         "## What the profiles changed",
         "",
@@ -745,7 +873,7 @@ def load_report(path: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
-    parser.add_argument("--only", default="sql,http,growth")
+    parser.add_argument("--only", default="sql,http,growth,lots")
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite RESULTS.md and the charts from bench/out/results.json"
     )
@@ -771,6 +899,9 @@ def main() -> int:
             if "sql" not in only:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
             report["http"] = bench_http(cluster, seconds, reps, [4, 16, 32, 64], workers=2, threads=4)
+        if "lots" in only:
+            report["lots"] = bench_lots(cluster, seconds, 400 if args.quick else 2000,
+                                        10_000 if args.quick else 100_000)  # fmt: skip
         if "growth" in only:
             sizes = [10_000, 100_000, 1_000_000] if args.quick else [10_000, 1_000_000, 10_000_000]
             report["growth"] = bench_growth(cluster, seconds, sizes, users=100_000)
@@ -778,7 +909,7 @@ def main() -> int:
         cluster.stop("fast")
         shutil.rmtree(tmp, ignore_errors=True)
     earlier = OUT / "results.json"
-    if earlier.exists() and only != {"sql", "http", "growth"}:  # keep the sections not re-run
+    if earlier.exists() and only != {"sql", "http", "growth", "lots"}:  # keep the sections not re-run
         report = {**load_report(earlier), **report}
     charts(report)
     write_results(report, "make bench" + (" (--quick)" if args.quick else ""))
