@@ -29,7 +29,7 @@ BEGIN
         FROM wallet.lots l
         WHERE w.next_expiry <= now()
           AND l.account_id = v_account_id AND l.asset_type_id = t.asset_type_id
-          AND l.class IN ('paid', 'free') AND l.remaining > 0
+          AND l.class IN ('paid', 'free') AND l.open
           AND coalesce(l.expires_at, 'infinity') <= now()
     ) v
     ORDER BY t.asset_type_id;

@@ -31,7 +31,7 @@ BEGIN
         JOIN wallet.accounts a ON a.account_id = w.account_id
         WHERE (w.account_id, w.asset_type_id) IN (
             SELECT l.account_id, l.asset_type_id FROM wallet.lots l
-            WHERE l.remaining > 0 AND l.expires_at <= v_now
+            WHERE l.open AND l.expires_at <= v_now
             ORDER BY l.expires_at LIMIT p_limit)
         ORDER BY a.user_id, w.asset_type_id
         FOR UPDATE OF w SKIP LOCKED
@@ -41,11 +41,11 @@ BEGIN
         SELECT (v_wallet.balance - coalesce(sum(l.remaining), 0))::bigint INTO v_view
         FROM wallet.lots l
         WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
-          AND l.class IN ('paid', 'free') AND l.remaining > 0 AND coalesce(l.expires_at, 'infinity') <= v_now;
+          AND l.class IN ('paid', 'free') AND l.open AND coalesce(l.expires_at, 'infinity') <= v_now;
         FOR v_lot IN
             SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
             WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
-              AND l.remaining > 0 AND l.expires_at <= v_now
+              AND l.open AND l.expires_at <= v_now
             ORDER BY l.expires_at, l.lot_id
             LIMIT p_limit - v_count
         LOOP
@@ -71,7 +71,7 @@ BEGIN
         UPDATE wallet.wallets w
         SET next_expiry = (SELECT min(l.expires_at) FROM wallet.lots l
                            WHERE l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id
-                             AND l.remaining > 0 AND l.expires_at IS NOT NULL)
+                             AND l.open AND l.expires_at IS NOT NULL)
         WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
     END LOOP;
     RETURN QUERY SELECT v_count, 0;

@@ -39,6 +39,8 @@ DECLARE
     v_order       text[];
     v_prior       record;
     v_feasible    boolean;
+    v_take        bigint;
+    v_sign        bigint := CASE WHEN p_kind = 'spend' THEN -1::bigint ELSE 1::bigint END;
 BEGIN
     IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND 9007199254740991 THEN
         RAISE EXCEPTION 'invalid_amount: amount must be an integer from 1 to 9007199254740991'
@@ -63,29 +65,24 @@ BEGIN
             USING ERRCODE = 'WA002', DETAIL = format('expires_at: %s, now: %s', p_expires_at, v_now);
     END IF;
 
-    SELECT w.account_id, w.balance, w.paid, w.free, w.next_expiry, t.spend_order INTO v_wallet
-    FROM wallet.accounts a
-    JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = p_asset_type_id
-    JOIN wallet.asset_types t ON t.asset_type_id = p_asset_type_id
-    WHERE a.user_id = p_user_id
-    FOR UPDATE OF w;
-
-    IF NOT FOUND THEN
-        -- Rare path: unknown user or asset, or an asset added after the account was opened.
-        PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
+    FOR v_attempt IN 1..2 LOOP
         SELECT w.account_id, w.balance, w.paid, w.free, w.next_expiry, t.spend_order INTO v_wallet
         FROM wallet.accounts a
         JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = p_asset_type_id
         JOIN wallet.asset_types t ON t.asset_type_id = p_asset_type_id
         WHERE a.user_id = p_user_id
         FOR UPDATE OF w;
-    END IF;
+        EXIT WHEN FOUND;
+        -- Rare path: unknown user or asset (an error), or an asset added after the account
+        -- was opened (its wallet is made, then locked on the second pass).
+        PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
+    END LOOP;
 
     IF v_wallet.next_expiry <= v_now THEN
         SELECT coalesce(sum(l.remaining), 0)::bigint INTO v_expired
         FROM wallet.lots l
         WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
-          AND l.class IN ('paid', 'free') AND l.remaining > 0
+          AND l.class IN ('paid', 'free') AND l.open
           AND coalesce(l.expires_at, 'infinity') <= v_now;
     END IF;
     v_view := v_wallet.balance - v_expired;
@@ -99,23 +96,34 @@ BEGIN
                                                  ELSE ARRAY['free', 'paid'] END;
             v_left := p_amount;
             FOREACH v_class IN ARRAY v_order LOOP
-                FOR v_lot IN
-                    SELECT l.lot_id, l.remaining FROM wallet.lots l
-                    WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
-                      AND l.class = v_class AND l.remaining > 0
-                      AND coalesce(l.expires_at, 'infinity') > v_now
-                    ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
-                LOOP
+                -- the cache knows when a class holds nothing: no index probe then
+                CONTINUE WHEN CASE v_class WHEN 'paid' THEN v_wallet.paid ELSE v_wallet.free END = 0;
+                SELECT l.lot_id, l.remaining INTO v_lot FROM wallet.lots l
+                WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
+                  AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+                ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
+                LIMIT 1;
+                CONTINUE WHEN NOT FOUND;
+                IF v_lot.remaining >= v_left THEN  -- usually the first lot covers it: no cursor
                     v_lots := v_lots || v_lot.lot_id;
-                    v_takes := v_takes || least(v_left, v_lot.remaining);
-                    IF v_class = 'paid' THEN
-                        v_paid := v_paid + least(v_left, v_lot.remaining);
-                    ELSE
-                        v_free := v_free + least(v_left, v_lot.remaining);
-                    END IF;
-                    v_left := v_left - least(v_left, v_lot.remaining);
-                    EXIT WHEN v_left = 0;
-                END LOOP;
+                    v_takes := v_takes || v_left;
+                    v_take := v_left;
+                ELSE
+                    v_take := 0::bigint;
+                    FOR v_lot IN
+                        SELECT l.lot_id, l.remaining FROM wallet.lots l
+                        WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
+                          AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+                        ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
+                    LOOP
+                        v_lots := v_lots || v_lot.lot_id;
+                        v_takes := v_takes || least(v_left - v_take, v_lot.remaining);
+                        v_take := v_take + least(v_left - v_take, v_lot.remaining);
+                        EXIT WHEN v_take = v_left;
+                    END LOOP;
+                END IF;
+                IF v_class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
+                v_left := v_left - v_take;
                 EXIT WHEN v_left = 0;
             END LOOP;
             IF v_left > 0 THEN  -- the cache promised credit the lots do not hold: never post on it
@@ -129,41 +137,45 @@ BEGIN
     END IF;
 
     IF v_feasible THEN
-        INSERT INTO wallet.ledger_entries AS e
-            (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-             amount, balance_after, idempotency_key, metadata, paid_amount, free_amount)
-        SELECT v_wallet.account_id, p_asset_type_id, p_kind,
-               CASE WHEN p_kind = 'spend' THEN v_wallet.account_id ELSE t.account_id END,
-               CASE WHEN p_kind = 'spend' THEN t.account_id ELSE v_wallet.account_id END,
-               p_amount, v_view + CASE WHEN p_kind = 'spend' THEN -p_amount ELSE p_amount END,
-               p_idempotency_key, p_metadata, v_paid, v_free
-        FROM wallet.accounts t
-        WHERE t.system_code = 'treasury'
-        ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id INTO v_entry_id;
+        -- every write in one statement: the entry claims the key; only if it was
+        -- inserted do the lots, the allocations and the cached balance follow it
+        WITH entry AS (
+            INSERT INTO wallet.ledger_entries AS e
+                (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
+                 amount, balance_after, idempotency_key, metadata, paid_amount, free_amount)
+            SELECT v_wallet.account_id, p_asset_type_id, p_kind,
+                   CASE WHEN p_kind = 'spend' THEN v_wallet.account_id ELSE t.account_id END,
+                   CASE WHEN p_kind = 'spend' THEN t.account_id ELSE v_wallet.account_id END,
+                   p_amount, v_view + v_sign * p_amount, p_idempotency_key, p_metadata, v_paid, v_free
+            FROM wallet.accounts t
+            WHERE t.system_code = 'treasury'
+            ON CONFLICT (account_id, idempotency_key) DO NOTHING
+            RETURNING e.entry_id
+        ), taken AS (
+            UPDATE wallet.lots l SET remaining = l.remaining - s.take
+            FROM unnest(v_lots, v_takes) AS s (lot_id, take), entry
+            WHERE l.account_id = v_wallet.account_id AND l.lot_id = s.lot_id
+        ), allocated AS (
+            INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
+            SELECT v_wallet.account_id, entry.entry_id, s.seq, s.lot_id, s.take
+            FROM entry, unnest(v_lots, v_takes) WITH ORDINALITY AS s (lot_id, take, seq)
+        ), credited AS (
+            INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+            SELECT v_wallet.account_id, p_asset_type_id, CASE p_kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
+                   entry.entry_id, p_amount, p_amount, p_expires_at
+            FROM entry
+            WHERE p_kind <> 'spend'
+        ), cached AS (
+            UPDATE wallet.wallets w
+            SET balance = w.balance + v_sign * p_amount, paid = w.paid + v_sign * v_paid,
+                free = w.free + v_sign * v_free, next_expiry = least(w.next_expiry, p_expires_at)
+            FROM entry
+            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
+        )
+        SELECT entry.entry_id INTO v_entry_id FROM entry;
 
         IF v_entry_id IS NOT NULL THEN
-            IF p_kind = 'spend' THEN
-                UPDATE wallet.lots l SET remaining = l.remaining - s.take
-                FROM unnest(v_lots, v_takes) AS s (lot_id, take)
-                WHERE l.account_id = v_wallet.account_id AND l.lot_id = s.lot_id;
-                INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
-                SELECT v_wallet.account_id, v_entry_id, s.seq, s.lot_id, s.take
-                FROM unnest(v_lots, v_takes) WITH ORDINALITY AS s (lot_id, take, seq);
-                UPDATE wallet.wallets w
-                SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
-                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
-            ELSE
-                INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
-                VALUES (v_wallet.account_id, p_asset_type_id, CASE p_kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
-                        v_entry_id, p_amount, p_amount, p_expires_at);
-                UPDATE wallet.wallets w
-                SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
-                    next_expiry = least(w.next_expiry, p_expires_at)
-                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
-            END IF;
-            RETURN QUERY SELECT v_entry_id, v_view + CASE WHEN p_kind = 'spend' THEN -p_amount ELSE p_amount END,
-                                false, v_paid, v_free;
+            RETURN QUERY SELECT v_entry_id, v_view + v_sign * p_amount, false, v_paid, v_free;
             RETURN;
         END IF;
     END IF;
