@@ -73,9 +73,9 @@ def test_make_run_and_stop_db_from_a_private_folder(private_clone, report):
         while time.monotonic() < deadline:
             assert run.poll() is None, log.read_text()
             try:
-                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting
                 time.sleep(0.3)
         else:
             raise AssertionError(log.read_text())

@@ -12,7 +12,6 @@ sets how often it sweeps (default every minute; a sixth field counts seconds).
 import json
 import logging
 import os
-import sys
 import time
 
 import procrastinate
@@ -25,7 +24,7 @@ EXPIRE_BATCH = 1000  # lots per call and per transaction
 MAX_BATCHES = 100  # per run: a backlog larger than this is left for the next run
 
 
-def _conninfo() -> str:
+def database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         raise SystemExit("worker: DATABASE_URL is required")
@@ -42,7 +41,7 @@ def expire(timestamp: int) -> None:
     """Posts expired lot remainders (and, once holds exist, releases expired holds)."""
     started = time.perf_counter()
     lots = holds = batches = 0
-    with psycopg.connect(_conninfo(), autocommit=True) as conn:
+    with psycopg.connect(database_url(), autocommit=True) as conn:
         while batches < MAX_BATCHES:
             (lots_now, holds_now) = conn.execute(
                 "SELECT lots_expired, holds_expired FROM public.wallet_expire(%s)", (EXPIRE_BATCH,)
@@ -54,17 +53,3 @@ def expire(timestamp: int) -> None:
     log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
                          "holds_expired": holds, "batches": batches,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
-
-
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    connector = procrastinate.PsycopgConnector(conninfo=_conninfo(), kwargs={"options": f"-c search_path={SCHEMA}"})
-    with app.replace_connector(connector):
-        log.info(json.dumps({"worker": "started", "queues": [QUEUE]}))
-        app.run_worker(queues=[QUEUE], install_signal_handlers=True)
-    log.info(json.dumps({"worker": "stopped"}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
