@@ -1,11 +1,10 @@
-"""Migrating version-1 data to lots: a database made by the last version-1 schema
-(commit V1, before sql/migrations/007_lots.sql) with top-ups, bonuses and spends in
-mixed order keeps every balance and entry through `migrate`, and its lots follow the
-README's rule: each top-up a paid lot, each bonus a free lot, each spend taking free
+"""Migrating version-1 data to lots: a database at version 1's schema (migrations 001 to
+006) holding top-ups, bonuses and spends in mixed order, written as version 1's posting
+routine wrote them, keeps every balance and entry through `migrate`, and its lots follow
+the README's rule: each top-up a paid lot, each bonus a free lot, each spend taking free
 credit first, oldest lot first."""
 
-import subprocess
-import tarfile
+import shutil
 import uuid
 
 import psycopg
@@ -15,34 +14,54 @@ from psycopg import sql
 from tests.support import ROOT
 from wallet_api import migrate as migrate_module
 
-V1 = "d710a04"  # the last commit of version 1's schema
+V1_MIGRATIONS = ["001_roles_and_schema.sql", "002_reference_data.sql", "003_wallets.sql", "004_ledger.sql",
+                 "005_credentials.sql", "006_visible_ascii_keys.sql"]  # fmt: skip
 
 
 @pytest.fixture
 def v1_database(db_url, admin, tmp_path):
-    if subprocess.run(["git", "cat-file", "-e", f"{V1}^{{commit}}"], cwd=ROOT).returncode != 0:
-        pytest.fail(f"the version-1 commit {V1} is not in this clone")
-    archive = tmp_path / "v1.tar"
-    subprocess.run(["git", "archive", "-o", str(archive), V1, "sql"], cwd=ROOT, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp_path / "v1", filter="data")
+    v1_sql = tmp_path / "sql"
+    (v1_sql / "migrations").mkdir(parents=True)
+    (v1_sql / "functions").mkdir()
+    for name in V1_MIGRATIONS:
+        shutil.copy(ROOT / "sql" / "migrations" / name, v1_sql / "migrations" / name)
     name = f"v1_{uuid.uuid4().hex[:8]}"
     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = db_url.rsplit("/", 1)[0] + "/" + name
     try:
-        yield url, tmp_path / "v1" / "sql"
+        yield url, v1_sql
     finally:
         admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def post_v1(conn: psycopg.Connection, user: uuid.UUID, kind: str, amount: int, key: str) -> None:
+    """What version 1's post_entry wrote: one entry against the Treasury, and the cache."""
+    account_id, balance = conn.execute(
+        "SELECT w.account_id, w.balance FROM wallet.wallets w JOIN wallet.accounts a USING (account_id)"
+        " WHERE a.user_id = %s AND w.asset_type_id = 1", (user,)).fetchone()  # fmt: skip
+    new = balance - amount if kind == "spend" else balance + amount
+    assert new >= 0
+    conn.execute(
+        "INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,"
+        " amount, balance_after, idempotency_key)"
+        " SELECT %(a)s, 1, %(k)s, CASE WHEN %(k)s = 'spend' THEN %(a)s ELSE t.account_id END,"
+        " CASE WHEN %(k)s = 'spend' THEN t.account_id ELSE %(a)s END, %(n)s, %(b)s, %(key)s"
+        " FROM wallet.accounts t WHERE t.system_code = 'treasury'",
+        {"a": account_id, "k": kind, "n": amount, "b": new, "key": key})  # fmt: skip
+    conn.execute("UPDATE wallet.wallets SET balance = %s WHERE account_id = %s AND asset_type_id = 1",
+                 (new, account_id))  # fmt: skip
 
 
 def test_version_1_data_becomes_lots(v1_database, monkeypatch, report):
     url, v1_sql = v1_database
     monkeypatch.setattr(migrate_module, "SQL_DIR", v1_sql)
-    migrate_module.migrate(url)
+    assert migrate_module.migrate(url) == V1_MIGRATIONS
     users = [uuid.uuid4() for _ in range(3)]
     with psycopg.connect(url, autocommit=True) as conn:
         for n, user in enumerate(users):
-            conn.execute("SELECT wallet_open_account(%s, 'v1')", (user,))
+            conn.execute("INSERT INTO wallet.accounts (kind, user_id, name) VALUES ('user', %s, 'v1')", (user,))
+            conn.execute("INSERT INTO wallet.wallets (account_id, asset_type_id) SELECT account_id, t.asset_type_id"
+                         " FROM wallet.accounts, wallet.asset_types t WHERE user_id = %s", (user,))  # fmt: skip
             # topup 100, spend 30 (paid: no free yet), bonus 50, spend 60 (50 free + 10 paid), topup 20
             for kind, amount, key in [
                 ("topup", 100, "t1"),
@@ -52,7 +71,7 @@ def test_version_1_data_becomes_lots(v1_database, monkeypatch, report):
                 ("topup", 20, "t2"),
                 ("bonus", 5 * n + 5, "b2"),
             ]:
-                conn.execute(f"SELECT * FROM wallet_{kind}(%s, 1, %s, %s)", (user, amount, key))  # noqa: S608
+                post_v1(conn, user, kind, amount, key)
         before = conn.execute("SELECT account_id, asset_type_id, balance FROM wallet.wallets ORDER BY 1, 2").fetchall()
         entries = conn.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone()[0]
 
