@@ -12,26 +12,17 @@ AS $$
 DECLARE
     v_account_id bigint;
 BEGIN
-    SELECT a.account_id INTO v_account_id FROM wallet.accounts a WHERE a.user_id = p_user_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'account_not_found: no account for user %', coalesce(p_user_id::text, 'null')
-            USING ERRCODE = 'WA003';
-    END IF;
+    v_account_id := wallet.user_account_id(p_user_id);
 
     RETURN QUERY
     SELECT t.asset_type_id, t.code, v.paid + v.free, v.paid, v.free, 0::bigint, v.paid + v.free, 0::bigint
     FROM wallet.asset_types t
     LEFT JOIN wallet.wallets w ON w.account_id = v_account_id AND w.asset_type_id = t.asset_type_id
-    CROSS JOIN LATERAL (
-        -- the cache holds expired remainders until wallet_expire() posts them
-        SELECT (coalesce(w.paid, 0) - coalesce(sum(l.remaining) FILTER (WHERE l.class = 'paid'), 0))::bigint AS paid,
-               (coalesce(w.free, 0) - coalesce(sum(l.remaining) FILTER (WHERE l.class = 'free'), 0))::bigint AS free
-        FROM wallet.lots l
-        WHERE w.next_expiry <= now()
-          AND l.account_id = v_account_id AND l.asset_type_id = t.asset_type_id
-          AND l.class IN ('paid', 'free') AND l.open
-          AND coalesce(l.expires_at, 'infinity') <= now()
-    ) v
+    -- the cache holds expired remainders until wallet_expire() posts them
+    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(v_account_id, t.asset_type_id, now())
+                       WHERE w.next_expiry <= now()) x ON true
+    CROSS JOIN LATERAL (SELECT coalesce(w.paid, 0) - coalesce(x.paid, 0) AS paid,
+                               coalesce(w.free, 0) - coalesce(x.free, 0) AS free) v
     ORDER BY t.asset_type_id;
 END
 $$;

@@ -38,10 +38,8 @@ BEGIN
     LOOP
         EXIT WHEN v_count >= p_limit;
         -- what the user sees does not change: it stopped counting these at expires_at
-        SELECT (v_wallet.balance - coalesce(sum(l.remaining), 0))::bigint INTO v_view
-        FROM wallet.lots l
-        WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
-          AND l.class IN ('paid', 'free') AND l.open AND coalesce(l.expires_at, 'infinity') <= v_now;
+        SELECT v_wallet.balance - x.paid - x.free INTO v_view
+        FROM wallet.expired_credit(v_wallet.account_id, v_wallet.asset_type_id, v_now) x;
         FOR v_lot IN
             SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
             WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id

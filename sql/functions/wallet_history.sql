@@ -26,11 +26,7 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: before must be a positive entry id'
             USING ERRCODE = 'WA002';
     END IF;
-    SELECT a.account_id INTO v_account_id FROM wallet.accounts a WHERE a.user_id = p_user_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'account_not_found: no account for user %', coalesce(p_user_id::text, 'null')
-            USING ERRCODE = 'WA003';
-    END IF;
+    v_account_id := wallet.user_account_id(p_user_id);
     IF p_asset_type_id IS NOT NULL
        AND NOT EXISTS (SELECT FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id) THEN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id

@@ -50,17 +50,12 @@ AS $$
     -- the newest entry of a wallet records the balance its caller saw: the cache less
     -- what had expired by then (nothing changes a wallet without an entry)
     SELECT 'last_balance_after_differs_from_cache', w.account_id, w.asset_type_id,
-           (w.balance - coalesce((SELECT sum(x.remaining) FROM wallet.lots x
-                                  WHERE x.account_id = w.account_id AND x.asset_type_id = w.asset_type_id
-                                    AND x.expires_at <= e.created_at), 0))::numeric,
-           e.balance_after::numeric
+           (w.balance - x.paid - x.free)::numeric, e.balance_after::numeric
     FROM user_ledger l
     JOIN wallet.ledger_entries e ON e.account_id = l.account_id AND e.entry_id = l.last_entry_id
     JOIN wallet.wallets w ON w.account_id = l.account_id AND w.asset_type_id = l.asset_type_id
-    WHERE e.balance_after <> w.balance - coalesce((SELECT sum(x.remaining) FROM wallet.lots x
-                                                   WHERE x.account_id = w.account_id
-                                                     AND x.asset_type_id = w.asset_type_id
-                                                     AND x.expires_at <= e.created_at), 0)
+    CROSS JOIN LATERAL wallet.expired_credit(w.account_id, w.asset_type_id, e.created_at) x
+    WHERE e.balance_after <> w.balance - x.paid - x.free
     UNION ALL
     -- the credit left in lots (expired remainders until swept) is the cached balance,
     -- class by class

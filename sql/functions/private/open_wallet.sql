@@ -7,11 +7,7 @@ AS $$
 DECLARE
     v_account_id bigint;
 BEGIN
-    SELECT a.account_id INTO v_account_id FROM wallet.accounts a WHERE a.user_id = p_user_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'account_not_found: no account for user %', p_user_id
-            USING ERRCODE = 'WA003', HINT = 'Open it with wallet_open_account().';
-    END IF;
+    v_account_id := wallet.user_account_id(p_user_id);
     PERFORM FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id

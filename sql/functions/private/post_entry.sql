@@ -79,11 +79,7 @@ BEGIN
     END LOOP;
 
     IF v_wallet.next_expiry <= v_now THEN
-        SELECT coalesce(sum(l.remaining), 0)::bigint INTO v_expired
-        FROM wallet.lots l
-        WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
-          AND l.class IN ('paid', 'free') AND l.open
-          AND coalesce(l.expires_at, 'infinity') <= v_now;
+        SELECT x.paid + x.free INTO v_expired FROM wallet.expired_credit(v_wallet.account_id, p_asset_type_id, v_now) x;
     END IF;
     v_view := v_wallet.balance - v_expired;
 
@@ -98,30 +94,18 @@ BEGIN
             FOREACH v_class IN ARRAY v_order LOOP
                 -- the cache knows when a class holds nothing: no index probe then
                 CONTINUE WHEN CASE v_class WHEN 'paid' THEN v_wallet.paid ELSE v_wallet.free END = 0;
-                SELECT l.lot_id, l.remaining INTO v_lot FROM wallet.lots l
-                WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
-                  AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
-                ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
-                LIMIT 1;
-                CONTINUE WHEN NOT FOUND;
-                IF v_lot.remaining >= v_left THEN  -- usually the first lot covers it: no cursor
+                v_take := 0::bigint;
+                FOR v_lot IN
+                    SELECT l.lot_id, l.remaining FROM wallet.lots l
+                    WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
+                      AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+                    ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
+                LOOP
                     v_lots := v_lots || v_lot.lot_id;
-                    v_takes := v_takes || v_left;
-                    v_take := v_left;
-                ELSE
-                    v_take := 0::bigint;
-                    FOR v_lot IN
-                        SELECT l.lot_id, l.remaining FROM wallet.lots l
-                        WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
-                          AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
-                        ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
-                    LOOP
-                        v_lots := v_lots || v_lot.lot_id;
-                        v_takes := v_takes || least(v_left - v_take, v_lot.remaining);
-                        v_take := v_take + least(v_left - v_take, v_lot.remaining);
-                        EXIT WHEN v_take = v_left;
-                    END LOOP;
-                END IF;
+                    v_takes := v_takes || least(v_left - v_take, v_lot.remaining);
+                    v_take := v_take + least(v_left - v_take, v_lot.remaining);
+                    EXIT WHEN v_take = v_left;
+                END LOOP;
                 IF v_class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
                 v_left := v_left - v_take;
                 EXIT WHEN v_left = 0;
