@@ -848,7 +848,7 @@ def write_results(report: dict, command: str) -> None:
         "  update of the lot (its `remaining > 0` was the indexes' predicate), a row lock per foreign key and",
         "  one more index. Indexes now filter on a generated `open` column (lot updates stay HOT), the only",
         "  foreign key is the already-locked wallet row's, every write is one statement of data-modifying",
-        "  CTEs, and a class the cached split shows empty is not read: 0.53 ms, and 0.46-0.48x at 16",
+        "  CTEs, and a spend covered by its first lot makes one probe: 0.53 ms, and 0.44-0.48x at 16",
         "  clients. The rest is the lot row and the allocation row a posting now writes; see",
         "  docs/benchmarks.md for what is left to try.",
         "- pg_stat_statements put the writers at 0.18 ms of server time each against 0.02 ms for the three",
