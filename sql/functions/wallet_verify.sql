@@ -104,6 +104,37 @@ AS $$
            ON t.account_id = x.account_id AND t.lot_id = x.lot_id
     WHERE x.remaining <> x.amount - coalesce(t.taken, 0)
     UNION ALL
+    -- the row rules of an entry (the posting functions write no other; the ledger has no
+    -- CHECK constraints, see migration 009): a known kind, an amount in range that the
+    -- paid and free parts add up to, the user on the side its kind says, a key on what a
+    -- caller asked for, metadata an object
+    SELECT 'malformed_entry', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
+    FROM wallet.ledger_entries e
+    WHERE NOT coalesce(
+              e.kind IN ('topup', 'bonus', 'spend', 'refund', 'reversal', 'expire', 'debt_repayment')
+          AND e.amount BETWEEN 0 AND 9007199254740991 AND (e.amount > 0 OR e.kind = 'refund')
+          AND e.paid_amount >= 0 AND e.free_amount >= 0 AND e.paid_amount + e.free_amount = e.amount
+          AND e.balance_after >= 0 AND e.unrecovered >= 0
+          AND e.debit_account_id <> e.credit_account_id
+          AND (e.kind IN ('spend', 'refund', 'expire', 'debt_repayment')) = (e.account_id = e.debit_account_id)
+          AND e.account_id IN (e.debit_account_id, e.credit_account_id)
+          AND (e.idempotency_key IS NULL) = (e.kind IN ('expire', 'debt_repayment'))
+          AND coalesce(length(e.idempotency_key) BETWEEN 1 AND 255, true)
+          AND jsonb_typeof(e.metadata) = 'object', false)
+    UNION ALL
+    SELECT 'malformed_lot', x.account_id, x.asset_type_id, x.amount::numeric, x.lot_id::numeric
+    FROM wallet.lots x
+    WHERE NOT coalesce(x.class IN ('paid', 'free') AND x.amount > 0, false)
+    UNION ALL
+    SELECT 'malformed_allocation', a.account_id, NULL, a.amount::numeric, a.entry_id::numeric
+    FROM wallet.lot_allocations a
+    WHERE NOT coalesce(a.amount > 0, false)
+    UNION ALL
+    -- a lot belongs to a wallet (an entry without one shows as cached_balance_differs_from_ledger)
+    SELECT 'orphan_lot', x.account_id, x.asset_type_id, NULL, x.lot_id::numeric
+    FROM wallet.lots x
+    WHERE NOT EXISTS (SELECT FROM wallet.wallets w WHERE w.account_id = x.account_id AND w.asset_type_id = x.asset_type_id)
+    UNION ALL
     SELECT 'negative_user_balance', w.account_id, w.asset_type_id, 0, w.balance::numeric
     FROM wallet.wallets w
     WHERE w.balance < 0

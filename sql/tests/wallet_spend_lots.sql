@@ -4,7 +4,7 @@
 -- expires_at; a replay answers the first call's split. Time passing is played by
 -- moving expires_at into the past as the owner (now() is fixed inside this test).
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 SELECT wallet_open_account('d0000000-0000-4000-8000-000000000001', 'Lots');
 CREATE TEMP TABLE acct AS SELECT account_id FROM wallet.accounts WHERE user_id = 'd0000000-0000-4000-8000-000000000001';
@@ -63,6 +63,17 @@ SELECT is((SELECT remaining FROM wallet.lots WHERE account_id = (SELECT account_
            AND entry_id = (SELECT entry_id FROM wallet.ledger_entries WHERE idempotency_key = 'paid-exp')), 5::bigint,
           'the expired remainder waits in its lot for wallet_expire()');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'the ledger and the lots agree, expired remainder included');
+
+-- the first class in order holds only expired credit (paid first now): the spend
+-- passes over it to the other class
+SELECT * FROM wallet_topup('d0000000-0000-4000-8000-000000000001', 1, 7, 'paid-exp-2', '{}', now() + interval '1 day');
+SELECT * FROM wallet_bonus('d0000000-0000-4000-8000-000000000001', 1, 9, 'free-9');
+UPDATE wallet.lots SET expires_at = now()
+WHERE account_id = (SELECT account_id FROM acct) AND entry_id = (SELECT entry_id FROM wallet.ledger_entries WHERE idempotency_key = 'paid-exp-2');
+UPDATE wallet.wallets SET next_expiry = now() WHERE account_id = (SELECT account_id FROM acct) AND asset_type_id = 1;
+SELECT results_eq($$SELECT balance, paid_amount, free_amount FROM wallet_spend('d0000000-0000-4000-8000-000000000001', 1, 4, 'buy-6')$$,
+                  $$VALUES (5::bigint, 0::bigint, 4::bigint)$$, 'expired paid credit is passed over for free credit');
+SELECT is_empty('SELECT * FROM wallet_verify()', 'and the lots still agree');
 
 SELECT throws_ok($$SELECT * FROM wallet_topup('d0000000-0000-4000-8000-000000000001', 1, 5, 'past', '{}', now())$$,
                  'WA002', NULL, 'a credit that expires now or earlier: invalid_request');
