@@ -11,9 +11,14 @@ LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan for the session, a SQL fun
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_posting wallet.posting;
 BEGIN
-    RETURN QUERY SELECT * FROM wallet.post_entry('bonus', p_user_id, p_asset_type_id, p_amount,
-                                                 p_idempotency_key, p_metadata, p_expires_at);
+    v_posting := wallet.post_entry('bonus', p_user_id, p_asset_type_id, p_amount,
+                                  p_idempotency_key, p_metadata, p_expires_at);
+    entry_id := v_posting.entry_id; balance := v_posting.balance; replayed := v_posting.replayed;
+    paid_amount := v_posting.paid_amount; free_amount := v_posting.free_amount;
+    RETURN NEXT;
 END
 $$;
 

@@ -18,7 +18,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_item     record;
-    v_result   record;
+    v_result   wallet.posting;
     v_count    integer;
     v_entry    bigint[];
     v_balance  bigint[];
@@ -51,7 +51,7 @@ BEGIN
                OR v_item.posting ->> 'amount' !~ '^-?[0-9]{1,19}$' THEN
                 RAISE EXCEPTION 'invalid_amount: amount must be a JSON integer' USING ERRCODE = 'WA001';
             END IF;
-            SELECT * INTO STRICT v_result FROM wallet.post_entry(
+            v_result := wallet.post_entry(
                 v_item.posting ->> 'kind',
                 (v_item.posting ->> 'user_id')::uuid,
                 (v_item.posting ->> 'asset_type_id')::integer,

@@ -8,6 +8,9 @@
 -- lot has expired is not counted from its expires_at on, even before wallet_expire()
 -- posts it; the wallet row caches the ledger's view, expired remainders included.
 --
+-- Returns one composite, not a set: the writers take it as a plain expression, with no
+-- query and no tuplestore between them and this routine.
+--
 -- Callable only by those SECURITY DEFINER functions, whose pinned search_path it runs
 -- under (every name here is schema-qualified); no SET of its own, which would cost a
 -- configuration save and restore on every posting.
@@ -19,7 +22,7 @@ CREATE OR REPLACE FUNCTION wallet.post_entry(
     p_idempotency_key text,
     p_metadata        jsonb,
     p_expires_at      timestamptz
-) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
+) RETURNS wallet.posting
 LANGUAGE plpgsql
 AS $$
 #variable_conflict use_column
@@ -112,8 +115,7 @@ BEGIN
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_entry_id IS NOT NULL THEN
-            RETURN QUERY SELECT v_entry_id, v_view + p_amount, false, v_paid, v_free;
-            RETURN;
+            RETURN (v_entry_id, v_view + p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
     ELSIF p_kind = 'spend' AND v_view >= p_amount THEN
         -- The first class in spend order that holds credit; the asset's order is read only
@@ -157,8 +159,7 @@ BEGIN
             )
             SELECT entry.entry_id INTO v_entry_id FROM entry;
             IF v_entry_id IS NOT NULL THEN
-                RETURN QUERY SELECT v_entry_id, v_view - p_amount, false, v_paid, v_free;
-                RETURN;
+                RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
             END IF;
         END IF;
 
@@ -212,8 +213,7 @@ BEGIN
             )
             SELECT entry.entry_id INTO v_entry_id FROM entry;
             IF v_entry_id IS NOT NULL THEN
-                RETURN QUERY SELECT v_entry_id, v_view - p_amount, false, v_paid, v_free;
-                RETURN;
+                RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
             END IF;
         END IF;
     END IF;
@@ -233,8 +233,7 @@ BEGIN
                                       v_prior.kind, v_prior.amount, v_prior.asset_type_id, v_prior.entry_id),
                       HINT = 'Use a new key for a new request.';
         END IF;
-        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
-        RETURN;
+        RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;
 
     IF v_overflow THEN
