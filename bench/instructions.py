@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Instructions per posting, counted by callgrind: the one figure here that does not
+move with the machine's noise (the same count to 0.1% run after run), so a change to
+the posting functions can be judged by it in minutes.
+
+    python bench/instructions.py [--postings N]
+
+Starts a throwaway cluster, migrates it and opens 10,000 bench users funded with one
+paid lot each, stops it, then runs a single-user backend under
+`valgrind --tool=callgrind` (collecting only inside PortalRun and the commit) for N
+spends, then N top-ups, each of 1 GOLD by a random user with a fresh key; and the same
+for pgbench -N's transaction, as the yardstick. Prints instructions per call.
+"""
+
+import argparse
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as bench  # noqa: E402  (the bench's cluster and users)
+
+from wallet_dev.pgcluster import _as_postgres  # noqa: E402
+
+USERS = 10_000
+
+
+def user(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def wallet_calls(kind: str, count: int, rng: random.Random) -> list[str]:
+    return [
+        f"SELECT * FROM wallet_{kind}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-{kind}-{rng.random()}');"
+        for _ in range(count)
+    ]
+
+
+def pgbench_n(count: int, rng: random.Random) -> list[str]:
+    statements = []
+    for _ in range(count):
+        aid, delta = rng.randint(1, 100_000), rng.randint(-5000, 5000)
+        statements += [
+            "BEGIN;",
+            f"UPDATE pgbench_accounts SET abalance = abalance + {delta} WHERE aid = {aid};",
+            f"SELECT abalance FROM pgbench_accounts WHERE aid = {aid};",
+            "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime)"
+            f" VALUES (1, 1, {aid}, {delta}, CURRENT_TIMESTAMP);",
+            "END;",
+        ]
+    return statements
+
+
+def instructions(pgdata: Path, pgbin: Path, statements: list[str], workdir: Path) -> int:
+    """Total instructions of the statements in a single-user backend (-j: a statement ends
+    at a semicolon and an empty line)."""
+    script = workdir / "script.sql"
+    script.write_text("".join(s + "\n\n" for s in statements))
+    script.chmod(0o644)
+    out = workdir / "callgrind.out"
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+           "--toggle-collect=PortalRun", "--toggle-collect=CommitTransactionCommand",
+           str(pgbin / "postgres"), "--single", "-j", "-D", str(pgdata),
+           "-c", "shared_preload_libraries=", "-c", "fsync=off", "bench"]  # fmt: skip
+    with script.open() as stdin:
+        proc = subprocess.run(_as_postgres(cmd), stdin=stdin, capture_output=True, text=True, cwd="/")
+    if "ERROR" in proc.stdout + proc.stderr:
+        raise RuntimeError((proc.stdout + proc.stderr)[-2000:])
+    total = int(re.search(r"^summary: (\d+)", out.read_text(), re.M).group(1))
+    out.unlink()
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postings", type=int, default=300)
+    args = parser.parse_args()
+    if not shutil.which("valgrind"):
+        print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 1
+    tmp = Path(tempfile.mkdtemp(prefix="wallet-ir-"))
+    tmp.chmod(0o777)
+    cluster = bench.start_cluster(tmp)
+    try:
+        url = bench.prepare_database(cluster, "bench")
+        with psycopg.connect(url, autocommit=True) as conn:
+            bench.load_users(conn, USERS, USERS, 1_000_000_000)
+            conn.execute("VACUUM ANALYZE")
+        bench.run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
+        cluster.stop("fast")
+        rng = random.Random(7)
+        n = args.postings
+
+        def per_call(make) -> float:
+            """Each run is a new backend: the first 20 calls (plans, caches) are subtracted."""
+            warm = instructions(cluster.pgdata, cluster.pgbin, make(20), tmp)
+            return (instructions(cluster.pgdata, cluster.pgbin, make(20 + n), tmp) - warm) / n
+
+        figures = {
+            "spend": per_call(lambda k: wallet_calls("spend", k, rng)),
+            "topup": per_call(lambda k: wallet_calls("topup", k, rng)),
+            "pgbench -N": per_call(lambda k: pgbench_n(k, rng)),
+        }
+        print(f"instructions per call (callgrind, {n} calls each, single-user backend, {USERS:,} users):")
+        for name, value in figures.items():
+            print(f"  {name:<11} {value:12,.0f}")
+    finally:
+        cluster.stop("fast")
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
