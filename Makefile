@@ -71,3 +71,4 @@ stop-db: venv-runtime
 
 bench: venv
 	$(PY) bench/run.py
+	$(PY) bench/instructions.py

@@ -17,7 +17,6 @@ DECLARE
     v_wallet   record;
     v_lot      record;
     v_view     bigint;
-    v_entry_id bigint;
     v_count    integer := 0;
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
@@ -49,14 +48,12 @@ BEGIN
         LOOP
             INSERT INTO wallet.ledger_entries AS e
                 (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
-                 idempotency_key, metadata, paid_amount, free_amount)
+                 idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
             VALUES (v_wallet.account_id, v_wallet.asset_type_id, 'expire', v_wallet.account_id, v_treasury,
                     v_lot.remaining, v_view, NULL, jsonb_build_object('lot_id', v_lot.lot_id),
                     CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
-                    CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END)
-            RETURNING e.entry_id INTO v_entry_id;
-            INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
-            VALUES (v_wallet.account_id, v_entry_id, 1, v_lot.lot_id, v_lot.remaining);
+                    CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END,
+                    ARRAY[v_lot.lot_id], ARRAY[v_lot.remaining]);
             UPDATE wallet.lots l SET remaining = 0
             WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id;
             UPDATE wallet.wallets w

@@ -24,11 +24,18 @@ AS $$
         FROM wallet.lots x
         GROUP BY 1, 2, 3
     ),
+    -- what each entry took from lots (a spend, an expiry), from its own arrays
+    takes AS (
+        SELECT e.account_id, e.entry_id, t.lot_id, t.amount
+        FROM wallet.ledger_entries e
+        CROSS JOIN LATERAL unnest(e.lot_ids, e.lot_amounts) AS t (lot_id, amount)
+        WHERE e.lot_ids IS NOT NULL
+    ),
     allocation_totals AS (
         SELECT a.account_id, a.entry_id, sum(a.amount) AS total,
                sum(a.amount) FILTER (WHERE x.class = 'paid') AS paid,
                sum(a.amount) FILTER (WHERE x.class = 'free') AS free
-        FROM wallet.lot_allocations a
+        FROM takes a
         JOIN wallet.lots x ON x.account_id = a.account_id AND x.lot_id = a.lot_id
         GROUP BY 1, 2
     ),
@@ -100,7 +107,7 @@ AS $$
            (x.amount - coalesce(t.taken, 0))::numeric, x.remaining::numeric
     FROM wallet.lots x
     LEFT JOIN (SELECT a.account_id, a.lot_id, sum(a.amount) AS taken
-               FROM wallet.lot_allocations a GROUP BY 1, 2) t
+               FROM takes a GROUP BY 1, 2) t
            ON t.account_id = x.account_id AND t.lot_id = x.lot_id
     WHERE x.remaining <> x.amount - coalesce(t.taken, 0)
     UNION ALL
@@ -126,9 +133,14 @@ AS $$
     FROM wallet.lots x
     WHERE NOT coalesce(x.class IN ('paid', 'free') AND x.amount > 0, false)
     UNION ALL
-    SELECT 'malformed_allocation', a.account_id, NULL, a.amount::numeric, a.entry_id::numeric
-    FROM wallet.lot_allocations a
-    WHERE NOT coalesce(a.amount > 0, false)
+    -- the takes of an entry: a lot and a positive amount each, on spends and expiries only
+    SELECT 'malformed_allocation', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
+    FROM wallet.ledger_entries e
+    WHERE (e.lot_ids IS NOT NULL OR e.lot_amounts IS NOT NULL)
+      AND NOT coalesce(e.kind IN ('spend', 'expire')
+                       AND cardinality(e.lot_ids) = cardinality(e.lot_amounts)
+                       AND array_position(e.lot_ids, NULL) IS NULL
+                       AND 0 < ALL (e.lot_amounts), false)
     UNION ALL
     -- a lot belongs to a wallet (an entry without one shows as cached_balance_differs_from_ledger)
     SELECT 'orphan_lot', x.account_id, x.asset_type_id, NULL, x.lot_id::numeric

@@ -2,11 +2,11 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(82);
+SELECT plan(81);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
-                                  'lots', 'lot_allocations']);
+                                  'lots']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -17,15 +17,15 @@ SELECT col_is_unique('wallet', 'ledger_entries', ARRAY['account_id', 'idempotenc
 -- no foreign key and one check on the tables a posting writes: each costs a query or a
 -- parse and plan per statement (migration 009); wallet_verify() proves their rules
 SELECT is((SELECT count(*)::int FROM pg_constraint
-           WHERE conrelid IN ('wallet.ledger_entries'::regclass, 'wallet.lots'::regclass,
-                              'wallet.lot_allocations'::regclass) AND contype IN ('f', 'c')), 0,
-          'the ledger, lots and allocations have no foreign key or check constraint');
+           WHERE conrelid IN ('wallet.ledger_entries'::regclass, 'wallet.lots'::regclass)
+             AND contype IN ('f', 'c')), 0,
+          'the ledger and the lots have no foreign key or check constraint');
 SELECT is((SELECT count(*)::int FROM pg_constraint
            WHERE conrelid = 'wallet.wallets'::regclass AND contype = 'f'), 2,
           'wallets reference their account and asset (written once, when opened)');
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint
            WHERE conrelid = 'wallet.wallets'::regclass AND contype = 'c'),
-          'CHECK (((balance >= 0) AND (paid >= 0) AND (free >= 0) AND (balance = (paid + free))))',
+          'CHECK (wallet.wallet_balance_rules_hold(balance, paid, free))',
           'a wallet never goes below zero: its one check');
 SELECT wallet_open_account('10000000-0000-4000-8000-0000000000ff', 'Check');
 SELECT throws_ok($$UPDATE wallet.wallets SET balance = -1, paid = -1
@@ -51,7 +51,7 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
            AND proname LIKE 'wallet\_%'), 12, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
-                                'refuse_ledger_change', 'uuid_or_null', 'integer_or_null'],
+                                'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_balance_rules_hold'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
@@ -122,9 +122,8 @@ SELECT table_privs_are('wallet', 'accounts', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'asset_types', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'credentials', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'lots', 'wallet_service', ARRAY[]::text[]);
-SELECT table_privs_are('wallet', 'lot_allocations', 'wallet_service', ARRAY[]::text[]);
 SELECT col_is_pk('wallet', 'lots', ARRAY['account_id', 'lot_id'], 'lot keys include the account');
-SELECT col_is_pk('wallet', 'lot_allocations', ARRAY['account_id', 'entry_id', 'seq'], 'allocation keys include the account');
+SELECT col_type_is('wallet', 'ledger_entries', 'lot_ids', 'bigint[]', 'what an entry took from lots is on the entry, in order');
 SELECT table_privs_are('wallet', 'credentials', 'wallet_api', ARRAY[]::text[]);
 SELECT function_privs_are('public', 'wallet_auth_credential', ARRAY['text', 'text'], 'wallet_service', ARRAY[]::text[],
                           'trusted services cannot look up credentials');

@@ -1,5 +1,5 @@
 -- The ledger is append-only even for its owner: UPDATE, DELETE and TRUNCATE are refused,
--- and so are lot allocations; rows that break its rules are found by wallet_verify().
+-- what a spend took from its lots included; rows that break its rules are found by wallet_verify().
 BEGIN;
 SELECT plan(7);
 
@@ -11,7 +11,8 @@ SELECT throws_ok($$UPDATE wallet.ledger_entries SET amount = 1000000$$, 'WA900',
 SELECT throws_ok($$DELETE FROM wallet.ledger_entries$$, 'WA900', NULL, 'the owner cannot delete an entry');
 SELECT throws_ok($$TRUNCATE wallet.ledger_entries CASCADE$$, 'WA900', NULL, 'the owner cannot truncate the ledger');
 SELECT is((SELECT count(*)::int FROM wallet.ledger_entries WHERE idempotency_key = 'i1'), 1, 'the entry is still there');
-SELECT throws_ok($$UPDATE wallet.lot_allocations SET amount = 1000000$$, 'WA900', NULL, 'what a spend took from a lot is as immutable');
+SELECT throws_ok($$UPDATE wallet.ledger_entries SET lot_amounts = '{1000000}' WHERE idempotency_key = 'i0'$$, 'WA900', NULL,
+                 'what a spend took from its lots is as immutable');
 -- Row rules are wallet_verify()'s (the ledger has no CHECK constraints, see migration
 -- 009): each malformed row written around the functions is found.
 CREATE TEMP TABLE ids AS
@@ -38,9 +39,14 @@ INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, rem
 SELECT ivy, 1, 'gift', 0, 5, 5 FROM ids;
 INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining)
 VALUES (424242, 1, 'paid', 0, 5, 5);
-SELECT set_eq($$SELECT problem, account_id FROM wallet_verify() WHERE problem IN ('malformed_lot', 'orphan_lot')$$,
-              $$SELECT 'malformed_lot', ivy FROM ids UNION ALL SELECT 'orphan_lot', 424242$$,
-              'wallet_verify() finds a lot of no class and a lot of no wallet');
+INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
+                                   amount, balance_after, idempotency_key, paid_amount, lot_ids, lot_amounts)
+SELECT ivy, 1, 'spend', ivy, treasury, 5, 5, 'm8', 5, '{1, 2}', '{6, -1}' FROM ids;
+SELECT set_eq($$SELECT problem, account_id FROM wallet_verify()
+               WHERE problem IN ('malformed_lot', 'orphan_lot', 'malformed_allocation')$$,
+              $$VALUES ('malformed_lot', (SELECT ivy FROM ids)), ('orphan_lot', 424242::bigint),
+                       ('malformed_allocation', (SELECT ivy FROM ids))$$,
+              'wallet_verify() finds a lot of no class, a lot of no wallet and a take of less than nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -19,20 +19,21 @@ CREATE TEMP TABLE first_spend AS
 SELECT results_eq($$SELECT balance, paid_amount, free_amount FROM first_spend$$,
                   $$VALUES (175::bigint, 0::bigint, 35::bigint)$$, 'free first: 35 of free credit');
 SELECT results_eq($$SELECT x.idempotency_key, a.amount
-                    FROM wallet.lot_allocations a
-                    JOIN wallet.lots l ON l.account_id = a.account_id AND l.lot_id = a.lot_id
+                    FROM wallet.ledger_entries e
+                    CROSS JOIN LATERAL unnest(e.lot_ids, e.lot_amounts) WITH ORDINALITY AS a (lot_id, amount, seq)
+                    JOIN wallet.lots l ON l.account_id = e.account_id AND l.lot_id = a.lot_id
                     JOIN wallet.ledger_entries x ON x.account_id = l.account_id AND x.entry_id = l.entry_id
-                    WHERE a.entry_id = (SELECT entry_id FROM first_spend) ORDER BY a.seq$$,
+                    WHERE e.entry_id = (SELECT entry_id FROM first_spend) ORDER BY a.seq$$,
                   $$VALUES ('free-soon', 10::bigint), ('free-late', 20::bigint), ('free-never', 5::bigint)$$,
                   'soonest expiry first, then later, then the never-expiring lot');
 SELECT results_eq($$SELECT paid_amount, free_amount FROM wallet_spend('d0000000-0000-4000-8000-000000000001', 1, 60, 'buy-2')$$,
                   $$VALUES (35::bigint, 25::bigint)$$, 'a spend spanning the classes: the rest of free, then paid');
 SELECT results_eq($$SELECT x.idempotency_key, a.amount
-                    FROM wallet.lot_allocations a
-                    JOIN wallet.lots l ON l.account_id = a.account_id AND l.lot_id = a.lot_id
+                    FROM wallet.ledger_entries e
+                    CROSS JOIN LATERAL unnest(e.lot_ids, e.lot_amounts) WITH ORDINALITY AS a (lot_id, amount, seq)
+                    JOIN wallet.lots l ON l.account_id = e.account_id AND l.lot_id = a.lot_id
                     JOIN wallet.ledger_entries x ON x.account_id = l.account_id AND x.entry_id = l.entry_id
-                    WHERE a.entry_id = (SELECT entry_id FROM wallet.ledger_entries WHERE idempotency_key = 'buy-2')
-                    ORDER BY a.seq$$,
+                    WHERE e.idempotency_key = 'buy-2' ORDER BY a.seq$$,
                   $$VALUES ('free-never', 25::bigint), ('paid-soon', 35::bigint)$$,
                   'within paid credit the expiring lot goes before the older one');
 SELECT results_eq($$SELECT entry_id, balance, replayed, paid_amount, free_amount

@@ -35,13 +35,12 @@ DECLARE
     v_entry_id    bigint;
     v_paid        bigint := 0::bigint;
     v_free        bigint := 0::bigint;
-    v_lots        bigint[] := '{}'::bigint[];
-    v_takes       bigint[] := '{}'::bigint[];
+    v_lots        bigint[] := '{}'::bigint[];  -- the lots a spend takes from, in order
+    v_takes       bigint[] := '{}'::bigint[];  -- and how much from each
     v_left        bigint;
     v_lot         record;
     v_prior       record;
     v_take        bigint;
-    v_first_remaining bigint;  -- what the first lot in spend order holds
     v_overflow    boolean := false;
 BEGIN
     IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND 9007199254740991 THEN
@@ -125,47 +124,17 @@ BEGIN
                               WHERE t.asset_type_id = p_asset_type_id) = 'paid_first' THEN 'paid'
                         ELSE 'free' END;
         IF v_class = 'paid' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
-        -- Usually the first lot in spend order covers the spend: one probe, one write.
+        -- Usually the first lot in spend order covers the spend: one probe finds it.
         SELECT l.lot_id, l.remaining INTO v_lot FROM wallet.lots l
         WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
           AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
         ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
         LIMIT 1;
-        v_first_remaining := v_lot.remaining;
-        IF v_first_remaining >= p_amount THEN
-            WITH entry AS (
-                INSERT INTO wallet.ledger_entries AS e
-                    (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-                     amount, balance_after, idempotency_key, metadata, paid_amount, free_amount)
-                SELECT v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id, t.account_id,
-                       p_amount, v_view - p_amount, p_idempotency_key, p_metadata, v_paid, v_free
-                FROM wallet.accounts t
-                WHERE t.system_code = 'treasury'
-                ON CONFLICT (account_id, idempotency_key) DO NOTHING
-                RETURNING e.entry_id
-            ), taken AS (
-                UPDATE wallet.lots l SET remaining = l.remaining - p_amount
-                FROM entry
-                WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id
-            ), allocated AS (
-                INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
-                SELECT v_wallet.account_id, entry.entry_id, 1, v_lot.lot_id, p_amount
-                FROM entry
-            ), cached AS (
-                UPDATE wallet.wallets w
-                SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
-                FROM entry
-                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
-            )
-            SELECT entry.entry_id INTO v_entry_id FROM entry;
-            IF v_entry_id IS NOT NULL THEN
-                RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
-            END IF;
-        END IF;
-
-        IF coalesce(v_first_remaining, 0) < p_amount THEN
-            -- Several lots: plan the takes, the first class in order, then the other;
-            -- within a class expiring lots soonest first, then the rest, oldest first.
+        IF v_lot.remaining >= p_amount THEN
+            v_lots := ARRAY[v_lot.lot_id]; v_takes := ARRAY[p_amount];
+        ELSE
+            -- Several lots: the first class in order, then the other; within a class
+            -- expiring lots soonest first, then the rest, oldest first.
             v_paid := 0; v_free := 0; v_left := p_amount;
             FOREACH v_class IN ARRAY CASE v_class WHEN 'paid' THEN ARRAY['paid', 'free'] ELSE ARRAY['free', 'paid'] END LOOP
                 FOR v_lot IN
@@ -187,34 +156,32 @@ BEGIN
                 RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_wallet.account_id, p_asset_type_id
                     USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
             END IF;
-            WITH entry AS (
-                INSERT INTO wallet.ledger_entries AS e
-                    (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-                     amount, balance_after, idempotency_key, metadata, paid_amount, free_amount)
-                SELECT v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id, t.account_id,
-                       p_amount, v_view - p_amount, p_idempotency_key, p_metadata, v_paid, v_free
-                FROM wallet.accounts t
-                WHERE t.system_code = 'treasury'
-                ON CONFLICT (account_id, idempotency_key) DO NOTHING
-                RETURNING e.entry_id
-            ), taken AS (
-                UPDATE wallet.lots l SET remaining = l.remaining - s.take
-                FROM unnest(v_lots, v_takes) AS s (lot_id, take), entry
-                WHERE l.account_id = v_wallet.account_id AND l.lot_id = s.lot_id
-            ), allocated AS (
-                INSERT INTO wallet.lot_allocations (account_id, entry_id, seq, lot_id, amount)
-                SELECT v_wallet.account_id, entry.entry_id, s.seq, s.lot_id, s.take
-                FROM entry, unnest(v_lots, v_takes) WITH ORDINALITY AS s (lot_id, take, seq)
-            ), cached AS (
-                UPDATE wallet.wallets w
-                SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
-                FROM entry
-                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
-            )
-            SELECT entry.entry_id INTO v_entry_id FROM entry;
-            IF v_entry_id IS NOT NULL THEN
-                RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
-            END IF;
+        END IF;
+        -- the entry claims the key and records the takes, in order; only if it was
+        -- inserted do the lots and the cache follow
+        WITH entry AS (
+            INSERT INTO wallet.ledger_entries AS e
+                (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
+                 idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
+            SELECT v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id, t.account_id, p_amount,
+                   v_view - p_amount, p_idempotency_key, p_metadata, v_paid, v_free, v_lots, v_takes
+            FROM wallet.accounts t
+            WHERE t.system_code = 'treasury'
+            ON CONFLICT (account_id, idempotency_key) DO NOTHING
+            RETURNING e.entry_id
+        ), taken AS (
+            UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
+            FROM entry
+            WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lots)
+        ), cached AS (
+            UPDATE wallet.wallets w
+            SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
+            FROM entry
+            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
+        )
+        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        IF v_entry_id IS NOT NULL THEN
+            RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
     END IF;
 
