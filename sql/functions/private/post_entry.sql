@@ -109,8 +109,8 @@ BEGIN
             UPDATE wallet.wallets w
             SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
                 next_expiry = least(w.next_expiry, p_expires_at)
-            FROM entry
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
+              AND EXISTS (SELECT FROM entry)
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_entry_id IS NOT NULL THEN
@@ -171,13 +171,13 @@ BEGIN
             RETURNING e.entry_id
         ), taken AS (
             UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
-            FROM entry
             WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lots)
+              AND EXISTS (SELECT FROM entry)
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
-            FROM entry
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
+              AND EXISTS (SELECT FROM entry)
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_entry_id IS NOT NULL THEN
