@@ -24,17 +24,19 @@ AS $$
         FROM wallet.lots x
         GROUP BY 1, 2, 3
     ),
-    -- what each entry took from lots (a spend, an expiry), from its own arrays
+    -- what each entry took from lots (a spend, an expiry) or gave back to them (a
+    -- reversal, negative here), from its own arrays
     takes AS (
-        SELECT e.account_id, e.entry_id, t.lot_id, t.amount
+        SELECT e.account_id, e.entry_id, t.lot_id,
+               CASE e.kind WHEN 'reversal' THEN -t.amount ELSE t.amount END AS amount
         FROM wallet.ledger_entries e
         CROSS JOIN LATERAL unnest(e.lot_ids, e.lot_amounts) AS t (lot_id, amount)
         WHERE e.lot_ids IS NOT NULL
     ),
     allocation_totals AS (
-        SELECT a.account_id, a.entry_id, sum(a.amount) AS total,
-               sum(a.amount) FILTER (WHERE x.class = 'paid') AS paid,
-               sum(a.amount) FILTER (WHERE x.class = 'free') AS free
+        SELECT a.account_id, a.entry_id, abs(sum(a.amount)) AS total,
+               abs(sum(a.amount) FILTER (WHERE x.class = 'paid')) AS paid,
+               abs(sum(a.amount) FILTER (WHERE x.class = 'free')) AS free
         FROM takes a
         JOIN wallet.lots x ON x.account_id = a.account_id AND x.lot_id = a.lot_id
         GROUP BY 1, 2
@@ -93,12 +95,13 @@ AS $$
     WHERE e.kind IN ('topup', 'bonus')
       AND NOT EXISTS (SELECT FROM wallet.lots x WHERE x.account_id = e.account_id AND x.entry_id = e.entry_id)
     UNION ALL
-    -- what a spend or an expiry took from lots adds up to it, class by class
+    -- what a spend or an expiry took from lots, or a reversal gave back, adds up to it,
+    -- class by class
     SELECT 'allocations_differ_from_entry', e.account_id, e.asset_type_id,
            e.amount::numeric, coalesce(a.total, 0)
     FROM wallet.ledger_entries e
     LEFT JOIN allocation_totals a ON a.account_id = e.account_id AND a.entry_id = e.entry_id
-    WHERE e.kind IN ('spend', 'expire')
+    WHERE e.kind IN ('spend', 'expire', 'reversal')
       AND (coalesce(a.total, 0) <> e.amount OR coalesce(a.paid, 0) <> e.paid_amount
            OR coalesce(a.free, 0) <> e.free_amount)
     UNION ALL
@@ -133,11 +136,12 @@ AS $$
     FROM wallet.lots x
     WHERE NOT coalesce(x.class IN ('paid', 'free') AND x.amount > 0, false)
     UNION ALL
-    -- the takes of an entry: a lot and a positive amount each, on spends and expiries only
+    -- the takes of an entry: a lot and a positive amount each, on spends, expiries and
+    -- reversals only
     SELECT 'malformed_allocation', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     WHERE (e.lot_ids IS NOT NULL OR e.lot_amounts IS NOT NULL)
-      AND NOT coalesce(e.kind IN ('spend', 'expire')
+      AND NOT coalesce(e.kind IN ('spend', 'expire', 'reversal')
                        AND cardinality(e.lot_ids) = cardinality(e.lot_amounts)
                        AND array_position(e.lot_ids, NULL) IS NULL
                        AND 0 < ALL (e.lot_amounts), false)
@@ -146,6 +150,23 @@ AS $$
     SELECT 'orphan_lot', x.account_id, x.asset_type_id, NULL, x.lot_id::numeric
     FROM wallet.lots x
     WHERE NOT EXISTS (SELECT FROM wallet.wallets w WHERE w.account_id = x.account_id AND w.asset_type_id = x.asset_type_id)
+    UNION ALL
+    -- a reversal reverses a spend of the same wallet, and the reversals of a spend add up
+    -- to at most the spend
+    SELECT 'reversal_without_spend', r.account_id, r.asset_type_id, NULL, r.entry_id::numeric
+    FROM wallet.ledger_entries r
+    LEFT JOIN wallet.ledger_entries s
+           ON s.account_id = r.account_id AND s.entry_id = r.original_entry_id
+          AND s.kind = 'spend' AND s.asset_type_id = r.asset_type_id AND s.entry_id < r.entry_id
+    WHERE r.kind = 'reversal' AND s.entry_id IS NULL
+    UNION ALL
+    SELECT 'reversals_exceed_spend', s.account_id, s.asset_type_id, s.amount::numeric, sum(r.amount)
+    FROM wallet.ledger_entries s
+    JOIN wallet.ledger_entries r ON r.account_id = s.account_id AND r.original_entry_id = s.entry_id
+                                AND r.kind = 'reversal'
+    WHERE s.kind = 'spend'
+    GROUP BY s.account_id, s.asset_type_id, s.entry_id, s.amount
+    HAVING sum(r.amount) > s.amount
     UNION ALL
     SELECT 'negative_user_balance', w.account_id, w.asset_type_id, 0, w.balance::numeric
     FROM wallet.wallets w

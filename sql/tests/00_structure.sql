@@ -2,7 +2,7 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(81);
+SELECT plan(83);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
@@ -46,10 +46,10 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                 AND proname LIKE 'wallet\_%'$$,
               ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
-                    'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order'],
+                    'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 12, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 13, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_balance_rules_hold'],
                      'the private helpers are exactly these');
@@ -79,6 +79,11 @@ SELECT is(pg_get_function_result('public.wallet_expire(integer)'::regprocedure),
 SELECT function_privs_are('public', 'wallet_set_spend_order', ARRAY['integer', 'text'], 'wallet_service', ARRAY[]::text[],
                           'only the owner sets an asset''s spend order');
 SELECT function_privs_are('public', 'wallet_expire', ARRAY['integer'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT is(pg_get_function_result('public.wallet_reverse_spend(uuid, text, bigint, text, jsonb)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)',
+          'wallet_reverse_spend returns the writers'' five columns');
+SELECT function_privs_are('public', 'wallet_reverse_spend', ARRAY['uuid', 'text', 'bigint', 'text', 'jsonb'],
+                          'wallet_service', ARRAY['EXECUTE']);
 SELECT is(pg_get_function_result('public.wallet_history(uuid, integer, bigint, integer)'::regprocedure),
           'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone, paid_amount bigint, free_amount bigint, original_entry_id bigint, hold_id bigint, unrecovered bigint)',
           'wallet_history returns the contract''s columns');
