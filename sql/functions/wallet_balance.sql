@@ -1,6 +1,7 @@
 -- The user's balances, per asset: paid and free credit it still has (lots not expired;
 -- credit an open hold reserves counts whatever its lot's expiry), balance = paid + free,
--- held (0 until holds), available = balance - held, and debt (0 until refunds).
+-- held (0 until holds), available = balance - held, and debt: what refunds under the
+-- debt policy left unrecovered and no credit has repaid yet.
 CREATE OR REPLACE FUNCTION public.wallet_balance(p_user_id uuid)
 RETURNS TABLE (asset_type_id integer, asset_code text, balance bigint,
                paid bigint, free bigint, held bigint, available bigint, debt bigint)
@@ -15,7 +16,8 @@ BEGIN
     v_account_id := wallet.user_account_id(p_user_id);
 
     RETURN QUERY
-    SELECT t.asset_type_id, t.code, v.paid + v.free, v.paid, v.free, 0::bigint, v.paid + v.free, 0::bigint
+    SELECT t.asset_type_id, t.code, v.paid + v.free, v.paid, v.free, 0::bigint, v.paid + v.free,
+           coalesce(w.debt, 0)
     FROM wallet.asset_types t
     LEFT JOIN wallet.wallets w ON w.account_id = v_account_id AND w.asset_type_id = t.asset_type_id
     -- the cache holds expired remainders until wallet_expire() posts them

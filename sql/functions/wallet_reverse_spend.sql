@@ -34,6 +34,9 @@ DECLARE
     v_lost        bigint := 0::bigint;  -- given back into lots that have expired
     v_next_expiry timestamptz;
     v_entry_id    bigint;
+    v_live_lots   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
+    v_live_gives  bigint[] := '{}'::bigint[];
+    v_after_repayment bigint;
 BEGIN
     IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND 9007199254740991 THEN
         RAISE EXCEPTION 'invalid_amount: amount must be an integer from 1 to 9007199254740991'
@@ -63,7 +66,7 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.next_expiry INTO v_wallet
+    SELECT w.balance, w.debt, w.next_expiry INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
     FOR UPDATE;
@@ -81,7 +84,13 @@ BEGIN
                       DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind, v_prior.amount, v_prior.entry_id),
                       HINT = 'Use a new key for a new request.';
         END IF;
-        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
+        -- a reversal that repaid debt answered the balance after the repayment
+        SELECT r.balance_after INTO v_after_repayment
+        FROM wallet.ledger_entries r
+        WHERE r.account_id = v_account_id AND r.entry_id > v_prior.entry_id
+          AND r.original_entry_id = v_prior.entry_id AND r.kind = 'debt_repayment';
+        RETURN QUERY SELECT v_prior.entry_id, coalesce(v_after_repayment, v_prior.balance_after), true,
+                            v_prior.paid_amount, v_prior.free_amount;
         RETURN;
     END IF;
 
@@ -116,7 +125,12 @@ BEGIN
         v_lots := v_lots || v_lot.lot_id;
         v_gives := v_gives || v_give;
         IF v_lot.class = 'paid' THEN v_paid := v_paid + v_give; ELSE v_free := v_free + v_give; END IF;
-        IF v_lot.expires_at <= v_now THEN v_lost := v_lost + v_give; END IF;
+        IF v_lot.expires_at <= v_now THEN
+            v_lost := v_lost + v_give;
+        ELSE  -- what can repay debt
+            v_live_lots := v_live_lots || v_lot.lot_id;
+            v_live_gives := v_live_gives || v_give;
+        END IF;
         v_next_expiry := least(v_next_expiry, v_lot.expires_at);
         v_left := v_left - v_give;
         EXIT WHEN v_left = 0;
@@ -158,6 +172,10 @@ BEGIN
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
         RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
+    END IF;
+    IF v_wallet.debt > 0 THEN  -- credit given back into unexpired lots repays debt first
+        v_view := wallet.repay_debt(v_account_id, v_spend.asset_type_id, v_entry_id, v_live_lots, v_live_gives,
+                                    v_wallet.debt, v_view);
     END IF;
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END

@@ -24,8 +24,8 @@ AS $$
         FROM wallet.lots x
         GROUP BY 1, 2, 3
     ),
-    -- what each entry took from lots (a spend, an expiry) or gave back to them (a
-    -- reversal, negative here), from its own arrays
+    -- what each entry took from lots (a spend, an expiry, a refund, a debt repayment) or
+    -- gave back to them (a reversal, negative here), from its own arrays
     takes AS (
         SELECT e.account_id, e.entry_id, t.lot_id,
                CASE e.kind WHEN 'reversal' THEN -t.amount ELSE t.amount END AS amount
@@ -101,7 +101,7 @@ AS $$
            e.amount::numeric, coalesce(a.total, 0)
     FROM wallet.ledger_entries e
     LEFT JOIN allocation_totals a ON a.account_id = e.account_id AND a.entry_id = e.entry_id
-    WHERE e.kind IN ('spend', 'expire', 'reversal')
+    WHERE e.kind IN ('spend', 'expire', 'reversal', 'refund', 'debt_repayment')
       AND (coalesce(a.total, 0) <> e.amount OR coalesce(a.paid, 0) <> e.paid_amount
            OR coalesce(a.free, 0) <> e.free_amount)
     UNION ALL
@@ -117,7 +117,7 @@ AS $$
     -- the row rules of an entry (the posting functions write no other; the ledger has no
     -- CHECK constraints, see migration 009): a known kind, an amount in range that the
     -- paid and free parts add up to, the user on the side its kind says, a key on what a
-    -- caller asked for, metadata an object
+    -- caller asked for, metadata an object; a policy, and something unrecovered, on refunds only
     SELECT 'malformed_entry', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     WHERE NOT coalesce(
@@ -130,18 +130,21 @@ AS $$
           AND e.account_id IN (e.debit_account_id, e.credit_account_id)
           AND (e.idempotency_key IS NULL) = (e.kind IN ('expire', 'debt_repayment'))
           AND coalesce(length(e.idempotency_key) BETWEEN 1 AND 255, true)
+          AND (e.kind = 'refund') = (e.refund_policy IS NOT NULL)
+          AND coalesce(e.refund_policy IN ('clamp', 'debt'), true)
+          AND (e.kind = 'refund' OR e.unrecovered = 0)
           AND jsonb_typeof(e.metadata) = 'object', false)
     UNION ALL
     SELECT 'malformed_lot', x.account_id, x.asset_type_id, x.amount::numeric, x.lot_id::numeric
     FROM wallet.lots x
     WHERE NOT coalesce(x.class IN ('paid', 'free') AND x.amount > 0, false)
     UNION ALL
-    -- the takes of an entry: a lot and a positive amount each, on spends, expiries and
-    -- reversals only
+    -- the takes of an entry: a lot and a positive amount each, on the kinds that move
+    -- lots only
     SELECT 'malformed_allocation', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     WHERE (e.lot_ids IS NOT NULL OR e.lot_amounts IS NOT NULL)
-      AND NOT coalesce(e.kind IN ('spend', 'expire', 'reversal')
+      AND NOT coalesce(e.kind IN ('spend', 'expire', 'reversal', 'refund', 'debt_repayment')
                        AND cardinality(e.lot_ids) = cardinality(e.lot_amounts)
                        AND array_position(e.lot_ids, NULL) IS NULL
                        AND 0 < ALL (e.lot_amounts), false)
@@ -167,6 +170,42 @@ AS $$
     WHERE s.kind = 'spend'
     GROUP BY s.account_id, s.asset_type_id, s.entry_id, s.amount
     HAVING sum(r.amount) > s.amount
+    UNION ALL
+    -- a refund refunds a top-up of the same wallet, and the refunds of a top-up (what
+    -- they asked for) add up to at most it
+    SELECT 'refund_without_topup', r.account_id, r.asset_type_id, NULL, r.entry_id::numeric
+    FROM wallet.ledger_entries r
+    LEFT JOIN wallet.ledger_entries s
+           ON s.account_id = r.account_id AND s.entry_id = r.original_entry_id
+          AND s.kind = 'topup' AND s.asset_type_id = r.asset_type_id AND s.entry_id < r.entry_id
+    WHERE r.kind = 'refund' AND s.entry_id IS NULL
+    UNION ALL
+    SELECT 'refunds_exceed_topup', s.account_id, s.asset_type_id, s.amount::numeric, sum(r.amount + r.unrecovered)
+    FROM wallet.ledger_entries s
+    JOIN wallet.ledger_entries r ON r.account_id = s.account_id AND r.original_entry_id = s.entry_id
+                                AND r.kind = 'refund'
+    WHERE s.kind = 'topup'
+    GROUP BY s.account_id, s.asset_type_id, s.entry_id, s.amount
+    HAVING sum(r.amount + r.unrecovered) > s.amount
+    UNION ALL
+    -- debt is what debt-policy refunds left unrecovered less what repayments repaid, and
+    -- a repayment follows the credit it comes from
+    SELECT 'debt_differs_from_ledger', w.account_id, w.asset_type_id, coalesce(d.debt, 0), w.debt::numeric
+    FROM wallet.wallets w
+    LEFT JOIN (SELECT e.account_id, e.asset_type_id,
+                      sum(CASE e.kind WHEN 'refund' THEN e.unrecovered ELSE -e.amount END) AS debt
+               FROM wallet.ledger_entries e
+               WHERE e.kind = 'refund' AND e.refund_policy = 'debt' OR e.kind = 'debt_repayment'
+               GROUP BY 1, 2) d ON d.account_id = w.account_id AND d.asset_type_id = w.asset_type_id
+    WHERE w.debt <> coalesce(d.debt, 0) OR w.debt < 0
+    UNION ALL
+    SELECT 'repayment_without_credit', r.account_id, r.asset_type_id, NULL, r.entry_id::numeric
+    FROM wallet.ledger_entries r
+    LEFT JOIN wallet.ledger_entries c
+           ON c.account_id = r.account_id AND c.entry_id = r.original_entry_id
+          AND c.kind IN ('topup', 'bonus', 'reversal') AND c.asset_type_id = r.asset_type_id
+          AND c.entry_id < r.entry_id
+    WHERE r.kind = 'debt_repayment' AND c.entry_id IS NULL
     UNION ALL
     SELECT 'negative_user_balance', w.account_id, w.asset_type_id, 0, w.balance::numeric
     FROM wallet.wallets w

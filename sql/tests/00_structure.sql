@@ -2,7 +2,7 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(83);
+SELECT plan(85);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
@@ -25,7 +25,7 @@ SELECT is((SELECT count(*)::int FROM pg_constraint
           'wallets reference their account and asset (written once, when opened)');
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint
            WHERE conrelid = 'wallet.wallets'::regclass AND contype = 'c'),
-          'CHECK (wallet.wallet_balance_rules_hold(balance, paid, free))',
+          'CHECK (wallet.wallet_rules_hold(balance, paid, free, debt))',
           'a wallet never goes below zero: its one check');
 SELECT wallet_open_account('10000000-0000-4000-8000-0000000000ff', 'Check');
 SELECT throws_ok($$UPDATE wallet.wallets SET balance = -1, paid = -1
@@ -46,12 +46,13 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                 AND proname LIKE 'wallet\_%'$$,
               ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
-                    'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend'],
+                    'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend',
+                    'wallet_refund'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 13, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 14, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
-                                'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_balance_rules_hold'],
+                                'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
@@ -83,6 +84,11 @@ SELECT is(pg_get_function_result('public.wallet_reverse_spend(uuid, text, bigint
           'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)',
           'wallet_reverse_spend returns the writers'' five columns');
 SELECT function_privs_are('public', 'wallet_reverse_spend', ARRAY['uuid', 'text', 'bigint', 'text', 'jsonb'],
+                          'wallet_service', ARRAY['EXECUTE']);
+SELECT is(pg_get_function_result('public.wallet_refund(uuid, text, bigint, text, text, jsonb)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, recovered bigint, unrecovered bigint)',
+          'wallet_refund returns what it recovered and what it did not');
+SELECT function_privs_are('public', 'wallet_refund', ARRAY['uuid', 'text', 'bigint', 'text', 'text', 'jsonb'],
                           'wallet_service', ARRAY['EXECUTE']);
 SELECT is(pg_get_function_result('public.wallet_history(uuid, integer, bigint, integer)'::regprocedure),
           'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone, paid_amount bigint, free_amount bigint, original_entry_id bigint, hold_id bigint, unrecovered bigint)',

@@ -40,6 +40,7 @@ DECLARE
     v_left        bigint;
     v_lot         record;
     v_prior       record;
+    v_after_repayment bigint;
     v_take        bigint;
     v_overflow    boolean := false;
 BEGIN
@@ -69,7 +70,7 @@ BEGIN
     END IF;
 
     FOR v_attempt IN 1..2 LOOP
-        SELECT w.account_id, w.balance, w.paid, w.free, w.next_expiry INTO v_wallet
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.next_expiry INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
           AND w.asset_type_id = p_asset_type_id
@@ -114,6 +115,14 @@ BEGIN
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_entry_id IS NOT NULL THEN
+            IF v_wallet.debt > 0 THEN  -- the new lot repays what refunds left unrecovered, first
+                RETURN (v_entry_id,
+                        wallet.repay_debt(v_wallet.account_id, p_asset_type_id, v_entry_id,
+                                          ARRAY(SELECT l.lot_id FROM wallet.lots l
+                                                WHERE l.account_id = v_wallet.account_id AND l.entry_id = v_entry_id),
+                                          ARRAY[p_amount], v_wallet.debt, v_view + p_amount),
+                        false, v_paid, v_free)::wallet.posting;
+            END IF;
             RETURN (v_entry_id, v_view + p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
     ELSIF p_kind = 'spend' AND v_view >= p_amount THEN
@@ -200,7 +209,14 @@ BEGIN
                                       v_prior.kind, v_prior.amount, v_prior.asset_type_id, v_prior.entry_id),
                       HINT = 'Use a new key for a new request.';
         END IF;
-        RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
+        IF p_kind <> 'spend' THEN  -- a credit that repaid debt answered the balance after the repayment
+            SELECT r.balance_after INTO v_after_repayment
+            FROM wallet.ledger_entries r
+            WHERE r.account_id = v_wallet.account_id AND r.entry_id > v_prior.entry_id
+              AND r.original_entry_id = v_prior.entry_id AND r.kind = 'debt_repayment';
+        END IF;
+        RETURN (v_prior.entry_id, coalesce(v_after_repayment, v_prior.balance_after), true,
+                v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;
 
     IF v_overflow THEN

@@ -1,0 +1,162 @@
+-- User -> Treasury: takes back p_amount of the user's top-up whose key was p_payment_id
+-- (a payment provider's refund or chargeback): from that top-up's own lot first, then
+-- the user's other paid lots, then free lots, each in spend order. What cannot be taken
+-- back is written off (policy clamp) or kept as the wallet's debt (policy debt), which
+-- later credits repay first. The refunds of a top-up add up to at most its amount
+-- (what they asked for, whatever they recovered); a refund that recovers nothing is
+-- still an entry, of amount 0.
+CREATE OR REPLACE FUNCTION public.wallet_refund(
+    p_user_id         uuid,
+    p_payment_id      text,
+    p_amount          bigint,
+    p_idempotency_key text,
+    p_policy          text DEFAULT 'clamp',
+    p_metadata        jsonb DEFAULT '{}'
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, recovered bigint, unrecovered bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now        timestamptz := now();
+    v_account_id bigint;
+    v_topup      record;
+    v_wallet     record;
+    v_prior      record;
+    v_expired    bigint := 0::bigint;  -- expired remainders not yet posted by wallet_expire()
+    v_view       bigint;               -- the caller's balance before this entry
+    v_refunded   bigint;
+    v_left       bigint;
+    v_take       bigint;
+    v_lot        record;
+    v_lots       bigint[] := '{}'::bigint[];
+    v_takes      bigint[] := '{}'::bigint[];
+    v_paid       bigint := 0::bigint;
+    v_free       bigint := 0::bigint;
+    v_recovered  bigint;
+    v_entry_id   bigint;
+BEGIN
+    IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND 9007199254740991 THEN
+        RAISE EXCEPTION 'invalid_amount: amount must be an integer from 1 to 9007199254740991'
+            USING ERRCODE = 'WA001', DETAIL = format('amount: %s', coalesce(p_amount::text, 'null'));
+    END IF;
+    IF p_idempotency_key IS NULL OR octet_length(p_idempotency_key) NOT BETWEEN 1 AND 255
+       OR p_idempotency_key ~ '[^!-~]' THEN
+        RAISE EXCEPTION 'invalid_request: idempotency key must be 1 to 255 visible ASCII characters (! to ~)'
+            USING ERRCODE = 'WA002';
+    END IF;
+    IF p_payment_id IS NULL THEN
+        RAISE EXCEPTION 'invalid_request: payment_id is required' USING ERRCODE = 'WA002';
+    END IF;
+    IF p_policy IS NULL OR p_policy NOT IN ('clamp', 'debt') THEN
+        RAISE EXCEPTION 'invalid_request: policy must be clamp or debt'
+            USING ERRCODE = 'WA002', DETAIL = format('policy: %s', coalesce(p_policy, 'null'));
+    END IF;
+    p_metadata := coalesce(p_metadata, '{}'::jsonb);
+    IF jsonb_typeof(p_metadata) <> 'object' OR octet_length(p_metadata::text) > 4096 THEN
+        RAISE EXCEPTION 'invalid_request: metadata must be a JSON object of at most 4 KiB'
+            USING ERRCODE = 'WA002';
+    END IF;
+
+    v_account_id := wallet.user_account_id(p_user_id);
+    -- entries never change: the top-up can be read before its wallet is locked
+    SELECT e.entry_id, e.asset_type_id, e.amount INTO v_topup
+    FROM wallet.ledger_entries e
+    WHERE e.account_id = v_account_id AND e.idempotency_key = p_payment_id AND e.kind = 'topup';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'original_not_found: no top-up with payment id % for this user', p_payment_id
+            USING ERRCODE = 'WA007';
+    END IF;
+
+    SELECT w.balance, w.next_expiry INTO v_wallet
+    FROM wallet.wallets w
+    WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
+    FOR UPDATE;
+
+    -- under the lock, a repeated call finds the first one's entry
+    SELECT e.entry_id, e.kind, e.amount, e.unrecovered, e.original_entry_id, e.refund_policy, e.balance_after
+    INTO v_prior
+    FROM wallet.ledger_entries e
+    WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
+    IF FOUND THEN
+        IF (v_prior.kind, v_prior.amount + v_prior.unrecovered, v_prior.original_entry_id, v_prior.refund_policy)
+           IS DISTINCT FROM ('refund', p_amount, v_topup.entry_id, p_policy) THEN
+            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
+                USING ERRCODE = 'WA005',
+                      DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind,
+                                      v_prior.amount + v_prior.unrecovered, v_prior.entry_id),
+                      HINT = 'Use a new key for a new request.';
+        END IF;
+        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.amount, v_prior.unrecovered;
+        RETURN;
+    END IF;
+
+    -- refunds of this top-up come after it: a range of the user's entries
+    SELECT coalesce(sum(e.amount + e.unrecovered), 0)::bigint INTO v_refunded
+    FROM wallet.ledger_entries e
+    WHERE e.account_id = v_account_id AND e.entry_id > v_topup.entry_id
+      AND e.original_entry_id = v_topup.entry_id AND e.kind = 'refund';
+    IF v_refunded + p_amount > v_topup.amount THEN
+        RAISE EXCEPTION 'exceeds_original: refunds of payment % would add up to more than its top-up', p_payment_id
+            USING ERRCODE = 'WA008',
+                  DETAIL = format('top-up: %s, refunded: %s, amount: %s', v_topup.amount, v_refunded, p_amount);
+    END IF;
+
+    -- the top-up's own lot, then the other paid lots, then free lots, each in spend order
+    v_left := p_amount;
+    FOR v_lot IN
+        SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
+        WHERE l.account_id = v_account_id AND l.asset_type_id = v_topup.asset_type_id
+          AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+        ORDER BY l.entry_id <> v_topup.entry_id, l.class <> 'paid', coalesce(l.expires_at, 'infinity'), l.lot_id
+    LOOP
+        v_take := least(v_left, v_lot.remaining);
+        v_lots := v_lots || v_lot.lot_id;
+        v_takes := v_takes || v_take;
+        IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
+        v_left := v_left - v_take;
+        EXIT WHEN v_left = 0;
+    END LOOP;
+    v_recovered := p_amount - v_left;
+
+    IF v_wallet.next_expiry <= v_now THEN
+        SELECT x.paid + x.free INTO v_expired
+        FROM wallet.expired_credit(v_account_id, v_topup.asset_type_id, v_now) x;
+    END IF;
+    v_view := v_wallet.balance - v_expired - v_recovered;
+
+    WITH entry AS (
+        INSERT INTO wallet.ledger_entries AS e
+            (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
+             idempotency_key, metadata, paid_amount, free_amount, unrecovered, original_entry_id, refund_policy,
+             lot_ids, lot_amounts)
+        SELECT v_account_id, v_topup.asset_type_id, 'refund', v_account_id, t.account_id, v_recovered, v_view,
+               p_idempotency_key, p_metadata, v_paid, v_free, v_left, v_topup.entry_id, p_policy, v_lots, v_takes
+        FROM wallet.accounts t
+        WHERE t.system_code = 'treasury'
+        ON CONFLICT (account_id, idempotency_key) DO NOTHING
+        RETURNING e.entry_id
+    ), taken AS (
+        UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
+        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lots)
+          AND EXISTS (SELECT FROM entry)
+    ), cached AS (
+        UPDATE wallet.wallets w
+        SET balance = w.balance - v_recovered, paid = w.paid - v_paid, free = w.free - v_free,
+            debt = w.debt + CASE p_policy WHEN 'debt' THEN v_left ELSE 0 END
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
+          AND EXISTS (SELECT FROM entry)
+    )
+    SELECT entry.entry_id INTO v_entry_id FROM entry;
+
+    IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
+        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
+            USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
+    END IF;
+    RETURN QUERY SELECT v_entry_id, v_view, false, v_recovered, v_left;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_refund(uuid, text, bigint, text, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_refund(uuid, text, bigint, text, text, jsonb) TO wallet_service;
