@@ -22,9 +22,11 @@ PROBLEMS = {
     "forbidden": (403, "Forbidden"),
     "account_not_found": (404, "Account not found"),
     "asset_not_found": (404, "Asset not found"),
+    "original_not_found": (404, "Original entry not found"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "idempotency_key_reused": (409, "Idempotency key reused"),
+    "exceeds_original": (409, "Exceeds the original"),
     "payload_too_large": (413, "Payload too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "insufficient_funds": (422, "Insufficient funds"),
@@ -41,6 +43,8 @@ SQLSTATE_CODES = {
     "WA004": "asset_not_found",
     "WA005": "idempotency_key_reused",
     "WA006": "insufficient_funds",
+    "WA007": "original_not_found",
+    "WA008": "exceeds_original",
 }
 SQLSTATE_ERRORS = {sqlstate: (PROBLEMS[code][0], code) for sqlstate, code in SQLSTATE_CODES.items()}
 # Database states that mean "try again shortly": lock or statement timeout, retries of

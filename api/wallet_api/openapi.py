@@ -117,6 +117,36 @@ OPERATIONS = (
         },
     ),
     Operation(
+        "post", "/wallet/refunds", "refund", "refunds", "Refund a top-up (user -> Treasury)",
+        description="Needs a service token with scope wallet:refund; a user can never refund. Takes the credit "
+        "back from the top-up's own lot, then the user's other paid lots, then free lots. What cannot be taken "
+        "back is written off (policy clamp, the default) or kept as the wallet's debt (policy debt), which later "
+        "credits repay first. The refunds of a top-up add up to at most its amount (exceeds_original beyond).",
+        responses={201: (s.Refund, "Refunded"), 200: (s.Refund, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.RefundRequest, idempotent_write=True,
+        examples={
+            "request": {"user_id": ALICE, "payment_id": "pay-001", "amount": 500, "policy": "debt",
+                        "idempotency_key": "chargeback-77"},
+            201: {"status": "success", "entry_id": 9, "user_id": ALICE, "payment_id": "pay-001", "amount": 500,
+                  "policy": "debt", "recovered": 380, "unrecovered": 120, "balance": 0, "replayed": False},
+        },
+    ),
+    Operation(
+        "post", "/wallet/reversals", "reverse_spend", "refunds", "Give a spend back (Treasury -> user)",
+        description="Needs a service token with scope wallet:reverse; a user can never reverse. Gives the "
+        "credit back into the lots the spend took it from, most recently taken first; credit given back to a "
+        "lot that has expired meanwhile is not counted and expires at the next sweep. The reversals of a spend "
+        "add up to at most its amount (exceeds_original beyond).",
+        responses={201: (s.Reversal, "Reversed"), 200: (s.Reversal, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.ReversalRequest, idempotent_write=True,
+        examples={
+            "request": {"user_id": ALICE, "spend_key": "order-1001", "amount": 120,
+                        "idempotency_key": "undelivered-1001"},
+            201: {"status": "success", "entry_id": 10, "user_id": ALICE, "spend_key": "order-1001", "amount": 120,
+                  "balance": 1500, "replayed": False, "paid_amount": 120, "free_amount": 0},
+        },
+    ),
+    Operation(
         "post", "/wallet/batch", "post_batch", "postings", "Up to 50 postings in one call and one commit",
         description="For trusted services. Each item's kind needs its scope (wallet:topup, wallet:bonus, "
         "wallet:spend) or the whole request is 403 and nothing is written. Each item gets its own outcome: "
@@ -214,9 +244,11 @@ PROBLEM_DETAILS = {
     "forbidden": "this needs a service token with scope wallet:topup",
     "account_not_found": "no account for user 7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44",
     "asset_not_found": "no asset with id 9",
+    "original_not_found": "no top-up with payment id pay-404 for this user",
     "not_found": "The requested URL was not found on the server.",
     "method_not_allowed": "The method is not allowed for the requested URL.",
     "idempotency_key_reused": "key order-1001 was used for a different request",
+    "exceeds_original": "refunds of payment pay-001 would add up to more than its top-up",
     "payload_too_large": "The data value transmitted exceeds the capacity limit.",
     "unsupported_media_type": "the body must be JSON (Content-Type: application/json)",
     "insufficient_funds": "balance 1380 is less than 1000000",

@@ -212,6 +212,31 @@ class SpendRequest(PostingRequest):
     )
 
 
+class RefundRequest(StrictBody):
+    user_id: LaxUuid
+    payment_id: IdempotencyKey = Field(description="the payment id (the key) of the top-up to refund")
+    amount: Amount
+    policy: Literal["clamp", "debt"] = Field(
+        default="clamp",
+        description="what cannot be taken back: clamp writes it off, debt keeps it as the wallet's debt, "
+        "which later credits repay first",
+    )
+    idempotency_key: IdempotencyKey = Field(
+        description="the refund's own idempotency key; it may be given in the Idempotency-Key header instead"
+    )
+    metadata: Metadata | None = None
+
+
+class ReversalRequest(StrictBody):
+    user_id: LaxUuid
+    spend_key: IdempotencyKey = Field(description="the idempotency key of the spend to give back")
+    amount: Amount
+    idempotency_key: IdempotencyKey = Field(
+        description="the reversal's own idempotency key; it may be given in the Idempotency-Key header instead"
+    )
+    metadata: Metadata | None = None
+
+
 class BatchPosting(StrictBody):
     kind: Literal["topup", "bonus", "spend"]
     user_id: LaxUuid
@@ -279,6 +304,31 @@ class Posting(BaseModel):
     replayed: bool
     paid_amount: int = Field(description="how much of this entry was paid credit")
     free_amount: int = Field(description="how much of this entry was free credit")
+
+
+class Refund(BaseModel):
+    status: Literal["success"]
+    entry_id: int
+    user_id: UUID
+    payment_id: str
+    amount: int = Field(description="as requested")
+    policy: Literal["clamp", "debt"]
+    recovered: int = Field(description="what was taken back (the entry's amount)")
+    unrecovered: int = Field(description="what could not be: written off (clamp) or added to the debt (debt)")
+    balance: int = Field(description="the user's balance right after the refund (the same on a replay)")
+    replayed: bool
+
+
+class Reversal(BaseModel):
+    status: Literal["success"]
+    entry_id: int
+    user_id: UUID
+    spend_key: str
+    amount: int = Field(description="as requested, positive")
+    balance: int = Field(description="the user's balance right after the reversal and any debt it repaid")
+    replayed: bool
+    paid_amount: int = Field(description="how much of it went back into paid lots")
+    free_amount: int = Field(description="how much of it went back into free lots")
 
 
 class BatchOutcome(BaseModel):

@@ -7,6 +7,8 @@ class Scope(StrEnum):
     TOPUP = "wallet:topup"
     BONUS = "wallet:bonus"
     SPEND = "wallet:spend"
+    REFUND = "wallet:refund"
+    REVERSE = "wallet:reverse"
     READ = "wallet:read"
     ACCOUNTS_WRITE = "accounts:write"
 

@@ -30,9 +30,9 @@ Wallet API on http://{host}:{port}  (development only: these credentials are see
 
   users     Alice  0f6d220d-61fa-4be7-b0a2-e05dbd9aee32  password alice-dev
             Bob    b55709be-d0f6-467e-942c-cc04155ad54c  password bob-dev
-  services  payments / payments-dev  (wallet:topup wallet:read)
+  services  payments / payments-dev  (wallet:topup wallet:refund wallet:read)
             rewards  / rewards-dev   (wallet:bonus wallet:read)
-            game     / game-dev      (wallet:spend accounts:write wallet:read)
+            game     / game-dev      (wallet:spend wallet:reverse accounts:write wallet:read)
 
 First call (log in as Alice and read her balance):
 

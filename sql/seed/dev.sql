@@ -16,11 +16,11 @@ INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES
      '$argon2id$v=19$m=65536,t=3,p=4$YKgBeMKhHXCCJI4nhOASJw$eNMDNmPGQ4acNr/Ww8wZoGAI/MX9LNMRJsICSrIOWbw', '{}'),
     ('service', 'payments',
      '$argon2id$v=19$m=65536,t=3,p=4$2SFCVxVvzFFeUHYPv2FB5w$izp+G6ME0u/dB/vM+ZnNldRcmwN+TQQRGQ8ItbkBgBw',
-     '{wallet:topup,wallet:read}'),
+     '{wallet:topup,wallet:refund,wallet:read}'),
     ('service', 'rewards',
      '$argon2id$v=19$m=65536,t=3,p=4$ipMe4JacU9ptwfgs4sV9uA$laHOtOsEFkm4qZOvF6llw788Ex8hxU8KLpEinzBCem4',
      '{wallet:bonus,wallet:read}'),
     ('service', 'game',
      '$argon2id$v=19$m=65536,t=3,p=4$vOhALKklV7heUOMgQbFgIQ$8HTRunSwWqBOthkNDP7PxnLOqivKXYsDlFv4FrFdbUs',
-     '{wallet:spend,accounts:write,wallet:read}')
+     '{wallet:spend,wallet:reverse,accounts:write,wallet:read}')
 ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes;
