@@ -4,7 +4,7 @@
 -- nothing is still an entry; beyond the top-up; unknown payment id; replay and key
 -- reuse; wallet_verify() clean after each step.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 SELECT wallet_open_account('f0000000-0000-4000-8000-000000000001', 'Refund');
 SELECT * FROM wallet_topup('f0000000-0000-4000-8000-000000000001', 1, 100, 'pay-1');
@@ -77,6 +77,19 @@ SELECT results_eq($$SELECT balance, debt FROM wallet_balance('f0000000-0000-4000
 SELECT results_eq($$SELECT balance, replayed FROM wallet_reverse_spend('f0000000-0000-4000-8000-000000000001', 'sp-2', 5, 'rv-1')$$,
                   $$VALUES (0::bigint, true)$$, 'its replay answers the balance after the repayment');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent after the reversal''s repayment');
+
+-- the top-up's own lot has expired: the other paid lots, then free ones
+SELECT wallet_open_account('f0000000-0000-4000-8000-000000000002', 'Order');
+SELECT * FROM wallet_topup('f0000000-0000-4000-8000-000000000002', 1, 10, 'o-pay', '{}', now() + interval '1 day');
+SELECT * FROM wallet_bonus('f0000000-0000-4000-8000-000000000002', 1, 10, 'o-gift');
+SELECT * FROM wallet_topup('f0000000-0000-4000-8000-000000000002', 1, 10, 'o-pay-2');
+UPDATE wallet.lots SET expires_at = now()
+WHERE entry_id = (SELECT entry_id FROM wallet.ledger_entries WHERE idempotency_key = 'o-pay');
+UPDATE wallet.wallets SET next_expiry = now()
+WHERE account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'f0000000-0000-4000-8000-000000000002');
+SELECT * FROM wallet_refund('f0000000-0000-4000-8000-000000000002', 'o-pay', 10, 'o-rf');
+SELECT results_eq($$SELECT amount, paid_amount, free_amount FROM wallet.ledger_entries WHERE idempotency_key = 'o-rf'$$,
+                  $$VALUES (10::bigint, 10::bigint, 0::bigint)$$, 'paid credit before free credit');
 
 SELECT * FROM finish();
 ROLLBACK;

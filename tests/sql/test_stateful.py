@@ -1,8 +1,8 @@
 """A hypothesis state machine drives top-ups and bonuses (some expiring), spends,
-replays, key reuse, bad amounts, a clock it moves and expiry sweeps through the SQL
-functions, against an in-memory model of each wallet's lots. After every step the
-balances and their paid/free split must match the model, and wallet_verify() must be
-clean.
+refunds (clamp and debt) and reversals, replays, key reuse, bad amounts, a clock it
+moves and expiry sweeps through the SQL functions, against an in-memory model of each
+wallet's lots and debt. After every step the balances, their paid/free split and the
+debt must match the model, and wallet_verify() must be clean.
 
 The clock: lot expiries are 50-second multiples ahead of the model's time, and moving
 the clock moves this machine's open lots' expires_at back by as much, so the database
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psycopg
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.conftest import database_url
 
@@ -35,28 +35,46 @@ class Lot:
 @dataclass
 class Wallet:
     lots: list[Lot] = field(default_factory=list)
+    debt: int = 0
 
     def live(self, now: int) -> list[Lot]:
         return [lot for lot in self.lots if lot.remaining and (lot.expires is None or lot.expires > now)]
+
+    def in_spend_order(self, cls: str, now: int) -> list[Lot]:
+        return sorted((lot for lot in self.live(now) if lot.cls == cls),
+                      key=lambda lot: (lot.expires is None, lot.expires or 0, lot.seq))  # fmt: skip
+
+    def take_from(self, lots: list[Lot], amount: int) -> list[tuple[Lot, int]]:
+        takes = []
+        for lot in lots:
+            bite = min(amount, lot.remaining)
+            if bite:
+                lot.remaining -= bite
+                takes.append((lot, bite))
+                amount -= bite
+        return takes
+
+    def repay(self, lots: list[Lot], now: int) -> int:
+        """Debt is repaid first from credit just made (its unexpired lots)."""
+        live = [lot for lot in lots if lot.expires is None or lot.expires > now]
+        repaid = sum(bite for _, bite in self.take_from(live, self.debt))
+        self.debt -= repaid
+        return repaid
 
     def view(self, now: int) -> tuple[int, int, int]:
         paid = sum(lot.remaining for lot in self.live(now) if lot.cls == "paid")
         free = sum(lot.remaining for lot in self.live(now) if lot.cls == "free")
         return paid + free, paid, free
 
-    def take(self, amount: int, now: int) -> tuple[int, int]:
+    def take(self, amount: int, now: int) -> list[tuple[Lot, int]]:
         """Free first; within a class expiring lots soonest first, then oldest first."""
-        taken = {"paid": 0, "free": 0}
-        for cls in ("free", "paid"):
-            order = sorted((lot for lot in self.live(now) if lot.cls == cls),
-                           key=lambda lot: (lot.expires is None, lot.expires or 0, lot.seq))  # fmt: skip
-            for lot in order:
-                bite = min(amount, lot.remaining)
-                lot.remaining -= bite
-                taken[cls] += bite
-                amount -= bite
-        assert amount == 0
-        return taken["paid"], taken["free"]
+        takes = self.take_from(self.in_spend_order("free", now) + self.in_spend_order("paid", now), amount)
+        assert sum(bite for _, bite in takes) == amount
+        return takes
+
+
+def split(takes: list[tuple[Lot, int]]) -> tuple[int, int]:
+    return (sum(b for lot, b in takes if lot.cls == "paid"), sum(b for lot, b in takes if lot.cls == "free"))
 
 
 class WalletMachine(RuleBasedStateMachine):
@@ -74,6 +92,8 @@ class WalletMachine(RuleBasedStateMachine):
         self.now = 0
         self.seq = 0
         self.answers = {}  # (user, key) -> (kind, asset, amount, answered row)
+        self.credits = {}  # (user, key) of a top-up -> (wallet, its lot, amount, refunded so far)
+        self.spends = {}  # (user, key) of a spend -> (wallet, takes, amount, reversed so far, given per lot)
 
     def teardown(self):
         for name in ("conn", "admin"):
@@ -106,16 +126,99 @@ class WalletMachine(RuleBasedStateMachine):
             return (user, key)
         assert error is None and row[2] is False, error
         if kind == "spend":
-            expected = (balance - amount, False, *wallet.take(amount, self.now))
+            takes = wallet.take(amount, self.now)
+            expected = (balance - amount, False, *split(takes))
+            self.spends[(user, key)] = [wallet, takes, amount, 0, {}]
         else:
             self.seq += 1
             cls = "paid" if kind == "topup" else "free"
             expires = None if expires_in is None else self.now + expires_in
-            wallet.lots.append(Lot(self.seq, cls, amount, expires))
-            expected = (balance + amount, False, amount if cls == "paid" else 0, amount if cls == "free" else 0)
+            lot = Lot(self.seq, cls, amount, expires)
+            wallet.lots.append(lot)
+            repaid = wallet.repay([lot], self.now) if wallet.debt else 0
+            expected = (
+                balance + amount - repaid,
+                False,
+                amount if cls == "paid" else 0,
+                amount if cls == "free" else 0,
+            )
+            if kind == "topup":
+                self.credits[(user, key)] = [wallet, lot, amount, 0]
         assert row[1:] == expected
         self.answers[(user, key)] = (kind, asset, amount, row)
         return (user, key)
+
+    @rule(target=calls, user_index=st.integers(0, 1), asset=st.sampled_from([1, 2]), keep=st.sampled_from([0, 0, 5]))
+    def drain(self, user_index, asset, keep):
+        """Spends all but `keep` of a wallet, so that refunds find too little and leave debt."""
+        user, key = self.users[user_index], str(uuid.uuid4())
+        wallet = self.wallets[(user, asset)]
+        balance = wallet.view(self.now)[0]
+        if balance <= keep:
+            return (user, key)
+        row, error = self.post("spend", user, asset, balance - keep, key)
+        takes = wallet.take(balance - keep, self.now)
+        assert error is None and row[1:] == (keep, False, *split(takes))
+        self.spends[(user, key)] = [wallet, takes, balance - keep, 0, {}]
+        self.answers[(user, key)] = ("spend", asset, balance - keep, row)
+        return (user, key)
+
+    @precondition(lambda self: getattr(self, "credits", None))
+    @rule(pick=st.integers(0, 1000), fraction=st.sampled_from([0.3, 0.5, 1.0, 1.2]),
+          policy=st.sampled_from(["clamp", "debt"]))  # fmt: skip
+    def refund(self, pick, fraction, policy):
+        call = list(self.credits)[pick % len(self.credits)]
+        wallet, own, amount, refunded = self.credits[call]
+        ask = max(1, int(amount * fraction))
+        key = str(uuid.uuid4())
+        try:
+            row = self.conn.execute(
+                "SELECT balance, replayed, recovered, unrecovered FROM wallet_refund(%s, %s, %s, %s, %s)",
+                (call[0], call[1], ask, key, policy),
+            ).fetchone()
+        except psycopg.Error as exc:
+            assert refunded + ask > amount and exc.diag.sqlstate == "WA008", exc
+            return
+        assert refunded + ask <= amount
+        self.credits[call][3] += ask
+        balance = wallet.view(self.now)[0]
+        first = [own] if own in wallet.live(self.now) else []
+        order = first + [lot for lot in wallet.in_spend_order("paid", self.now) if lot is not own]
+        takes = wallet.take_from(order + wallet.in_spend_order("free", self.now), ask)
+        recovered = sum(b for _, b in takes)
+        if policy == "debt":
+            wallet.debt += ask - recovered
+        assert row == (balance - recovered, False, recovered, ask - recovered)
+
+    @precondition(lambda self: getattr(self, "spends", None))
+    @rule(pick=st.integers(0, 1000), fraction=st.sampled_from([0.3, 0.5, 1.0, 1.2]))
+    def reverse(self, pick, fraction):
+        call = list(self.spends)[pick % len(self.spends)]
+        wallet, takes, amount, reversed_, given = self.spends[call]
+        ask = max(1, int(amount * fraction))
+        try:
+            row = self.conn.execute(
+                "SELECT balance, replayed, paid_amount, free_amount FROM wallet_reverse_spend(%s, %s, %s, %s)",
+                (call[0], call[1], ask, str(uuid.uuid4())),
+            ).fetchone()
+        except psycopg.Error as exc:
+            assert reversed_ + ask > amount and exc.diag.sqlstate == "WA008", exc
+            return
+        assert reversed_ + ask <= amount
+        self.spends[call][3] += ask
+        left, gives = ask, []
+        for lot, bite in reversed(takes):  # most recently taken first
+            give = min(left, bite - given.get(id(lot), 0))
+            if give > 0:
+                given[id(lot)] = given.get(id(lot), 0) + give
+                lot.remaining += give
+                gives.append((lot, give))
+                left -= give
+        assert left == 0
+        repaid = wallet.repay([lot for lot, _ in gives], self.now) if wallet.debt else 0
+        # what went back to lots that repaid debt came out of them again, in the order given
+        assert row == (wallet.view(self.now)[0], False, *split(gives))
+        assert repaid >= 0
 
     @rule(seconds=st.sampled_from([50, 100]))
     def time_passes(self, seconds):
@@ -171,12 +274,12 @@ class WalletMachine(RuleBasedStateMachine):
         if not hasattr(self, "conn"):
             return
         for user in self.users:
-            rows = self.conn.execute("SELECT asset_type_id, balance, paid, free FROM wallet_balance(%s)",
+            rows = self.conn.execute("SELECT asset_type_id, balance, paid, free, debt FROM wallet_balance(%s)",
                                      (user,)).fetchall()  # fmt: skip
-            assert {(user, a): (b, p, f) for a, b, p, f in rows} == {
-                k: w.view(self.now) for k, w in self.wallets.items() if k[0] == user}  # fmt: skip
+            assert {(user, a): (b, p, f, d) for a, b, p, f, d in rows} == {
+                k: (*w.view(self.now), w.debt) for k, w in self.wallets.items() if k[0] == user}  # fmt: skip
         assert self.conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
 
 
-WalletMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
+WalletMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 test_wallet_state_machine = WalletMachine.TestCase
