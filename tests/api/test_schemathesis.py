@@ -12,9 +12,9 @@ from tests.support import ALICE
 HERE = Path(__file__).parent / "schemathesis"
 GROUPS = [  # (caller, routes)
     ("alice", ["/wallet/spend", "/wallet/balance", "/wallet/transactions", "/auth/whoami"]),
-    ("payments", ["/wallet/topup"]),
+    ("payments", ["/wallet/topup", "/wallet/refunds"]),
     ("rewards", ["/wallet/bonus"]),
-    ("game", ["/accounts", "/wallet/batch"]),
+    ("game", ["/accounts", "/wallet/batch", "/wallet/reversals"]),
     (None, ["/auth/login", "/auth/token", "/healthz", "/readyz", "/openapi.json"]),
 ]
 

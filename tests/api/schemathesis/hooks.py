@@ -32,7 +32,8 @@ def _storable(value):
     return value
 
 
-KEY_FIELDS = {"/wallet/topup": "payment_id", "/wallet/bonus": "idempotency_key", "/wallet/spend": "idempotency_key"}
+KEY_FIELDS = {"/wallet/topup": "payment_id", "/wallet/bonus": "idempotency_key", "/wallet/spend": "idempotency_key",
+              "/wallet/refunds": "idempotency_key", "/wallet/reversals": "idempotency_key"}  # fmt: skip
 
 
 @schemathesis.hook
@@ -54,9 +55,12 @@ def map_case(context, case):
         if isinstance(fields, dict) and "expires_at" in fields:
             fields["expires_at"] = "2099-01-01T00:00:00Z"
     headers = case.headers if case.headers is not None else {}
-    body_key = case.body.get("payment_id", case.body.get("idempotency_key"))
+    body_key = case.body.get(KEY_FIELDS.get(case.path, "idempotency_key"), case.body.get("idempotency_key"))
     if "Idempotency-Key" in headers and body_key is not None and headers["Idempotency-Key"] != body_key:
         headers.pop("Idempotency-Key")
-    if "payment_id" in case.body and case.body.get("idempotency_key") not in (None, case.body["payment_id"]):
+    # a top-up's payment_id is its key, and idempotency_key an alias that must agree; a
+    # refund's payment_id names the top-up it refunds
+    top_up = case.path == "/wallet/topup"
+    if top_up and "payment_id" in case.body and case.body.get("idempotency_key") not in (None, case.body["payment_id"]):
         case.body.pop("idempotency_key")
     return case
