@@ -8,7 +8,7 @@ from wallet_dev.servers import ROOT, start_gunicorn, wait_until_healthy  # noqa:
 
 ALICE = "0f6d220d-61fa-4be7-b0a2-e05dbd9aee32"
 BOB = "b55709be-d0f6-467e-942c-cc04155ad54c"
-SECRETS = {"payments": "payments-dev", "rewards": "rewards-dev", "game": "game-dev"}
+SECRETS = {"payments": "payments-dev", "rewards": "rewards-dev", "game": "game-dev", "finance": "finance-dev"}
 PASSWORDS = {ALICE: "alice-dev", BOB: "bob-dev"}
 
 

@@ -32,7 +32,8 @@ Wallet API on http://{host}:{port}  (development only: these credentials are see
             Bob    b55709be-d0f6-467e-942c-cc04155ad54c  password bob-dev
   services  payments / payments-dev  (wallet:topup wallet:refund wallet:read)
             rewards  / rewards-dev   (wallet:bonus wallet:read)
-            game     / game-dev      (wallet:spend wallet:reverse accounts:write wallet:read)
+            game     / game-dev      (wallet:spend wallet:hold wallet:reverse accounts:write wallet:read)
+            finance  / finance-dev   (reports:read wallet:read)
 
 First call (log in as Alice and read her balance):
 

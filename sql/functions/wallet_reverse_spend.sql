@@ -38,22 +38,9 @@ DECLARE
     v_live_gives  bigint[] := '{}'::bigint[];
     v_after_repayment bigint;
 BEGIN
-    IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND 9007199254740991 THEN
-        RAISE EXCEPTION 'invalid_amount: amount must be an integer from 1 to 9007199254740991'
-            USING ERRCODE = 'WA001', DETAIL = format('amount: %s', coalesce(p_amount::text, 'null'));
-    END IF;
-    IF p_idempotency_key IS NULL OR octet_length(p_idempotency_key) NOT BETWEEN 1 AND 255
-       OR p_idempotency_key ~ '[^!-~]' THEN
-        RAISE EXCEPTION 'invalid_request: idempotency key must be 1 to 255 visible ASCII characters (! to ~)'
-            USING ERRCODE = 'WA002';
-    END IF;
+    p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_spend_key IS NULL THEN
         RAISE EXCEPTION 'invalid_request: spend_key is required' USING ERRCODE = 'WA002';
-    END IF;
-    p_metadata := coalesce(p_metadata, '{}'::jsonb);
-    IF jsonb_typeof(p_metadata) <> 'object' OR octet_length(p_metadata::text) > 4096 THEN
-        RAISE EXCEPTION 'invalid_request: metadata must be a JSON object of at most 4 KiB'
-            USING ERRCODE = 'WA002';
     END IF;
 
     v_account_id := wallet.user_account_id(p_user_id);
