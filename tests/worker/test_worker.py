@@ -64,3 +64,24 @@ def test_worker_sweeps_expired_lots_and_stops_on_sigterm(worker_env, new_user, c
     assert conn.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 1", (user,)).fetchone() == (40,)
     assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
     report(f"worker: expired lot posted {waited:.1f} s after start, {len(runs)} runs logged, SIGTERM -> exit {code}")
+
+
+def test_a_stop_as_the_worker_starts_is_clean(worker_env, tmp_path, report):
+    """SIGTERM just after "started", before procrastinate has its own handlers in place:
+    the worker still says it stopped and exits 0 (make run's supervisor and a container
+    runtime may both send it at such a moment)."""
+    outcomes = []
+    for attempt in range(5):
+        log_path = tmp_path / f"worker-{attempt}.log"
+        with open(log_path, "wb") as log:
+            worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=worker_env, stdout=log,
+                                      stderr=subprocess.STDOUT)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while '"worker": "started"' not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+        text = log_path.read_text()
+        assert code == 0 and '{"worker": "stopped"}' in text and "Traceback" not in text, text
+        outcomes.append(code)
+    report(f"worker stopped with SIGTERM right after it started: {len(outcomes)} of 5 exit 0 and say so")

@@ -4,6 +4,8 @@ module's name."""
 
 import json
 import logging
+import os
+import signal
 import sys
 
 import procrastinate
@@ -14,11 +16,20 @@ from wallet_api.worker import QUEUE, SCHEMA, app, database_url, log
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     connector = procrastinate.PsycopgConnector(conninfo=database_url(), kwargs={"options": f"-c search_path={SCHEMA}"})
+    # A stop that comes before procrastinate has put its own handlers in place (it puts
+    # these back when it returns) ends the process at once: no job has started yet.
+    signal.signal(signal.SIGTERM, _stop_before_start)
+    signal.signal(signal.SIGINT, _stop_before_start)
     with app.replace_connector(connector):
         log.info(json.dumps({"worker": "started", "queues": [QUEUE]}))
         app.run_worker(queues=[QUEUE], install_signal_handlers=True)
     log.info(json.dumps({"worker": "stopped"}))
     return 0
+
+
+def _stop_before_start(signum, frame) -> None:
+    log.info(json.dumps({"worker": "stopped"}))
+    os._exit(0)
 
 
 sys.exit(main())
