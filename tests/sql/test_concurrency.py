@@ -293,19 +293,20 @@ def test_expiry_racing_spends(connect, new_user, admin, report):
     users = [new_user() for _ in range(4)]
     conn = connect()
     for user in users:
-        conn.execute("SELECT * FROM wallet_topup(%s, 1, 300, 'keep')", (user,))
+        conn.execute("SELECT * FROM wallet_topup(%s, 1, 100, 'keep')", (user,))
         for n in range(5):
             conn.execute(
-                "SELECT * FROM wallet_bonus(%s, 1, 20, %s, '{}', now() + interval '1 hour')", (user, f"promo-{n}")
+                "SELECT * FROM wallet_bonus(%s, 1, 60, %s, '{}', now() + interval '1 hour')", (user, f"promo-{n}")
             )
-    # the promotions' hour passes, for some lots after the spends below have started
+    # The promotions' hour passes while the spends below are taking their credit: two
+    # spenders a wallet, 7 every 10 ms at the most, cannot take its 300 free in 150 ms.
     admin.execute(
-        "UPDATE wallet.lots l SET expires_at = now() + interval '300 milliseconds' FROM wallet.accounts a"
+        "UPDATE wallet.lots l SET expires_at = now() + interval '150 milliseconds' FROM wallet.accounts a"
         " WHERE a.account_id = l.account_id AND a.user_id = ANY(%s) AND l.class = 'free'",
         (users,),
     )
     admin.execute(
-        "UPDATE wallet.wallets w SET next_expiry = now() + interval '300 milliseconds'"
+        "UPDATE wallet.wallets w SET next_expiry = now() + interval '150 milliseconds'"
         " FROM wallet.accounts a WHERE a.account_id = w.account_id AND a.user_id = ANY(%s)",
         (users,),
     )
@@ -341,5 +342,6 @@ def test_expiry_racing_spends(connect, new_user, admin, report):
     assert totals.get("spend", 0) == spent
     balances = sum(balance_of(conn, u) for u in users)
     assert spent + totals.get("expire", 0) + balances == 4 * 400, "every unit spent, expired or still there, once"
+    assert totals.get("expire", 0) > 0 and spent > 0, "expiry and spends both took credit"
     assert_consistent(conn)
     report(f"expiry racing spends: {spent} spent, {totals.get('expire', 0)} expired in {expired_lots} lots")
