@@ -43,14 +43,17 @@ def _posted(row: dict[str, Any], user_id: UUID, asset_type_id: int, amount: int)
     }
 
 
-def _posting_response(row: dict[str, Any], user_id: UUID, body: PostingRequest):
-    response = jsonify(status="success", **_posted(row, user_id, body.asset_type_id, body.amount))
-    if row["replayed"]:
+def _created_or_replayed(answer: dict[str, Any], replayed: bool):
+    """Every write's success: 201, or 200 with Idempotent-Replayed on a replay."""
+    response = jsonify(status="success", **answer)
+    if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-        response.status_code = 200
-    else:
-        response.status_code = 201
+    response.status_code = 200 if replayed else 201
     return response
+
+
+def _posting_response(row: dict[str, Any], user_id: UUID, body: PostingRequest):
+    return _created_or_replayed(_posted(row, user_id, body.asset_type_id, body.amount), row["replayed"])
 
 
 @bp.post("/topup")
@@ -95,14 +98,6 @@ def spend():
         (user_id, body.asset_type_id, body.amount, body.idempotency_key, Jsonb(body.metadata or {})),
     )
     return _posting_response(row, user_id, body)
-
-
-def _created_or_replayed(body: dict[str, Any], replayed: bool):
-    response = jsonify(status="success", **body)
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.status_code = 200 if replayed else 201
-    return response
 
 
 @bp.post("/refunds")
