@@ -36,7 +36,6 @@ DECLARE
     v_entry_id    bigint;
     v_live_lots   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
     v_live_gives  bigint[] := '{}'::bigint[];
-    v_after_repayment bigint;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_spend_key IS NULL THEN
@@ -72,11 +71,8 @@ BEGIN
                       HINT = 'Use a new key for a new request.';
         END IF;
         -- a reversal that repaid debt answered the balance after the repayment
-        SELECT r.balance_after INTO v_after_repayment
-        FROM wallet.ledger_entries r
-        WHERE r.account_id = v_account_id AND r.entry_id > v_prior.entry_id
-          AND r.original_entry_id = v_prior.entry_id AND r.kind = 'debt_repayment';
-        RETURN QUERY SELECT v_prior.entry_id, coalesce(v_after_repayment, v_prior.balance_after), true,
+        RETURN QUERY SELECT v_prior.entry_id,
+                            wallet.answered_balance(v_account_id, v_prior.entry_id, v_prior.balance_after), true,
                             v_prior.paid_amount, v_prior.free_amount;
         RETURN;
     END IF;

@@ -53,7 +53,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regn
            AND proname LIKE 'wallet\_%'), 14, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt',
-                                'checked_write_args'],
+                                'checked_write_args', 'answered_balance'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them

@@ -40,7 +40,6 @@ DECLARE
     v_left        bigint;
     v_lot         record;
     v_prior       record;
-    v_after_repayment bigint;
     v_take        bigint;
     v_overflow    boolean := false;
 BEGIN
@@ -195,13 +194,9 @@ BEGIN
                       HINT = 'Use a new key for a new request.';
         END IF;
         IF p_kind <> 'spend' THEN  -- a credit that repaid debt answered the balance after the repayment
-            SELECT r.balance_after INTO v_after_repayment
-            FROM wallet.ledger_entries r
-            WHERE r.account_id = v_wallet.account_id AND r.entry_id > v_prior.entry_id
-              AND r.original_entry_id = v_prior.entry_id AND r.kind = 'debt_repayment';
+            v_prior.balance_after := wallet.answered_balance(v_wallet.account_id, v_prior.entry_id, v_prior.balance_after);
         END IF;
-        RETURN (v_prior.entry_id, coalesce(v_after_repayment, v_prior.balance_after), true,
-                v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
+        RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;
 
     IF v_overflow THEN
