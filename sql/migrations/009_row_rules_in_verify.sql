@@ -5,8 +5,9 @@
 -- on the posting functions, the ledger's 13 checks, the lots' and allocations' checks
 -- and the two foreign keys to the wallet row were a third of a posting's instructions.
 -- Their rules stay, as wallet_verify() findings (malformed_entry, malformed_lot,
--- orphan_entry, orphan_lot, ...). One check stays where a broken rule would let a user
--- go below zero: the wallet row's.
+-- malformed_allocation, orphan_lot; an entry without its wallet shows as
+-- cached_balance_differs_from_ledger). One check stays where a broken rule would let a
+-- user go below zero: the wallet row's (one constraint, made in 011).
 ALTER TABLE wallet.ledger_entries
     DROP CONSTRAINT ledger_entries_account_id_asset_type_id_fkey,
     DROP CONSTRAINT ledger_entries_kind_check,
@@ -33,26 +34,13 @@ ALTER TABLE wallet.lots
 ALTER TABLE wallet.lot_allocations
     DROP CONSTRAINT lot_allocations_amount_check;
 
--- Four checks in one, behind a PL/pgSQL function: the constraint's text is parsed and
--- planned in every statement that writes the table (written out, these four rules cost
--- 55,000 instructions per posting; a call with three arguments costs a fifth of that),
--- while the function's compiled body is kept for the session.
-CREATE FUNCTION wallet.wallet_balance_rules_hold(p_balance bigint, p_paid bigint, p_free bigint)
-RETURNS boolean
-LANGUAGE plpgsql
-IMMUTABLE
-AS $$
-BEGIN
-    RETURN p_balance >= 0 AND p_paid >= 0 AND p_free >= 0 AND p_balance = p_paid + p_free;
-END
-$$;
-
+-- The wallet's four checks become one in 011, with the debt rule beside them (migrations
+-- are applied in one transaction, so no wallet goes unchecked in between).
 ALTER TABLE wallet.wallets
     DROP CONSTRAINT wallets_balance_check,
     DROP CONSTRAINT wallets_paid_check,
     DROP CONSTRAINT wallets_free_check,
-    DROP CONSTRAINT wallets_balance_is_paid_and_free,
-    ADD CONSTRAINT wallets_balance_rules CHECK (wallet.wallet_balance_rules_hold(balance, paid, free));
+    DROP CONSTRAINT wallets_balance_is_paid_and_free;
 
 -- The posting routine returns one composite instead of a set, which its callers take as
 -- a plain expression (no query, no tuplestore): about 7% of a posting's instructions.
