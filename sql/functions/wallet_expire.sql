@@ -1,10 +1,11 @@
--- The sweep behind the worker: posts one `expire` entry (user -> Treasury) per expired
--- lot remainder, at most p_limit lots per call, oldest expiry first; returns what this
--- call posted. Balances stopped counting those remainders at their expires_at: the
--- entries change the ledger, not what a caller sees. Wallets busy with a posting (or
--- another sweep) are skipped and swept next time, so a sweep never waits for a lock and
--- cannot deadlock; each lot is re-read under its wallet's lock, so it expires once.
--- Holds do not exist yet: holds_expired is 0.
+-- The sweep behind the worker: releases holds that reached expires_at (their credit back
+-- to its lots, or expired with its lot) and posts one `expire` entry (user -> Treasury)
+-- per expired lot remainder, at most p_limit holds and p_limit lots per call, oldest
+-- expiry first; returns what this call released and posted. Balances stopped counting
+-- those holds and remainders at their expires_at: the sweep changes the ledger, not what
+-- a caller sees. Wallets busy with a posting (or another sweep) are skipped and swept
+-- next time, so a sweep never waits for a lock and cannot deadlock; each lot and hold is
+-- re-read under its wallet's lock, so it expires once.
 CREATE OR REPLACE FUNCTION public.wallet_expire(p_limit integer DEFAULT 1000)
 RETURNS TABLE (lots_expired integer, holds_expired integer)
 LANGUAGE plpgsql
@@ -18,6 +19,7 @@ DECLARE
     v_lot      record;
     v_view     bigint;
     v_count    integer := 0;
+    v_holds    integer := 0;
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
         RAISE EXCEPTION 'invalid_request: limit must be from 1 to 100000' USING ERRCODE = 'WA002';
@@ -25,20 +27,31 @@ BEGIN
     SELECT t.account_id INTO v_treasury FROM wallet.accounts t WHERE t.system_code = 'treasury';
 
     FOR v_wallet IN
-        SELECT w.account_id, w.asset_type_id, w.balance
+        SELECT w.account_id, w.asset_type_id
         FROM wallet.wallets w
         JOIN wallet.accounts a ON a.account_id = w.account_id
         WHERE (w.account_id, w.asset_type_id) IN (
-            SELECT l.account_id, l.asset_type_id FROM wallet.lots l
-            WHERE l.open AND l.expires_at <= v_now
-            ORDER BY l.expires_at LIMIT p_limit)
+            (SELECT l.account_id, l.asset_type_id FROM wallet.lots l
+             WHERE l.open AND l.expires_at <= v_now
+             ORDER BY l.expires_at LIMIT p_limit)
+            UNION
+            (SELECT h.account_id, h.asset_type_id FROM wallet.holds h
+             WHERE h.state = 'open' AND h.expires_at <= v_now
+             ORDER BY h.expires_at LIMIT p_limit))
         ORDER BY a.user_id, w.asset_type_id
         FOR UPDATE OF w SKIP LOCKED
     LOOP
-        EXIT WHEN v_count >= p_limit;
+        EXIT WHEN v_count >= p_limit AND v_holds >= p_limit;
+        IF v_holds < p_limit THEN
+            v_holds := v_holds + wallet.release_expired_holds(v_wallet.account_id, v_wallet.asset_type_id,
+                                                              v_now, p_limit - v_holds);
+        END IF;
+        CONTINUE WHEN v_count >= p_limit;
         -- what the user sees does not change: it stopped counting these at expires_at
-        SELECT v_wallet.balance - x.paid - x.free INTO v_view
-        FROM wallet.expired_credit(v_wallet.account_id, v_wallet.asset_type_id, v_now) x;
+        SELECT w.balance - x.paid - x.free INTO v_view
+        FROM wallet.wallets w
+        CROSS JOIN LATERAL wallet.expired_credit(w.account_id, w.asset_type_id, v_now) x
+        WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
         FOR v_lot IN
             SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
             WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
@@ -69,7 +82,7 @@ BEGIN
                              AND l.open AND l.expires_at IS NOT NULL)
         WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
     END LOOP;
-    RETURN QUERY SELECT v_count, 0;
+    RETURN QUERY SELECT v_count, v_holds;
 END
 $$;
 

@@ -36,6 +36,7 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_recovered  bigint;
     v_entry_id   bigint;
+    v_key_on_hold boolean;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_payment_id IS NULL THEN
@@ -56,10 +57,16 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.next_expiry INTO v_wallet
+    SELECT w.balance, w.next_expiry, w.next_hold_expiry INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
     FOR UPDATE;
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
+        PERFORM wallet.release_expired_holds(v_account_id, v_topup.asset_type_id, v_now);
+        SELECT w.balance, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id;
+    END IF;
 
     -- under the lock, a repeated call finds the first one's entry
     SELECT e.entry_id, e.kind, e.amount, e.unrecovered, e.original_entry_id, e.refund_policy, e.balance_after
@@ -135,7 +142,13 @@ BEGIN
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
           AND EXISTS (SELECT FROM entry)
     )
-    SELECT entry.entry_id INTO v_entry_id FROM entry;
+    SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_account_id
+                                                    AND h.idempotency_key = p_idempotency_key)
+    INTO v_entry_id, v_key_on_hold
+    FROM entry;
+    IF v_key_on_hold THEN
+        PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);
+    END IF;
 
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
         RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key

@@ -34,6 +34,7 @@ DECLARE
     v_lost        bigint := 0::bigint;  -- given back into lots that have expired
     v_next_expiry timestamptz;
     v_entry_id    bigint;
+    v_key_on_hold boolean;
     v_live_lots   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
     v_live_gives  bigint[] := '{}'::bigint[];
 BEGIN
@@ -52,10 +53,16 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.debt, w.next_expiry INTO v_wallet
+    SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
     FOR UPDATE;
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
+        PERFORM wallet.release_expired_holds(v_account_id, v_spend.asset_type_id, v_now);
+        SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id;
+    END IF;
 
     -- under the lock, a repeated call finds the first one's entry
     SELECT e.entry_id, e.kind, e.amount, e.original_entry_id, e.balance_after, e.paid_amount, e.free_amount
@@ -150,7 +157,13 @@ BEGIN
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
           AND EXISTS (SELECT FROM entry)
     )
-    SELECT entry.entry_id INTO v_entry_id FROM entry;
+    SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_account_id
+                                                    AND h.idempotency_key = p_idempotency_key)
+    INTO v_entry_id, v_key_on_hold
+    FROM entry;
+    IF v_key_on_hold THEN
+        PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);
+    END IF;
 
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
         RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key

@@ -1,4 +1,4 @@
--- Proves the cached balances against the ledger and the lots. One row per
+-- Proves the cached balances against the ledger, the lots and the holds. One row per
 -- inconsistency; no rows means consistent. Reads the whole ledger: an audit, not a
 -- hot-path call.
 CREATE OR REPLACE FUNCTION public.wallet_verify()
@@ -19,9 +19,18 @@ AS $$
         FROM wallet.ledger_entries e
         GROUP BY e.account_id, e.asset_type_id
     ),
+    -- what open holds reserve from each lot: off the lot's remaining, still in the balance
+    reservations AS (
+        SELECT h.account_id, h.asset_type_id, r.lot_id, r.amount
+        FROM wallet.holds h
+        CROSS JOIN LATERAL unnest(h.lot_ids, h.lot_amounts) AS r (lot_id, amount)
+        WHERE h.state = 'open'
+    ),
     lot_totals AS (
-        SELECT x.account_id, x.asset_type_id, x.class, sum(x.remaining) AS remaining
+        SELECT x.account_id, x.asset_type_id, x.class, sum(x.remaining) + coalesce(sum(r.reserved), 0) AS remaining
         FROM wallet.lots x
+        LEFT JOIN (SELECT r.account_id, r.lot_id, sum(r.amount) AS reserved
+                   FROM reservations r GROUP BY 1, 2) r ON r.account_id = x.account_id AND r.lot_id = x.lot_id
         GROUP BY 1, 2, 3
     ),
     -- what each entry took from lots (a spend, an expiry, a refund, a debt repayment) or
@@ -66,8 +75,8 @@ AS $$
     CROSS JOIN LATERAL wallet.expired_credit(w.account_id, w.asset_type_id, e.created_at) x
     WHERE e.balance_after <> w.balance - x.paid - x.free
     UNION ALL
-    -- the credit left in lots (expired remainders until swept) is the cached balance,
-    -- class by class
+    -- the credit left in lots (expired remainders until swept) and reserved from them by
+    -- open holds is the cached balance, class by class
     SELECT 'lots_differ_from_cache_' || c.class, w.account_id, w.asset_type_id,
            CASE c.class WHEN 'paid' THEN w.paid ELSE w.free END::numeric, coalesce(s.remaining, 0)
     FROM wallet.wallets w
@@ -105,14 +114,73 @@ AS $$
       AND (coalesce(a.total, 0) <> e.amount OR coalesce(a.paid, 0) <> e.paid_amount
            OR coalesce(a.free, 0) <> e.free_amount)
     UNION ALL
-    -- every lot's remaining is its amount less what entries took from it
+    -- every lot's remaining is its amount less what entries took from it and open holds
+    -- reserve
     SELECT 'lot_remaining_differs_from_allocations', x.account_id, x.asset_type_id,
-           (x.amount - coalesce(t.taken, 0))::numeric, x.remaining::numeric
+           (x.amount - coalesce(t.taken, 0) - coalesce(r.reserved, 0))::numeric, x.remaining::numeric
     FROM wallet.lots x
     LEFT JOIN (SELECT a.account_id, a.lot_id, sum(a.amount) AS taken
                FROM takes a GROUP BY 1, 2) t
            ON t.account_id = x.account_id AND t.lot_id = x.lot_id
-    WHERE x.remaining <> x.amount - coalesce(t.taken, 0)
+    LEFT JOIN (SELECT r.account_id, r.lot_id, sum(r.amount) AS reserved
+               FROM reservations r GROUP BY 1, 2) r
+           ON r.account_id = x.account_id AND r.lot_id = x.lot_id
+    WHERE x.remaining <> x.amount - coalesce(t.taken, 0) - coalesce(r.reserved, 0)
+    UNION ALL
+    -- held is what open holds reserve (closed holds reserve nothing), within the balance
+    SELECT 'held_differs_from_holds', w.account_id, w.asset_type_id, coalesce(h.held, 0), w.held::numeric
+    FROM wallet.wallets w
+    LEFT JOIN (SELECT h.account_id, h.asset_type_id, sum(h.amount) AS held
+               FROM wallet.holds h WHERE h.state = 'open' GROUP BY 1, 2) h
+           ON h.account_id = w.account_id AND h.asset_type_id = w.asset_type_id
+    WHERE w.held <> coalesce(h.held, 0) OR w.held > w.balance
+    UNION ALL
+    -- the row rules of a hold: a known state, an amount in range that its reservations
+    -- (positive, from lots of its wallet) and their paid and free parts add up to; a
+    -- capture of at most the hold on captured holds only; closed when not open
+    SELECT 'malformed_hold', h.account_id, h.asset_type_id, NULL, h.hold_id::numeric
+    FROM wallet.holds h
+    LEFT JOIN LATERAL (
+        SELECT sum(r.amount) AS total, count(x.lot_id) AS lots, count(*) AS reservations,
+               sum(r.amount) FILTER (WHERE x.class = 'paid') AS paid,
+               sum(r.amount) FILTER (WHERE x.class = 'free') AS free,
+               bool_and(r.amount > 0) AS positive
+        FROM unnest(h.lot_ids, h.lot_amounts) AS r (lot_id, amount)
+        LEFT JOIN wallet.lots x ON x.account_id = h.account_id AND x.lot_id = r.lot_id
+                               AND x.asset_type_id = h.asset_type_id) r ON true
+    WHERE NOT coalesce(
+              h.state IN ('open', 'captured', 'voided', 'expired')
+          AND h.amount BETWEEN 1 AND 9007199254740991
+          AND cardinality(h.lot_ids) = cardinality(h.lot_amounts)
+          AND r.total = h.amount AND r.lots = r.reservations AND r.positive
+          AND coalesce(r.paid, 0) = h.paid_amount AND coalesce(r.free, 0) = h.free_amount
+          AND h.captured_amount BETWEEN 0 AND h.amount
+          AND (h.state = 'captured') = (h.capture_entry_id IS NOT NULL)
+          AND (h.state = 'captured' OR h.captured_amount = 0)
+          AND (h.state = 'open') = (h.closed_at IS NULL)
+          AND length(h.idempotency_key) BETWEEN 1 AND 255
+          AND jsonb_typeof(h.metadata) = 'object', false)
+    UNION ALL
+    -- a captured hold's capture is a spend of its amount on the hold's wallet, and every
+    -- spend that names a hold is that hold's capture
+    SELECT 'capture_differs_from_hold', h.account_id, h.asset_type_id, h.captured_amount::numeric,
+           e.amount::numeric
+    FROM wallet.holds h
+    LEFT JOIN wallet.ledger_entries e ON e.account_id = h.account_id AND e.entry_id = h.capture_entry_id
+    WHERE h.state = 'captured'
+      AND (e.entry_id IS NULL OR e.kind <> 'spend' OR e.hold_id IS DISTINCT FROM h.hold_id
+           OR e.amount <> h.captured_amount OR e.asset_type_id <> h.asset_type_id)
+    UNION ALL
+    SELECT 'capture_without_hold', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
+    FROM wallet.ledger_entries e
+    LEFT JOIN wallet.holds h ON h.account_id = e.account_id AND h.hold_id = e.hold_id
+                            AND h.capture_entry_id = e.entry_id
+    WHERE e.hold_id IS NOT NULL AND (e.kind <> 'spend' OR h.hold_id IS NULL)
+    UNION ALL
+    -- no key names both a hold and an entry of one account
+    SELECT 'key_on_hold_and_entry', h.account_id, h.asset_type_id, NULL, h.hold_id::numeric
+    FROM wallet.holds h
+    JOIN wallet.ledger_entries e ON e.account_id = h.account_id AND e.idempotency_key = h.idempotency_key
     UNION ALL
     -- the row rules of an entry (the posting functions write no other; the ledger has no
     -- CHECK constraints, see migration 009): a known kind, an amount in range that the

@@ -2,11 +2,11 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(85);
+SELECT plan(98);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
-                                  'lots']);
+                                  'lots', 'holds']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -25,7 +25,7 @@ SELECT is((SELECT count(*)::int FROM pg_constraint
           'wallets reference their account and asset (written once, when opened)');
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint
            WHERE conrelid = 'wallet.wallets'::regclass AND contype = 'c'),
-          'CHECK (wallet.wallet_rules_hold(balance, paid, free, debt))',
+          'CHECK (wallet.wallet_rules_hold(balance, paid, free, debt, held))',
           'a wallet never goes below zero: its one check');
 SELECT wallet_open_account('10000000-0000-4000-8000-0000000000ff', 'Check');
 SELECT throws_ok($$UPDATE wallet.wallets SET balance = -1, paid = -1
@@ -47,13 +47,15 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
               ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
                     'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend',
-                    'wallet_refund'],
+                    'wallet_refund', 'wallet_hold', 'wallet_capture', 'wallet_void', 'wallet_holds'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 14, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 18, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt',
-                                'checked_write_args', 'answered_balance'],
+                                'checked_write_args', 'answered_balance', 'take_in_spend_order',
+                                'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
+                                'refuse_hold_removal'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
@@ -91,6 +93,28 @@ SELECT is(pg_get_function_result('public.wallet_refund(uuid, text, bigint, text,
           'wallet_refund returns what it recovered and what it did not');
 SELECT function_privs_are('public', 'wallet_refund', ARRAY['uuid', 'text', 'bigint', 'text', 'text', 'jsonb'],
                           'wallet_service', ARRAY['EXECUTE']);
+SELECT is(pg_get_function_result('public.wallet_hold(uuid, integer, bigint, text, interval, jsonb)'::regprocedure),
+          'TABLE(hold_id bigint, available bigint, expires_at timestamp with time zone, replayed boolean)',
+          'wallet_hold returns the hold, what is available after it and when it expires');
+SELECT is(pg_get_function_result('public.wallet_capture(uuid, bigint, text, bigint, jsonb)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)',
+          'wallet_capture returns the writers'' five columns');
+SELECT is(pg_get_function_result('public.wallet_void(uuid, bigint)'::regprocedure),
+          'TABLE(hold_id bigint, available bigint, state text)', 'wallet_void returns the hold''s state');
+SELECT is(pg_get_function_result('public.wallet_holds(uuid, text)'::regprocedure),
+          'TABLE(hold_id bigint, asset_type_id integer, amount bigint, captured_amount bigint, state text, expires_at timestamp with time zone, idempotency_key text, metadata jsonb, created_at timestamp with time zone)',
+          'wallet_holds returns the contract''s columns');
+SELECT function_privs_are('public', 'wallet_hold', ARRAY['uuid', 'integer', 'bigint', 'text', 'interval', 'jsonb'],
+                          'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_capture', ARRAY['uuid', 'bigint', 'text', 'bigint', 'jsonb'],
+                          'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_void', ARRAY['uuid', 'bigint'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_holds', ARRAY['uuid', 'text'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT table_privs_are('wallet', 'holds', 'wallet_service', ARRAY[]::text[]);
+SELECT col_is_pk('wallet', 'holds', ARRAY['account_id', 'hold_id'], 'hold keys include the account');
+SELECT col_is_unique('wallet', 'holds', ARRAY['account_id', 'idempotency_key'], 'a hold is keyed per user account');
+SELECT has_trigger('wallet', 'holds', 'holds_no_delete'::name, 'holds are never deleted');
+SELECT has_trigger('wallet', 'holds', 'holds_no_truncate'::name, 'nor truncated');
 SELECT is(pg_get_function_result('public.wallet_history(uuid, integer, bigint, integer)'::regprocedure),
           'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone, paid_amount bigint, free_amount bigint, original_entry_id bigint, hold_id bigint, unrecovered bigint)',
           'wallet_history returns the contract''s columns');

@@ -1,7 +1,7 @@
 -- wallet_verify: no rows on a fresh database, after the dev seed and after activity;
 -- one row per kind of inconsistency made by hand (as the owner, inside this rollback).
 BEGIN;
-SELECT plan(7);
+SELECT plan(12);
 
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent on a fresh database');
 \i sql/seed/dev.sql
@@ -34,6 +34,36 @@ SELECT results_eq($$SELECT problem FROM wallet_verify() ORDER BY 1$$,
                   ARRAY['asset_does_not_sum_to_zero', 'cached_balance_differs_from_ledger', 'credit_without_lot',
                         'entry_counterparty_not_system', 'last_balance_after_differs_from_cache'],
                   'an entry written around the functions is found');
+
+
+-- holds: the held cache, a hold closed behind its wallet's back, a hold whose
+-- reservations do not add up, a capture that does not match its hold
+SELECT wallet_open_account('a5000000-0000-4000-8000-000000000001', 'Verify holds');
+SELECT * FROM wallet_topup('a5000000-0000-4000-8000-000000000001', 2, 100, 'vh-pay');
+CREATE TEMP TABLE vh AS SELECT * FROM wallet_hold('a5000000-0000-4000-8000-000000000001', 2, 40, 'vh-1');
+CREATE TEMP TABLE vc AS SELECT h.hold_id, c.entry_id
+    FROM wallet_hold('a5000000-0000-4000-8000-000000000001', 2, 10, 'vh-2') h,
+         LATERAL wallet_capture('a5000000-0000-4000-8000-000000000001', h.hold_id, 'vc-1') c;
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE asset_type_id = 2$$, ARRAY[]::text[],
+              'consistent with an open and a captured hold (beside the forged entry on GOLD)');
+UPDATE wallet.wallets SET held = held + 1
+WHERE asset_type_id = 2 AND account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a5000000-0000-4000-8000-000000000001');
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE asset_type_id = 2$$, ARRAY['held_differs_from_holds'],
+              'a held cache changed behind the holds'' back is found');
+UPDATE wallet.wallets SET held = held - 1
+WHERE asset_type_id = 2 AND account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a5000000-0000-4000-8000-000000000001');
+UPDATE wallet.holds SET state = 'voided', closed_at = now() WHERE hold_id = (SELECT hold_id FROM vh);
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE asset_type_id = 2$$,
+              ARRAY['held_differs_from_holds', 'lot_remaining_differs_from_allocations', 'lots_differ_from_cache_paid'],
+              'a hold closed without releasing its credit is found');
+UPDATE wallet.holds SET state = 'open', closed_at = NULL, lot_amounts = ARRAY[39] WHERE hold_id = (SELECT hold_id FROM vh);
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE asset_type_id = 2$$,
+              ARRAY['malformed_hold', 'lot_remaining_differs_from_allocations', 'lots_differ_from_cache_paid'],
+              'a hold whose reservations do not add up to it is found');
+UPDATE wallet.holds SET lot_amounts = ARRAY[40] WHERE hold_id = (SELECT hold_id FROM vh);
+UPDATE wallet.holds SET captured_amount = 9 WHERE hold_id = (SELECT hold_id FROM vc);
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE asset_type_id = 2$$, ARRAY['capture_differs_from_hold'],
+              'a captured amount that is not its capture''s is found');
 
 SELECT * FROM finish();
 ROLLBACK;

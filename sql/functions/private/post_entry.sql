@@ -37,10 +37,10 @@ DECLARE
     v_free        bigint := 0::bigint;
     v_lots        bigint[] := '{}'::bigint[];  -- the lots a spend takes from, in order
     v_takes       bigint[] := '{}'::bigint[];  -- and how much from each
-    v_left        bigint;
     v_lot         record;
+    v_plan        record;
     v_prior       record;
-    v_take        bigint;
+    v_key_on_hold boolean;
     v_overflow    boolean := false;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
@@ -54,7 +54,7 @@ BEGIN
     END IF;
 
     FOR v_attempt IN 1..2 LOOP
-        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.next_expiry INTO v_wallet
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
           AND w.asset_type_id = p_asset_type_id
@@ -65,6 +65,12 @@ BEGIN
         PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
     END LOOP;
 
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this posting
+        PERFORM wallet.release_expired_holds(v_wallet.account_id, p_asset_type_id, v_now);
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
+    END IF;
     IF v_wallet.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_expired FROM wallet.expired_credit(v_wallet.account_id, p_asset_type_id, v_now) x;
     END IF;
@@ -97,7 +103,13 @@ BEGIN
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         )
-        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_wallet.account_id
+                                                                AND h.idempotency_key = p_idempotency_key)
+        INTO v_entry_id, v_key_on_hold
+        FROM entry;
+        IF v_key_on_hold THEN
+            PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
+        END IF;
         IF v_entry_id IS NOT NULL THEN
             IF v_wallet.debt > 0 THEN  -- the new lot repays what refunds left unrecovered, first
                 RETURN (v_entry_id,
@@ -109,7 +121,7 @@ BEGIN
             END IF;
             RETURN (v_entry_id, v_view + p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
-    ELSIF p_kind = 'spend' AND v_view >= p_amount THEN
+    ELSIF p_kind = 'spend' AND v_view - v_wallet.held >= p_amount THEN  -- what holds reserve is not available
         -- The first class in spend order that holds credit; the asset's order is read only
         -- when both do.
         v_class := CASE WHEN v_wallet.free = 0 THEN 'paid' WHEN v_wallet.paid = 0 THEN 'free'
@@ -125,27 +137,10 @@ BEGIN
         LIMIT 1;
         IF v_lot.remaining >= p_amount THEN
             v_lots := ARRAY[v_lot.lot_id]; v_takes := ARRAY[p_amount];
-        ELSE
-            -- Several lots: the first class in order, then the other; within a class
-            -- expiring lots soonest first, then the rest, oldest first.
-            v_paid := 0; v_free := 0; v_left := p_amount;
-            FOREACH v_class IN ARRAY CASE v_class WHEN 'paid' THEN ARRAY['paid', 'free'] ELSE ARRAY['free', 'paid'] END LOOP
-                FOR v_lot IN
-                    SELECT l.lot_id, l.remaining FROM wallet.lots l
-                    WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = p_asset_type_id
-                      AND l.class = v_class AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
-                    ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
-                LOOP
-                    v_take := least(v_left, v_lot.remaining);
-                    v_lots := v_lots || v_lot.lot_id;
-                    v_takes := v_takes || v_take;
-                    v_left := v_left - v_take;
-                    IF v_class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
-                    EXIT WHEN v_left = 0;
-                END LOOP;
-                EXIT WHEN v_left = 0;
-            END LOOP;
-            IF v_left > 0 THEN  -- the cache promised credit the lots do not hold: never post on it
+        ELSE  -- several lots
+            v_plan := wallet.take_in_spend_order(v_wallet.account_id, p_asset_type_id, p_amount, v_now);
+            v_lots := v_plan.lot_ids; v_takes := v_plan.lot_amounts; v_paid := v_plan.paid; v_free := v_plan.free;
+            IF v_paid + v_free < p_amount THEN  -- the cache promised credit the lots do not hold: never post on it
                 RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_wallet.account_id, p_asset_type_id
                     USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
             END IF;
@@ -172,7 +167,13 @@ BEGIN
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         )
-        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_wallet.account_id
+                                                                AND h.idempotency_key = p_idempotency_key)
+        INTO v_entry_id, v_key_on_hold
+        FROM entry;
+        IF v_key_on_hold THEN
+            PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
+        END IF;
         IF v_entry_id IS NOT NULL THEN
             RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
@@ -203,9 +204,10 @@ BEGIN
         RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'
             USING ERRCODE = 'WA001', DETAIL = format('balance: %s, amount: %s', v_wallet.balance, p_amount);
     END IF;
-    RAISE EXCEPTION 'insufficient_funds: balance % is less than %', v_view, p_amount
+    RAISE EXCEPTION 'insufficient_funds: available % is less than %', v_view - v_wallet.held, p_amount
         USING ERRCODE = 'WA006',
-              DETAIL = format('balance: %s, amount: %s, asset: %s', v_view, p_amount, p_asset_type_id);
+              DETAIL = format('available: %s, balance: %s, held: %s, amount: %s, asset: %s',
+                              v_view - v_wallet.held, v_view, v_wallet.held, p_amount, p_asset_type_id);
 END
 $$;
 

@@ -1,0 +1,68 @@
+-- Puts credit a hold reserved back where it came from (a void, an expired hold, the
+-- unused rest of a partial capture): into each lot that has not expired, where it is
+-- spendable again; for a lot that expired while the hold was open, the credit expires
+-- now, as an expire entry of its own (so a lot may expire more than once). The caller
+-- holds the wallet lock and takes the amount off the wallet's held; released credit
+-- never repays debt. Returns how much expired.
+CREATE OR REPLACE FUNCTION wallet.release_held_credit(
+    p_account_id    bigint,
+    p_asset_type_id integer,
+    p_hold_id       bigint,
+    p_lots          bigint[],
+    p_amounts       bigint[],
+    p_now           timestamptz
+) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_lot         record;
+    v_view        bigint;   -- the caller's balance as the expiries are posted
+    v_lost        bigint := 0::bigint;
+    v_next_expiry timestamptz;
+BEGIN
+    FOR v_lot IN
+        SELECT r.lot_id, r.amount, l.class, l.expires_at
+        FROM unnest(p_lots, p_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
+        JOIN wallet.lots l ON l.account_id = p_account_id AND l.lot_id = r.lot_id
+        WHERE r.amount > 0
+        ORDER BY r.seq
+    LOOP
+        IF coalesce(v_lot.expires_at, 'infinity') > p_now THEN
+            UPDATE wallet.lots l SET remaining = l.remaining + v_lot.amount
+            WHERE l.account_id = p_account_id AND l.lot_id = v_lot.lot_id;
+            v_next_expiry := least(v_next_expiry, v_lot.expires_at);
+            CONTINUE;
+        END IF;
+        IF v_view IS NULL THEN
+            SELECT w.balance - x.paid - x.free INTO v_view
+            FROM wallet.wallets w
+            CROSS JOIN LATERAL wallet.expired_credit(p_account_id, p_asset_type_id, p_now) x
+            WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
+        END IF;
+        v_view := v_view - v_lot.amount;
+        v_lost := v_lost + v_lot.amount;
+        INSERT INTO wallet.ledger_entries AS e
+            (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
+             idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
+        SELECT p_account_id, p_asset_type_id, 'expire', p_account_id, t.account_id, v_lot.amount, v_view,
+               NULL, jsonb_build_object('lot_id', v_lot.lot_id, 'hold_id', p_hold_id),
+               CASE v_lot.class WHEN 'paid' THEN v_lot.amount ELSE 0 END,
+               CASE v_lot.class WHEN 'free' THEN v_lot.amount ELSE 0 END,
+               ARRAY[v_lot.lot_id], ARRAY[v_lot.amount]
+        FROM wallet.accounts t
+        WHERE t.system_code = 'treasury';
+        UPDATE wallet.wallets w
+        SET balance = w.balance - v_lot.amount,
+            paid = w.paid - CASE v_lot.class WHEN 'paid' THEN v_lot.amount ELSE 0 END,
+            free = w.free - CASE v_lot.class WHEN 'free' THEN v_lot.amount ELSE 0 END
+        WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
+    END LOOP;
+    IF v_next_expiry IS NOT NULL THEN  -- a lot given credit again may expire before the wallet's next_expiry
+        UPDATE wallet.wallets w SET next_expiry = least(w.next_expiry, v_next_expiry)
+        WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
+    END IF;
+    RETURN v_lost;
+END
+$$;
+
+REVOKE ALL ON FUNCTION wallet.release_held_credit(bigint, integer, bigint, bigint[], bigint[], timestamptz) FROM PUBLIC;

@@ -1,0 +1,152 @@
+-- Spends p_amount (NULL = all) of an open hold's reserved credit, as a spend entry with
+-- hold_id set and the split of the lots it consumed (in the order the hold reserved
+-- them), and releases the rest. A hold is captured at most once: the same key again is
+-- a replay; another key, or a hold voided, captured or past its expires_at (whether or
+-- not it has been released yet), is hold_not_open with the state in DETAIL.
+CREATE OR REPLACE FUNCTION public.wallet_capture(
+    p_user_id         uuid,
+    p_hold_id         bigint,
+    p_idempotency_key text,
+    p_amount          bigint DEFAULT NULL,
+    p_metadata        jsonb DEFAULT '{}'
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now        timestamptz := now();
+    v_account_id bigint;
+    v_asset      integer;
+    v_hold       record;
+    v_prior      record;
+    v_amount     bigint;
+    v_left       bigint;
+    v_take       bigint;
+    v_lot        record;
+    v_lots       bigint[] := '{}'::bigint[];  -- the lots the capture consumes, in order
+    v_takes      bigint[] := '{}'::bigint[];
+    v_rest       bigint[] := '{}'::bigint[];  -- what it leaves of each reservation
+    v_paid       bigint := 0::bigint;
+    v_free       bigint := 0::bigint;
+    v_view       bigint;
+    v_entry_id   bigint;
+    v_key_taken  boolean;
+    v_next_hold_expiry timestamptz;
+BEGIN
+    p_metadata := wallet.checked_write_args(coalesce(p_amount, 1), p_idempotency_key, p_metadata);
+    IF p_hold_id IS NULL THEN
+        RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
+    END IF;
+    v_account_id := wallet.user_account_id(p_user_id);
+    -- a hold's asset never changes: read it to find the wallet to lock
+    SELECT h.asset_type_id INTO v_asset
+    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'hold_not_found: no hold % for this user', p_hold_id USING ERRCODE = 'WA009';
+    END IF;
+    SELECT w.next_hold_expiry INTO v_next_hold_expiry
+    FROM wallet.wallets w
+    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
+    FOR UPDATE;
+
+    -- under the lock: the hold as it is now, and a repeated call finds the first one's entry
+    SELECT h.amount, h.state, h.expires_at, h.lot_ids, h.lot_amounts INTO v_hold
+    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    v_amount := coalesce(p_amount, v_hold.amount);
+    SELECT e.entry_id, e.kind, e.amount, e.hold_id, e.balance_after, e.paid_amount, e.free_amount INTO v_prior
+    FROM wallet.ledger_entries e
+    WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
+    IF FOUND THEN
+        IF (v_prior.kind, v_prior.amount, v_prior.hold_id) IS DISTINCT FROM ('spend', v_amount, p_hold_id) THEN
+            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
+                USING ERRCODE = 'WA005',
+                      DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind, v_prior.amount, v_prior.entry_id),
+                      HINT = 'Use a new key for a new request.';
+        END IF;
+        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
+        RETURN;
+    END IF;
+    IF v_hold.state <> 'open' OR v_hold.expires_at <= v_now THEN
+        RAISE EXCEPTION 'hold_not_open: hold % is %', p_hold_id, CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END
+            USING ERRCODE = 'WA010',
+                  DETAIL = format('state: %s', CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END);
+    END IF;
+    IF v_amount > v_hold.amount THEN
+        RAISE EXCEPTION 'exceeds_original: capture of % is more than hold % reserves', v_amount, p_hold_id
+            USING ERRCODE = 'WA008', DETAIL = format('held: %s, amount: %s', v_hold.amount, v_amount);
+    END IF;
+
+    IF v_next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
+        PERFORM wallet.release_expired_holds(v_account_id, v_asset, v_now);
+    END IF;
+
+    -- consume the reservations in the order the hold made them; the rest goes back
+    v_left := v_amount;
+    FOR v_lot IN
+        SELECT r.lot_id, r.amount, l.class
+        FROM unnest(v_hold.lot_ids, v_hold.lot_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
+        JOIN wallet.lots l ON l.account_id = v_account_id AND l.lot_id = r.lot_id
+        ORDER BY r.seq
+    LOOP
+        v_take := least(v_left, v_lot.amount);
+        v_rest := v_rest || (v_lot.amount - v_take);
+        v_left := v_left - v_take;
+        CONTINUE WHEN v_take = 0;
+        v_lots := v_lots || v_lot.lot_id;
+        v_takes := v_takes || v_take;
+        IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
+    END LOOP;
+    IF v_left > 0 THEN  -- the hold's reservations say less than it: never post on it
+        RAISE EXCEPTION 'hold % reserves less than its amount', p_hold_id
+            USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
+    END IF;
+    IF v_amount < v_hold.amount THEN  -- expiries of the released rest come before the capture
+        PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.lot_ids, v_rest, v_now);
+    END IF;
+    -- the caller's balance after the capture: what the wallet holds less expired remainders
+    SELECT w.balance - v_amount - coalesce(x.paid + x.free, 0) INTO v_view
+    FROM wallet.wallets w
+    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now)
+                       WHERE w.next_expiry <= v_now) x ON true
+    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
+
+    WITH entry AS (
+        INSERT INTO wallet.ledger_entries AS e
+            (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
+             idempotency_key, metadata, paid_amount, free_amount, hold_id, lot_ids, lot_amounts)
+        SELECT v_account_id, v_asset, 'spend', v_account_id, t.account_id, v_amount, v_view,
+               p_idempotency_key, p_metadata, v_paid, v_free, p_hold_id, v_lots, v_takes
+        FROM wallet.accounts t
+        WHERE t.system_code = 'treasury'
+        ON CONFLICT (account_id, idempotency_key) DO NOTHING
+        RETURNING e.entry_id
+    ), cached AS (
+        UPDATE wallet.wallets w
+        SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
+            held = w.held - v_hold.amount
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
+          AND EXISTS (SELECT FROM entry)
+    ), closed AS (
+        UPDATE wallet.holds h
+        SET state = 'captured', captured_amount = v_amount, capture_entry_id = entry.entry_id, closed_at = v_now
+        FROM entry
+        WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id
+    )
+    SELECT entry.entry_id,
+           EXISTS (SELECT FROM wallet.holds k WHERE k.account_id = v_account_id
+                                                AND k.idempotency_key = p_idempotency_key)
+    INTO v_entry_id, v_key_taken
+    FROM entry;
+
+    IF v_entry_id IS NULL OR v_key_taken THEN  -- the key was taken meanwhile, on another of the user's wallets
+        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
+            USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
+    END IF;
+    RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_capture(uuid, bigint, text, bigint, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_capture(uuid, bigint, text, bigint, jsonb) TO wallet_service;

@@ -1,0 +1,132 @@
+-- Authorises a spend: reserves p_amount of the user's available credit (balance less
+-- what open holds reserve) from specific lots in the asset's spend order, until
+-- wallet_capture spends it, wallet_void releases it, or p_expires_in (1 second to 7
+-- days) passes. Reserved credit leaves its lots, so no spend, hold or refund takes it
+-- and its lot's expiry does not touch it while the hold is open: a capture inside the
+-- hold's life never lacks funds. Holds share the user account's key space with
+-- entries; a replay answers the first call's row.
+CREATE OR REPLACE FUNCTION public.wallet_hold(
+    p_user_id         uuid,
+    p_asset_type_id   integer,
+    p_amount          bigint,
+    p_idempotency_key text,
+    p_expires_in      interval DEFAULT '15 minutes',
+    p_metadata        jsonb DEFAULT '{}'
+) RETURNS TABLE (hold_id bigint, available bigint, expires_at timestamptz, replayed boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now        timestamptz := now();
+    v_account_id bigint;
+    v_wallet     record;
+    v_prior      record;
+    v_expired    bigint := 0::bigint;  -- expired remainders not yet posted by wallet_expire()
+    v_available  bigint;
+    v_plan       record;
+    v_expires_at timestamptz;
+    v_hold_id    bigint;
+BEGIN
+    p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
+    IF p_asset_type_id IS NULL THEN
+        RAISE EXCEPTION 'invalid_request: asset_type_id is required' USING ERRCODE = 'WA002';
+    END IF;
+    IF p_expires_in IS NULL OR p_expires_in NOT BETWEEN interval '1 second' AND interval '7 days' THEN
+        RAISE EXCEPTION 'invalid_request: expires_in must be from 1 second to 7 days'
+            USING ERRCODE = 'WA002', DETAIL = format('expires_in: %s', coalesce(p_expires_in::text, 'null'));
+    END IF;
+    v_account_id := wallet.user_account_id(p_user_id);
+
+    -- The key is the account's, across assets: lock every wallet of the account (in
+    -- asset order, the order every multi-wallet lock takes), so that an entry keyed the
+    -- same on another asset is either committed and seen below, or waits for this hold
+    -- and then finds it. A wallet being made for a new asset is waited for by the insert.
+    IF (SELECT count(*) FROM wallet.wallets w WHERE w.account_id = v_account_id)
+       < (SELECT count(*) FROM wallet.asset_types) THEN
+        INSERT INTO wallet.wallets AS w (account_id, asset_type_id)
+        SELECT v_account_id, t.asset_type_id FROM wallet.asset_types t
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM FROM wallet.wallets w WHERE w.account_id = v_account_id ORDER BY w.asset_type_id FOR UPDATE;
+
+    SELECT h.hold_id, h.asset_type_id, h.amount, h.available_after, h.expires_at INTO v_prior
+    FROM wallet.holds h
+    WHERE h.account_id = v_account_id AND h.idempotency_key = p_idempotency_key;
+    IF FOUND THEN
+        IF (v_prior.asset_type_id, v_prior.amount) IS DISTINCT FROM (p_asset_type_id, p_amount) THEN
+            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
+                USING ERRCODE = 'WA005',
+                      DETAIL = format('first request: hold of %s on asset %s (hold %s)',
+                                      v_prior.amount, v_prior.asset_type_id, v_prior.hold_id),
+                      HINT = 'Use a new key for a new request.';
+        END IF;
+        RETURN QUERY SELECT v_prior.hold_id, v_prior.available_after, v_prior.expires_at, true;
+        RETURN;
+    END IF;
+    SELECT e.entry_id, e.kind, e.amount INTO v_prior
+    FROM wallet.ledger_entries e
+    WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
+    IF FOUND THEN
+        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
+            USING ERRCODE = 'WA005',
+                  DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind, v_prior.amount, v_prior.entry_id),
+                  HINT = 'Use a new key for a new request.';
+    END IF;
+
+    SELECT w.balance, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+    FROM wallet.wallets w
+    WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
+    END IF;
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this one
+        PERFORM wallet.release_expired_holds(v_account_id, p_asset_type_id, v_now);
+        SELECT w.balance, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
+    END IF;
+    IF v_wallet.next_expiry <= v_now THEN
+        SELECT x.paid + x.free INTO v_expired
+        FROM wallet.expired_credit(v_account_id, p_asset_type_id, v_now) x;
+    END IF;
+    v_available := v_wallet.balance - v_expired - v_wallet.held;
+    IF v_available < p_amount THEN
+        RAISE EXCEPTION 'insufficient_funds: available % is less than %', v_available, p_amount
+            USING ERRCODE = 'WA006',
+                  DETAIL = format('available: %s, amount: %s, asset: %s', v_available, p_amount, p_asset_type_id);
+    END IF;
+
+    v_plan := wallet.take_in_spend_order(v_account_id, p_asset_type_id, p_amount, v_now);
+    IF v_plan.paid + v_plan.free < p_amount THEN  -- the cache promised credit the lots do not hold
+        RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_account_id, p_asset_type_id
+            USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
+    END IF;
+    v_expires_at := v_now + p_expires_in;
+    v_available := v_available - p_amount;
+
+    WITH hold AS (
+        INSERT INTO wallet.holds AS h
+            (account_id, asset_type_id, amount, expires_at, idempotency_key, metadata,
+             lot_ids, lot_amounts, paid_amount, free_amount, available_after)
+        VALUES (v_account_id, p_asset_type_id, p_amount, v_expires_at, p_idempotency_key, p_metadata,
+                v_plan.lot_ids, v_plan.lot_amounts, v_plan.paid, v_plan.free, v_available)
+        RETURNING h.hold_id
+    ), reserved AS (
+        UPDATE wallet.lots l
+        SET remaining = l.remaining - v_plan.lot_amounts[array_position(v_plan.lot_ids, l.lot_id)]
+        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_plan.lot_ids)
+    ), cached AS (
+        UPDATE wallet.wallets w
+        SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at)
+        WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
+    )
+    SELECT hold.hold_id INTO v_hold_id FROM hold;
+
+    RETURN QUERY SELECT v_hold_id, v_available, v_expires_at, false;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_hold(uuid, integer, bigint, text, interval, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_hold(uuid, integer, bigint, text, interval, jsonb) TO wallet_service;

@@ -1,0 +1,63 @@
+-- Releases the whole of an open hold: its credit goes back to its lots (credit of a lot
+-- that expired meanwhile expires now). Voiding a voided hold answers its state again;
+-- a hold captured or past its expires_at is hold_not_open with the state in DETAIL.
+-- Returns the wallet's available credit after the call.
+CREATE OR REPLACE FUNCTION public.wallet_void(p_user_id uuid, p_hold_id bigint)
+RETURNS TABLE (hold_id bigint, available bigint, state text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now        timestamptz := now();
+    v_account_id bigint;
+    v_asset      integer;
+    v_wallet     record;
+    v_hold       record;
+    v_available  bigint;
+BEGIN
+    IF p_hold_id IS NULL THEN
+        RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
+    END IF;
+    v_account_id := wallet.user_account_id(p_user_id);
+    -- a hold's asset never changes: read it to find the wallet to lock
+    SELECT h.asset_type_id INTO v_asset
+    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'hold_not_found: no hold % for this user', p_hold_id USING ERRCODE = 'WA009';
+    END IF;
+    SELECT w.next_hold_expiry INTO v_wallet
+    FROM wallet.wallets w
+    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
+    FOR UPDATE;
+
+    SELECT h.amount, h.state, h.expires_at, h.lot_ids, h.lot_amounts INTO v_hold
+    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    IF v_hold.state = 'captured' OR v_hold.state <> 'voided' AND v_hold.expires_at <= v_now THEN
+        RAISE EXCEPTION 'hold_not_open: hold % is %', p_hold_id, CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END
+            USING ERRCODE = 'WA010',
+                  DETAIL = format('state: %s', CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END);
+    END IF;
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
+        PERFORM wallet.release_expired_holds(v_account_id, v_asset, v_now);
+    END IF;
+    IF v_hold.state = 'open' THEN
+        PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.lot_ids, v_hold.lot_amounts, v_now);
+        UPDATE wallet.holds h SET state = 'voided', closed_at = v_now
+        WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+        UPDATE wallet.wallets w SET held = w.held - v_hold.amount
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
+    END IF;
+
+    SELECT w.balance - w.held - coalesce(x.paid + x.free, 0) INTO v_available
+    FROM wallet.wallets w
+    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now)
+                       WHERE w.next_expiry <= v_now) x ON true
+    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
+    RETURN QUERY SELECT p_hold_id, v_available, 'voided'::text;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_void(uuid, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_void(uuid, bigint) TO wallet_service;
