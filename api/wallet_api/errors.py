@@ -23,10 +23,12 @@ PROBLEMS = {
     "account_not_found": (404, "Account not found"),
     "asset_not_found": (404, "Asset not found"),
     "original_not_found": (404, "Original entry not found"),
+    "hold_not_found": (404, "Hold not found"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "idempotency_key_reused": (409, "Idempotency key reused"),
     "exceeds_original": (409, "Exceeds the original"),
+    "hold_not_open": (409, "Hold not open"),
     "payload_too_large": (413, "Payload too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "insufficient_funds": (422, "Insufficient funds"),
@@ -45,6 +47,8 @@ SQLSTATE_CODES = {
     "WA006": "insufficient_funds",
     "WA007": "original_not_found",
     "WA008": "exceeds_original",
+    "WA009": "hold_not_found",
+    "WA010": "hold_not_open",
 }
 SQLSTATE_ERRORS = {sqlstate: (PROBLEMS[code][0], code) for sqlstate, code in SQLSTATE_CODES.items()}
 # Database states that mean "try again shortly": lock or statement timeout, retries of
@@ -70,13 +74,14 @@ class ApiError(Exception):
         self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
 
 
-def problem(status: int, code: str, detail: str, headers: dict | None = None):
+def problem(status: int, code: str, detail: str, headers: dict | None = None, members: dict | None = None):
     body = {
         "type": f"urn:wallet:problem:{code}",
         "title": PROBLEMS[code][1],
         "status": status,
         "detail": detail,
         "code": code,
+        **(members or {}),
     }
     request_id = g.get("request_id")
     if request_id:
@@ -97,7 +102,10 @@ def database_problem(exc: psycopg.Error):
         status, code = SQLSTATE_ERRORS[exc.sqlstate]
         # our own functions' messages are "name: what happened"; only that part is shown
         message = exc.diag.message_primary or ""
-        return problem(status, code, message.split(": ", 1)[-1])
+        members = {}
+        if code == "hold_not_open":  # its DETAIL is "state: <state>"
+            members["state"] = (exc.diag.message_detail or "").removeprefix("state: ")
+        return problem(status, code, message.split(": ", 1)[-1], members=members)
     if isinstance(exc, PoolTimeout):
         return unavailable("all database connections are busy; retry shortly")
     if exc.sqlstate in UNAVAILABLE_SQLSTATES or connection_lost(exc):

@@ -45,6 +45,7 @@ class Operation:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     idempotent_write: bool = False
+    body_optional: bool = False  # the body may be left out altogether
     examples: dict[str | int, Any] = field(default_factory=dict)  # "request" and a status -> body
 
 
@@ -62,6 +63,10 @@ POSTED = {
 SPENT = {**POSTED, "entry_id": 7, "amount": 120, "balance": 1380, "paid_amount": 120}
 TOKEN = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "Bearer", "expires_in": 900}
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+HOLD = {"status": "success", "hold_id": 3, "user_id": ALICE, "asset_type_id": 1, "amount": 300, "available": 1080,
+        "expires_at": "2026-11-25T08:15:00.123456+00:00", "state": "open", "replayed": False}  # fmt: skip
+CAPTURED = {"status": "success", "entry_id": 11, "hold_id": 3, "user_id": ALICE, "amount": 250, "balance": 1130,
+            "replayed": False, "paid_amount": 250, "free_amount": 0}  # fmt: skip
 
 OPERATIONS = (
     Operation(
@@ -145,6 +150,52 @@ OPERATIONS = (
             201: {"status": "success", "entry_id": 10, "user_id": ALICE, "spend_key": "order-1001", "amount": 120,
                   "balance": 1500, "replayed": False, "paid_amount": 120, "free_amount": 0},
         },
+    ),
+    Operation(
+        "post", "/wallet/holds", "hold", "holds", "Reserve credit for a later capture (authorise)",
+        description="The user's own token (user_id absent or its own), or a service token with scope wallet:hold "
+        "and a user_id. Reserves the amount from available credit (balance less what open holds reserve) in "
+        "spend order, until captured, voided, or expires_in_seconds (1 second to 7 days, default 15 minutes) "
+        "pass. Reserved credit does not expire while the hold is open. Holds share the account's key space "
+        "with entries.",
+        responses={201: (s.Hold, "Held"), 200: (s.Hold, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.HoldRequest, idempotent_write=True,
+        examples={
+            "request": {"asset_type_id": 1, "amount": 300, "expires_in_seconds": 900,
+                        "idempotency_key": "entry-fee-42"},
+            201: HOLD, 200: {**HOLD, "replayed": True},
+        },
+    ),
+    Operation(
+        "post", "/wallet/holds/{hold_id}/capture", "capture_hold", "holds",
+        "Spend all or part of a hold; release the rest",
+        description="The same callers as a hold. Posts a spend entry with hold_id set; the unused rest is "
+        "available again. A hold is captured at most once: the same key again is a replay; another key, or a "
+        "hold voided, captured or past its expires_at, is hold_not_open with the hold's state. More than the "
+        "hold is exceeds_original. The body may be left out (capture all; key in the header).",
+        responses={201: (s.Capture, "Captured"), 200: (s.Capture, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.CaptureRequest, idempotent_write=True, body_optional=True,
+        examples={"request": {"amount": 250, "idempotency_key": "entry-fee-42-capture"}, 201: CAPTURED,
+                  200: {**CAPTURED, "replayed": True}},
+    ),
+    Operation(
+        "post", "/wallet/holds/{hold_id}/void", "void_hold", "holds", "Release a whole hold",
+        description="The same callers as a hold. Voiding a voided hold answers the same again; a hold "
+        "captured or past its expires_at is hold_not_open with its state. The body may be left out.",
+        responses={200: (s.Void, "Voided")},
+        errors=(400, 401, 403, 404, 409, 413, 415, 429, 503), body=s.VoidRequest, body_optional=True,
+        examples={"request": {}, 200: {"status": "success", "hold_id": 3, "user_id": ALICE, "available": 1380,
+                                       "state": "voided"}},
+    ),
+    Operation(
+        "get", "/wallet/holds", "list_holds", "holds", "Holds in a state, newest first",
+        description="The user's own; a service with scope wallet:read names the user. A hold past its "
+        "expires_at is expired.",
+        responses={200: (s.Holds, "Holds")}, errors=(400, 401, 403, 404, 429, 503), query=s.HoldsQuery,
+        examples={200: {"user_id": ALICE, "items": [
+            {"hold_id": 3, "asset_type_id": 1, "amount": 300, "captured_amount": 0, "state": "open",
+             "expires_at": "2026-11-25T08:15:00.123456+00:00", "idempotency_key": "entry-fee-42", "metadata": {},
+             "created_at": "2026-11-25T08:00:00.123456+00:00"}]}},
     ),
     Operation(
         "post", "/wallet/batch", "post_batch", "postings", "Up to 50 postings in one call and one commit",
@@ -245,13 +296,15 @@ PROBLEM_DETAILS = {
     "account_not_found": "no account for user 7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44",
     "asset_not_found": "no asset with id 9",
     "original_not_found": "no top-up with payment id pay-404 for this user",
+    "hold_not_found": "no hold 404 for this user",
+    "hold_not_open": "hold 3 is captured",
     "not_found": "The requested URL was not found on the server.",
     "method_not_allowed": "The method is not allowed for the requested URL.",
     "idempotency_key_reused": "key order-1001 was used for a different request",
     "exceeds_original": "refunds of payment pay-001 would add up to more than its top-up",
     "payload_too_large": "The data value transmitted exceeds the capacity limit.",
     "unsupported_media_type": "the body must be JSON (Content-Type: application/json)",
-    "insufficient_funds": "balance 1380 is less than 1000000",
+    "insufficient_funds": "available 1380 is less than 1000000",
     "rate_limited": "1200 per 1 minute",
     "internal_error": "an unexpected error occurred; it has been logged",
     "unavailable": "the database is busy or unreachable; retry shortly",
@@ -260,8 +313,11 @@ PROBLEM_DETAILS = {
 
 def _problem_example(code: str) -> dict[str, Any]:
     status, title = PROBLEMS[code]
-    return {"type": f"urn:wallet:problem:{code}", "title": title, "status": status,
-            "detail": PROBLEM_DETAILS[code], "code": code, "request_id": "4b1f6c1e9d2a4e7f"}  # fmt: skip
+    example = {"type": f"urn:wallet:problem:{code}", "title": title, "status": status,
+               "detail": PROBLEM_DETAILS[code], "code": code, "request_id": "4b1f6c1e9d2a4e7f"}  # fmt: skip
+    if code == "hold_not_open":
+        example["state"] = "captured"
+    return example
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -290,8 +346,15 @@ def _component_schemas() -> dict[str, Any]:
     return schemas
 
 
+PATH_PARAMETERS = {
+    "hold_id": {"name": "hold_id", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": s.MAX_INT8}},
+}  # fmt: skip
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
-    parameters = [REQUEST_ID]
+    parameters = [PATH_PARAMETERS[name] for name in PATH_PARAMETERS if "{" + name + "}" in op.path]
+    parameters.append(REQUEST_ID)
     if op.idempotent_write:
         parameters.append(IDEMPOTENCY_KEY)
     if op.query:
@@ -332,7 +395,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         media = {"schema": {"$ref": REF.format(model=op.body.__name__)}}
         if "request" in op.examples:
             media["example"] = op.examples["request"]
-        document["requestBody"] = {"required": True, "content": {"application/json": media}}
+        document["requestBody"] = {"required": not op.body_optional, "content": {"application/json": media}}
     return document
 
 

@@ -27,6 +27,7 @@ MAX_INT8 = 2**63 - 1
 MAX_METADATA_BYTES = 4096
 MAX_BATCH = 50  # wallet_post_batch's own limit
 MAX_PAGE = 200  # GET /wallet/transactions; wallet_history itself takes up to 1000
+MAX_HOLD_SECONDS = 7 * 24 * 3600  # wallet_hold's p_expires_in: 1 second to 7 days
 KEY_PATTERN = "^[!-~]{1,255}$"  # visible ASCII, as an HTTP header value carries it
 JSON_TYPES = ("application/json",)
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
@@ -237,6 +238,32 @@ class ReversalRequest(StrictBody):
     metadata: Metadata | None = None
 
 
+class HoldRequest(StrictBody):
+    user_id: LaxUuid | None = Field(default=None, description="required for services; a user may only name itself")
+    asset_type_id: AssetTypeId
+    amount: Amount
+    expires_in_seconds: Annotated[int, Field(ge=1, le=MAX_HOLD_SECONDS), BeforeValidator(_json_integer)] = Field(
+        default=900, description="how long the hold reserves the credit: 1 second to 7 days (default 15 minutes)"
+    )
+    idempotency_key: IdempotencyKey = Field(
+        description="the hold's idempotency key; it may be given in the Idempotency-Key header instead"
+    )
+    metadata: Metadata | None = None
+
+
+class CaptureRequest(StrictBody):
+    user_id: LaxUuid | None = Field(default=None, description="required for services; a user may only name itself")
+    amount: Amount | None = Field(default=None, description="what to spend of the hold; absent: all of it")
+    idempotency_key: IdempotencyKey = Field(
+        description="the capture's own idempotency key; it may be given in the Idempotency-Key header instead"
+    )
+    metadata: Metadata | None = None
+
+
+class VoidRequest(StrictBody):
+    user_id: LaxUuid | None = Field(default=None, description="required for services; a user may only name itself")
+
+
 class BatchPosting(StrictBody):
     kind: Literal["topup", "bonus", "spend"]
     user_id: LaxUuid
@@ -272,6 +299,12 @@ class TransactionsQuery(BalanceQuery):
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_query_integer)] = 50
     before: Annotated[int, Field(ge=1, le=MAX_INT8), BeforeValidator(_query_integer)] | None = Field(
         default=None, description="next_before of the previous page"
+    )
+
+
+class HoldsQuery(BalanceQuery):
+    state: Literal["open", "captured", "voided", "expired", "all"] = Field(
+        default="open", description="which holds: open (the default), captured, voided, expired, or all"
     )
 
 
@@ -329,6 +362,58 @@ class Reversal(BaseModel):
     replayed: bool
     paid_amount: int = Field(description="how much of it went back into paid lots")
     free_amount: int = Field(description="how much of it went back into free lots")
+
+
+HoldState = Literal["open", "captured", "voided", "expired"]
+
+
+class Hold(BaseModel):
+    status: Literal["success"]
+    hold_id: int
+    user_id: UUID
+    asset_type_id: int
+    amount: int = Field(description="as requested, reserved")
+    available: int = Field(description="what the wallet had available right after the hold (the same on a replay)")
+    expires_at: datetime = Field(description="from then on the hold is expired: no capture, no void")
+    state: Literal["open"] = Field(description="the state the hold was made in")
+    replayed: bool
+
+
+class Capture(BaseModel):
+    status: Literal["success"]
+    entry_id: int = Field(description="the spend entry the capture posted")
+    hold_id: int
+    user_id: UUID
+    amount: int = Field(description="what was captured (all of the hold when not named)")
+    balance: int = Field(description="the user's balance right after the capture (the same on a replay)")
+    replayed: bool
+    paid_amount: int = Field(description="how much of it was paid credit")
+    free_amount: int = Field(description="how much of it was free credit")
+
+
+class Void(BaseModel):
+    status: Literal["success"]
+    hold_id: int
+    user_id: UUID
+    available: int = Field(description="what the wallet has available now")
+    state: Literal["voided"]
+
+
+class HoldItem(BaseModel):
+    hold_id: int
+    asset_type_id: int
+    amount: int
+    captured_amount: int = Field(description="0 until captured")
+    state: HoldState = Field(description="a hold past its expires_at is expired")
+    expires_at: datetime
+    idempotency_key: str
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class Holds(BaseModel):
+    user_id: UUID
+    items: list[HoldItem] = Field(description="newest first")
 
 
 class BatchOutcome(BaseModel):
@@ -405,6 +490,7 @@ class Problem(BaseModel):
     detail: str
     code: str  # its enum, every code the API emits, is errors.TITLES
     request_id: str | None = None
+    state: HoldState | None = Field(default=None, description="hold_not_open: the hold's state")
 
 
 # -------------------------------------------------------------------------- parsing
@@ -457,15 +543,20 @@ def _merge_idempotency_key(data: dict[str, Any], key_fields: tuple[str, ...]) ->
         data[key_fields[0]] = given.pop()
 
 
-def parse_body(model: type[Body], key_fields: tuple[str, ...] = ()) -> Body:
+def parse_body(model: type[Body], key_fields: tuple[str, ...] = (), optional: bool = False) -> Body:
     """The request's JSON body as `model`; `key_fields` name where a write's idempotency
-    key may be given in the body (see _merge_idempotency_key)."""
-    if request.mimetype not in JSON_TYPES:
+    key may be given in the body (see _merge_idempotency_key). An optional body may be
+    left out altogether (then it is {})."""
+    raw = read_body() if optional else b""
+    if optional and not raw:
+        data: Any = {}
+    elif request.mimetype not in JSON_TYPES:
         raise ApiError(415, "unsupported_media_type", "the body must be JSON (Content-Type: application/json)")
-    try:
-        data = json.loads(read_body(), parse_float=JsonNumber.parse, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "invalid_request", "the body is not valid JSON") from None
+    else:
+        try:
+            data = json.loads(raw or read_body(), parse_float=JsonNumber.parse, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            raise ApiError(400, "invalid_request", "the body is not valid JSON") from None
     if key_fields and isinstance(data, dict):
         _merge_idempotency_key(data, key_fields)
     try:
