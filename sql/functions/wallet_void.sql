@@ -43,11 +43,10 @@ BEGIN
         PERFORM wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
     IF v_hold.state = 'open' THEN
-        PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.lot_ids, v_hold.lot_amounts, v_now);
+        PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.amount,
+                                           v_hold.lot_ids, v_hold.lot_amounts, v_now);
         UPDATE wallet.holds h SET state = 'voided', closed_at = v_now
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
-        UPDATE wallet.wallets w SET held = w.held - v_hold.amount
-        WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
     END IF;
 
     SELECT w.balance - w.held - coalesce(x.paid + x.free, 0) INTO v_available

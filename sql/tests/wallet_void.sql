@@ -3,7 +3,7 @@
 -- state; reserved credit of a lot that expired meanwhile expires at the void; unknown
 -- holds; wallet_verify() clean.
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 
 CREATE FUNCTION pg_temp.detail_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE v_detail text;
@@ -54,6 +54,16 @@ SELECT throws_ok($$SELECT * FROM wallet_void('a3000000-0000-4000-8000-0000000000
                  'WA009', NULL, 'an unknown hold: hold_not_found');
 SELECT throws_ok($$SELECT * FROM wallet_void('a3000000-0000-4000-8000-0000000000ff', 1)$$,
                  'WA003', NULL, 'an unknown user: account_not_found');
+
+-- a hold of the whole balance, all of it from a lot that expires meanwhile
+SELECT wallet_open_account('a3000000-0000-4000-8000-000000000002', 'Voider of all');
+SELECT * FROM wallet_bonus('a3000000-0000-4000-8000-000000000002', 1, 30, 'gift-2', '{}', now() + interval '1 day');
+CREATE TEMP TABLE h4 AS SELECT * FROM wallet_hold('a3000000-0000-4000-8000-000000000002', 1, 30, 'h-4');
+UPDATE wallet.lots SET expires_at = now() - interval '1 minute'
+WHERE account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a3000000-0000-4000-8000-000000000002');
+SELECT results_eq($$SELECT available, state FROM wallet_void('a3000000-0000-4000-8000-000000000002', (SELECT hold_id FROM h4))$$,
+                  $$VALUES (0::bigint, 'voided')$$, 'a void of all of a wallet''s credit, from an expired lot: nothing is left');
+SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent: held left the wallet before its credit expired');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -200,6 +200,7 @@ BEGIN
         RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;
 
+    PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);  -- a hold's key is no new request
     IF v_overflow THEN
         RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'
             USING ERRCODE = 'WA001', DETAIL = format('balance: %s, amount: %s', v_wallet.balance, p_amount);

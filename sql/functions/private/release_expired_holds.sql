@@ -22,12 +22,10 @@ BEGIN
         ORDER BY h.expires_at, h.hold_id
         LIMIT p_limit
     LOOP
-        PERFORM wallet.release_held_credit(p_account_id, p_asset_type_id, v_hold.hold_id,
+        PERFORM wallet.release_held_credit(p_account_id, p_asset_type_id, v_hold.hold_id, v_hold.amount,
                                            v_hold.lot_ids, v_hold.lot_amounts, p_now);
         UPDATE wallet.holds h SET state = 'expired', closed_at = p_now
         WHERE h.account_id = p_account_id AND h.hold_id = v_hold.hold_id;
-        UPDATE wallet.wallets w SET held = w.held - v_hold.amount
-        WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
         v_count := v_count + 1;
     END LOOP;
     UPDATE wallet.wallets w

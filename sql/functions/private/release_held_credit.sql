@@ -1,13 +1,15 @@
--- Puts credit a hold reserved back where it came from (a void, an expired hold, the
--- unused rest of a partial capture): into each lot that has not expired, where it is
--- spendable again; for a lot that expired while the hold was open, the credit expires
--- now, as an expire entry of its own (so a lot may expire more than once). The caller
--- holds the wallet lock and takes the amount off the wallet's held; released credit
--- never repays debt. Returns how much expired.
+-- Ends a hold's reservation (a void, an expired hold, a capture): takes p_held, the
+-- hold's amount, off the wallet's held, and puts the credit p_lots and p_amounts name
+-- (all of it, or a capture's unused rest) back where it came from: into each lot that
+-- has not expired, where it is spendable again; for a lot that expired while the hold
+-- was open, the credit expires now, as an expire entry of its own (so a lot may expire
+-- more than once). The caller holds the wallet lock; released credit never repays
+-- debt. Returns how much expired.
 CREATE OR REPLACE FUNCTION wallet.release_held_credit(
     p_account_id    bigint,
     p_asset_type_id integer,
     p_hold_id       bigint,
+    p_held          bigint,
     p_lots          bigint[],
     p_amounts       bigint[],
     p_now           timestamptz
@@ -20,6 +22,9 @@ DECLARE
     v_lost        bigint := 0::bigint;
     v_next_expiry timestamptz;
 BEGIN
+    -- first, so that held stays within the balance as the expiries below lower it
+    UPDATE wallet.wallets w SET held = w.held - p_held
+    WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
     FOR v_lot IN
         SELECT r.lot_id, r.amount, l.class, l.expires_at
         FROM unnest(p_lots, p_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
@@ -65,4 +70,4 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION wallet.release_held_credit(bigint, integer, bigint, bigint[], bigint[], timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.release_held_credit(bigint, integer, bigint, bigint, bigint[], bigint[], timestamptz) FROM PUBLIC;

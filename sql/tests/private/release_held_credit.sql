@@ -1,8 +1,8 @@
--- wallet.release_held_credit: reserved credit goes back into lots that have not
--- expired (and the wallet's next_expiry follows them); into an expired lot it expires
--- at once, as an expire entry naming the hold.
+-- wallet.release_held_credit: the hold's amount leaves held; reserved credit goes back
+-- into lots that have not expired (and the wallet's next_expiry follows them); into an
+-- expired lot it expires at once, as an expire entry naming the hold.
 BEGIN;
-SELECT plan(4);
+SELECT plan(5);
 SELECT wallet_open_account('b2000000-0000-4000-8000-000000000001', 'Release');
 CREATE TEMP TABLE acct AS SELECT account_id FROM wallet.accounts WHERE user_id = 'b2000000-0000-4000-8000-000000000001';
 SELECT * FROM wallet_topup('b2000000-0000-4000-8000-000000000001', 1, 100, 'p', '{}', now() + interval '1 day');
@@ -13,7 +13,7 @@ UPDATE wallet.lots SET expires_at = now() - interval '1 minute'
 WHERE account_id = (SELECT account_id FROM acct) AND class = 'free';
 UPDATE wallet.wallets SET next_expiry = NULL WHERE account_id = (SELECT account_id FROM acct);
 
-SELECT is(wallet.release_held_credit((SELECT account_id FROM acct), 1, (SELECT hold_id FROM h),
+SELECT is(wallet.release_held_credit((SELECT account_id FROM acct), 1, (SELECT hold_id FROM h), 50,
                                      (SELECT lot_ids FROM wallet.holds WHERE hold_id = (SELECT hold_id FROM h)),
                                      ARRAY[30, 20]::bigint[], now()),
           30::bigint, 'answers what expired');
@@ -22,6 +22,8 @@ SELECT results_eq($$SELECT class, remaining FROM wallet.lots WHERE account_id = 
 SELECT results_eq($$SELECT kind, amount, free_amount, balance_after, metadata ->> 'hold_id' = (SELECT hold_id::text FROM h)
                     FROM wallet.ledger_entries WHERE account_id = (SELECT account_id FROM acct) ORDER BY entry_id DESC LIMIT 1$$,
                   $$VALUES ('expire', 30::bigint, 30::bigint, 100::bigint, true)$$, 'the expired 30 is an expire entry naming the hold');
+SELECT is((SELECT held FROM wallet.wallets WHERE account_id = (SELECT account_id FROM acct) AND asset_type_id = 1),
+          0::bigint, 'the hold no longer counts as held');
 SELECT is((SELECT next_expiry FROM wallet.wallets WHERE account_id = (SELECT account_id FROM acct) AND asset_type_id = 1),
           (SELECT expires_at FROM wallet.lots WHERE account_id = (SELECT account_id FROM acct) AND class = 'paid'),
           'the wallet''s next expiry is no later than the lot given credit again');
