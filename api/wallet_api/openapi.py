@@ -172,9 +172,9 @@ OPERATIONS = (
         description="The same callers as a hold. Posts a spend entry with hold_id set; the unused rest is "
         "available again. A hold is captured at most once: the same key again is a replay; another key, or a "
         "hold voided, captured or past its expires_at, is hold_not_open with the hold's state. More than the "
-        "hold is exceeds_original. The body may be left out (capture all; key in the header).",
+        "hold is exceeds_original. An empty body ({}, with the key in the header) captures all of it.",
         responses={201: (s.Capture, "Captured"), 200: (s.Capture, "Replayed: the first call's result")},
-        errors=WRITE_ERRORS, body=s.CaptureRequest, idempotent_write=True, body_optional=True,
+        errors=WRITE_ERRORS, body=s.CaptureRequest, idempotent_write=True,
         examples={"request": {"amount": 250, "idempotency_key": "entry-fee-42-capture"}, 201: CAPTURED,
                   200: {**CAPTURED, "replayed": True}},
     ),

@@ -164,7 +164,7 @@ def hold():
 @write_limited
 def capture(hold_id: int):
     current_principal()
-    body = parse_body(CaptureRequest, key_fields=("idempotency_key",), optional=True)
+    body = parse_body(CaptureRequest, key_fields=("idempotency_key",))
     user_id = target_user(body.user_id, Scope.HOLD)
     (row,) = get_db().call(
         "SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_capture(%s, %s, %s, %s, %s)",

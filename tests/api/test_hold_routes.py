@@ -36,7 +36,7 @@ def test_user_holds_and_voids_on_its_own_wallet(api):
                              "available": before["available"], "state": "voided"}  # fmt: skip
     assert api.post(f"/wallet/holds/{body['hold_id']}/void", token, json={}).json()["state"] == "voided"
     problem = assert_problem(
-        api.post(f"/wallet/holds/{body['hold_id']}/capture", token, headers={"Idempotency-Key": "cap-alice-1"}),
+        api.post(f"/wallet/holds/{body['hold_id']}/capture", token, json={}, headers={"Idempotency-Key": "cap-a1"}),
         409, "hold_not_open")  # fmt: skip
     assert problem["state"] == "voided"
     voided_list = api.get("/wallet/holds", token, params={"state": "voided"}).json()["items"]

@@ -11,7 +11,18 @@ from tests.support import ALICE
 
 HERE = Path(__file__).parent / "schemathesis"
 GROUPS = [  # (caller, routes)
-    ("alice", ["/wallet/spend", "/wallet/balance", "/wallet/transactions", "/auth/whoami"]),
+    (
+        "alice",
+        [
+            "/wallet/spend",
+            "/wallet/balance",
+            "/wallet/transactions",
+            "/auth/whoami",
+            "/wallet/holds",
+            "/wallet/holds/{hold_id}/capture",
+            "/wallet/holds/{hold_id}/void",
+        ],
+    ),
     ("payments", ["/wallet/topup", "/wallet/refunds"]),
     ("rewards", ["/wallet/bonus"]),
     ("game", ["/accounts", "/wallet/batch", "/wallet/reversals"]),
