@@ -3,7 +3,7 @@
 by side with its baseline in one run (these machines are noisy), written to
 bench/RESULTS.md with one chart per benchmark.
 
-    python bench/run.py [--quick] [--only sql,http,growth,lots]
+    python bench/run.py [--quick] [--only sql,http,growth,lots,holds]
 
 It starts its own PostgreSQL cluster with default durability settings (fsync and
 synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
@@ -564,6 +564,26 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
 # ---------------------------------------------------------------- report
 
 
+# ---------------------------------------------------------------- holds
+
+
+def bench_holds(cluster: PgCluster, seconds: int, reps: int) -> dict:
+    """Hold + capture pairs (two transactions, one posting) against single spends, 16
+    clients, interleaved in one run on the bench database."""
+    log("Holds: hold + capture pairs vs single spends, 16 clients, interleaved")
+    workloads = {"spend": scripts(("spend", 1)), "hold + capture": scripts(("hold_capture", 1))}
+    runs: dict[str, list[dict]] = {name: [] for name in workloads}
+    for rep in range(reps):
+        for name, args in workloads.items():
+            result = pgbench(cluster, "bench", BENCH_ROLE, 16, seconds, args)
+            runs[name].append(result)
+            log(f"  rep {rep + 1} {name:<15} {result['tps']:8.0f} postings/s  p99 {result['p99_ms']:.2f} ms  "
+                f"failed {result['failed']}")  # fmt: skip
+    with psycopg.connect(cluster.url.rsplit("/", 1)[0] + "/bench", autocommit=True) as conn:
+        verify_rows = len(conn.execute("SELECT * FROM wallet_verify()").fetchall())
+    return {"runs": runs, "verify_rows": verify_rows, "seconds": seconds, "reps": reps}
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -833,6 +853,24 @@ def write_results(report: dict, command: str) -> None:
             f"({expire['postings_beside_sweep_tps'] / expire['postings_alone_tps']:.2f}x).",
             "",
         ]
+    if "holds" in report:
+        holds = report["holds"]
+        spend, pair = summarize(holds["runs"]["spend"]), summarize(holds["runs"]["hold + capture"])
+        lines += [
+            "## Holds",
+            "",
+            f"16 pgbench clients, {holds['reps']} x {holds['seconds']} s each, interleaved: a hold of 1 and its",
+            "capture (two transactions, one posting) against a spend of 1 (one transaction, one posting).",
+            "",
+            "| workload | postings/s (mean, min-max) | p99 ms per pair or spend |",
+            "|---|---|---|",
+            *[f"| {name} | {fmt_range(summarize(runs))} | {statistics.fmean(r['p99_ms'] for r in runs):.2f} |"
+              for name, runs in holds["runs"].items()],
+            "",
+            f"Hold + capture pairs post {pair['mean'] / spend['mean']:.2f}x the postings per second of single "
+            f"spends; `wallet_verify()` afterwards: {holds['verify_rows']} rows.",
+            "",
+        ]  # fmt: skip
     if "http" not in report or "growth" not in report:
         lines += [
             "HTTP and growth were not re-run for this report; their last figures (before lots) are in",
@@ -888,7 +926,7 @@ def load_report(path: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
-    parser.add_argument("--only", default="sql,http,growth,lots")
+    parser.add_argument("--only", default="sql,http,growth,lots,holds")
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite RESULTS.md and the charts from bench/out/results.json"
     )
@@ -914,6 +952,10 @@ def main() -> int:
             if "sql" not in only:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
             report["http"] = bench_http(cluster, seconds, reps, [4, 16, 32, 64], workers=2, threads=4)
+        if "holds" in only:
+            if not only & {"sql", "http"}:
+                bench_sql(cluster, 1, 1, [1])  # the bench database and its users
+            report["holds"] = bench_holds(cluster, seconds, reps)
         if "lots" in only:
             report["lots"] = bench_lots(cluster, seconds, 400 if args.quick else 2000,
                                         10_000 if args.quick else 100_000)  # fmt: skip
@@ -924,7 +966,7 @@ def main() -> int:
         cluster.stop("fast")
         shutil.rmtree(tmp, ignore_errors=True)
     earlier = OUT / "results.json"
-    if earlier.exists() and only != {"sql", "http", "growth", "lots"}:  # keep the sections not re-run
+    if earlier.exists() and only != {"sql", "http", "growth", "lots", "holds"}:  # keep the sections not re-run
         report = {**load_report(earlier), **report}
     charts(report)
     write_results(report, "make bench" + (" (--quick)" if args.quick else ""))
