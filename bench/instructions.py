@@ -8,8 +8,9 @@ the posting functions can be judged by it in minutes.
 Starts a throwaway cluster, migrates it and opens 10,000 bench users funded with one
 paid lot each, stops it, then runs a single-user backend under
 `valgrind --tool=callgrind` (collecting only inside PortalRun and the commit) for N
-spends, then N top-ups, each of 1 GOLD by a random user with a fresh key; and the same
-for pgbench -N's transaction, as the yardstick. Prints instructions per call.
+holds of 1 GOLD each captured in the same statement (one transaction), then N spends,
+then N top-ups, each of 1 GOLD by a random user with a fresh key; and the same for
+pgbench -N's transaction, as the yardstick. Prints instructions per call.
 """
 
 import argparse
@@ -40,6 +41,15 @@ def wallet_calls(kind: str, count: int, rng: random.Random) -> list[str]:
         f"SELECT * FROM wallet_{kind}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-{kind}-{rng.random()}');"
         for _ in range(count)
     ]
+
+
+def hold_captures(count: int, rng: random.Random) -> list[str]:
+    calls = []
+    for _ in range(count):
+        who, key = user(rng.randint(1, USERS)), rng.random()
+        calls.append(f"SELECT * FROM wallet_capture('{who}'::uuid, (SELECT hold_id FROM wallet_hold("
+                     f"'{who}'::uuid, 1, 1, 'ir-hold-{key}')), 'ir-capture-{key}');")  # fmt: skip
+    return calls
 
 
 def pgbench_n(count: int, rng: random.Random) -> list[str]:
@@ -103,13 +113,15 @@ def main() -> int:
             return (instructions(cluster.pgdata, cluster.pgbin, make(20 + n), tmp) - warm) / n
 
         figures = {
+            # holds first, so that spends and top-ups probe a holds table that has rows
+            "hold + capture": per_call(lambda k: hold_captures(k, rng)),
             "spend": per_call(lambda k: wallet_calls("spend", k, rng)),
             "topup": per_call(lambda k: wallet_calls("topup", k, rng)),
             "pgbench -N": per_call(lambda k: pgbench_n(k, rng)),
         }
         print(f"instructions per call (callgrind, {n} calls each, single-user backend, {USERS:,} users):")
         for name, value in figures.items():
-            print(f"  {name:<11} {value:12,.0f}")
+            print(f"  {name:<15} {value:12,.0f}")
     finally:
         cluster.stop("fast")
         shutil.rmtree(tmp, ignore_errors=True)

@@ -6,6 +6,7 @@ LANGUAGE sql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
     SELECT c.secret_hash, c.scopes FROM wallet.credentials c
     WHERE c.kind = p_kind AND c.subject = p_subject;

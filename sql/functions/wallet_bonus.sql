@@ -10,6 +10,7 @@ CREATE OR REPLACE FUNCTION public.wallet_bonus(
 LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan for the session, a SQL function re-plans per call
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 DECLARE
     v_posting wallet.posting;

@@ -13,6 +13,7 @@ CREATE OR REPLACE FUNCTION public.wallet_capture(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -32,7 +33,6 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_view       bigint;
     v_entry_id   bigint;
-    v_key_taken  boolean;
     v_next_hold_expiry timestamptz;
 BEGIN
     p_metadata := wallet.checked_write_args(coalesce(p_amount, 1), p_idempotency_key, p_metadata);
@@ -132,16 +132,13 @@ BEGIN
         FROM entry
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id
     )
-    SELECT entry.entry_id,
-           EXISTS (SELECT FROM wallet.holds k WHERE k.account_id = v_account_id
-                                                AND k.idempotency_key = p_idempotency_key)
-    INTO v_entry_id, v_key_taken
-    FROM entry;
+    SELECT entry.entry_id INTO v_entry_id FROM entry;
 
-    IF v_entry_id IS NULL OR v_key_taken THEN  -- the key was taken meanwhile, on another of the user's wallets
+    IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
         RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
     END IF;
+    PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);  -- or it is one of the account's holds' 
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END
 $$;

@@ -11,6 +11,7 @@ RETURNS TABLE (lots_expired integer, holds_expired integer)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 DECLARE
     v_now      timestamptz := now();

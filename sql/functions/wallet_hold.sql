@@ -16,6 +16,7 @@ CREATE OR REPLACE FUNCTION public.wallet_hold(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -28,6 +29,7 @@ DECLARE
     v_plan       record;
     v_expires_at timestamptz;
     v_hold_id    bigint;
+    v_locked     record;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_asset_type_id IS NULL THEN
@@ -40,16 +42,25 @@ BEGIN
     v_account_id := wallet.user_account_id(p_user_id);
 
     -- The key is the account's, across assets: lock every wallet of the account (in
-    -- asset order, the order every multi-wallet lock takes), so that an entry keyed the
-    -- same on another asset is either committed and seen below, or waits for this hold
-    -- and then finds it. A wallet being made for a new asset is waited for by the insert.
-    IF (SELECT count(*) FROM wallet.wallets w WHERE w.account_id = v_account_id)
-       < (SELECT count(*) FROM wallet.asset_types) THEN
-        INSERT INTO wallet.wallets AS w (account_id, asset_type_id)
-        SELECT v_account_id, t.asset_type_id FROM wallet.asset_types t
+    -- asset order, the order every multi-wallet lock takes) and mark them has_holds, so
+    -- that an entry keyed the same on another asset is either committed and seen below,
+    -- or waits for this hold and then finds it. A wallet of an asset the account has
+    -- none of yet is made here; its insert waits for one being made by a posting.
+    SELECT count(*) AS wallets, coalesce(bool_and(l.has_holds), false) AS marked,
+           (SELECT count(*) FROM wallet.asset_types) AS assets
+    INTO v_locked
+    FROM (SELECT w.has_holds FROM wallet.wallets w WHERE w.account_id = v_account_id
+          ORDER BY w.asset_type_id FOR UPDATE) l;
+    IF v_locked.wallets < v_locked.assets THEN
+        INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
+        SELECT v_account_id, t.asset_type_id, true FROM wallet.asset_types t
         ON CONFLICT DO NOTHING;
+        PERFORM FROM wallet.wallets w WHERE w.account_id = v_account_id ORDER BY w.asset_type_id FOR UPDATE;
+        v_locked.marked := false;
     END IF;
-    PERFORM FROM wallet.wallets w WHERE w.account_id = v_account_id ORDER BY w.asset_type_id FOR UPDATE;
+    IF NOT v_locked.marked THEN
+        UPDATE wallet.wallets w SET has_holds = true WHERE w.account_id = v_account_id AND NOT w.has_holds;
+    END IF;
 
     SELECT h.hold_id, h.asset_type_id, h.amount, h.available_after, h.expires_at INTO v_prior
     FROM wallet.holds h

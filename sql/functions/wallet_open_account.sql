@@ -5,6 +5,7 @@ RETURNS bigint
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
     SELECT s.account_id FROM public.wallet_open_account_status(p_user_id, p_name) s;
 $$;

@@ -6,6 +6,7 @@ RETURNS TABLE (account_id bigint, created boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 #variable_conflict use_column
 DECLARE

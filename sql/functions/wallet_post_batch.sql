@@ -14,6 +14,7 @@ RETURNS TABLE (item integer, entry_id bigint, balance bigint, replayed boolean,
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -16,6 +16,7 @@ CREATE OR REPLACE FUNCTION public.wallet_refund(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -36,7 +37,6 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_recovered  bigint;
     v_entry_id   bigint;
-    v_key_on_hold boolean;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_payment_id IS NULL THEN
@@ -57,13 +57,13 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.next_expiry, w.next_hold_expiry INTO v_wallet
+    SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
     FOR UPDATE;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
         PERFORM wallet.release_expired_holds(v_account_id, v_topup.asset_type_id, v_now);
-        SELECT w.balance, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id;
     END IF;
@@ -142,11 +142,8 @@ BEGIN
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
           AND EXISTS (SELECT FROM entry)
     )
-    SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_account_id
-                                                    AND h.idempotency_key = p_idempotency_key)
-    INTO v_entry_id, v_key_on_hold
-    FROM entry;
-    IF v_key_on_hold THEN
+    SELECT entry.entry_id INTO v_entry_id FROM entry;
+    IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
         PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);
     END IF;
 

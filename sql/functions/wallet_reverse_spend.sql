@@ -13,6 +13,7 @@ CREATE OR REPLACE FUNCTION public.wallet_reverse_spend(
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -34,7 +35,6 @@ DECLARE
     v_lost        bigint := 0::bigint;  -- given back into lots that have expired
     v_next_expiry timestamptz;
     v_entry_id    bigint;
-    v_key_on_hold boolean;
     v_live_lots   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
     v_live_gives  bigint[] := '{}'::bigint[];
 BEGIN
@@ -53,13 +53,13 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry INTO v_wallet
+    SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
     FOR UPDATE;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
         PERFORM wallet.release_expired_holds(v_account_id, v_spend.asset_type_id, v_now);
-        SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id;
     END IF;
@@ -157,11 +157,8 @@ BEGIN
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
           AND EXISTS (SELECT FROM entry)
     )
-    SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_account_id
-                                                    AND h.idempotency_key = p_idempotency_key)
-    INTO v_entry_id, v_key_on_hold
-    FROM entry;
-    IF v_key_on_hold THEN
+    SELECT entry.entry_id INTO v_entry_id FROM entry;
+    IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
         PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);
     END IF;
 

@@ -177,6 +177,12 @@ AS $$
                             AND h.capture_entry_id = e.entry_id
     WHERE e.hold_id IS NOT NULL AND (e.kind <> 'spend' OR h.hold_id IS NULL)
     UNION ALL
+    -- an account that has made holds has every wallet marked, so its entries look for
+    -- their keys among its holds
+    SELECT 'hold_of_unmarked_wallet', w.account_id, w.asset_type_id, NULL, NULL
+    FROM wallet.wallets w
+    WHERE NOT w.has_holds AND EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = w.account_id)
+    UNION ALL
     -- no key names both a hold and an entry of one account
     SELECT 'key_on_hold_and_entry', h.account_id, h.asset_type_id, NULL, h.hold_id::numeric
     FROM wallet.holds h

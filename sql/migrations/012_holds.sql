@@ -8,10 +8,12 @@
 -- held: credit reserved by holds still marked open, those past expires_at included
 -- until a write or wallet_expire() releases them; next_hold_expiry is no later than the
 -- soonest expires_at among them, so a posting looks for expired holds only when there
--- may be some.
+-- may be some. has_holds: the account has made a hold (set on all its wallets by
+-- wallet_hold), so an entry's key may be a hold's: only then does a posting look.
 ALTER TABLE wallet.wallets
     ADD COLUMN held bigint NOT NULL DEFAULT 0,
-    ADD COLUMN next_hold_expiry timestamptz;
+    ADD COLUMN next_hold_expiry timestamptz,
+    ADD COLUMN has_holds boolean NOT NULL DEFAULT false;
 
 CREATE FUNCTION wallet.wallet_rules_hold(p_balance bigint, p_paid bigint, p_free bigint, p_debt bigint, p_held bigint)
 RETURNS boolean
@@ -30,7 +32,8 @@ ALTER TABLE wallet.wallets
 DROP FUNCTION wallet.wallet_rules_hold(bigint, bigint, bigint, bigint);
 
 -- Keyed in the user account's key space with the ledger's entries (wallet_hold checks
--- the ledger, every entry-writing function checks here; see docs/design.md). Rules on
+-- the ledger, entry-writing functions check here on wallets with has_holds; see
+-- docs/design.md). Rules on
 -- the row (a known state, amounts in range, reservations adding up to the amount) are
 -- wallet_verify() findings, as for the ledger (migration 009).
 CREATE TABLE wallet.holds (

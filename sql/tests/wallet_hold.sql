@@ -3,7 +3,7 @@
 -- key reuse across holds and entries; hold larger than available; bad arguments;
 -- wallet_verify() clean.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT wallet_open_account('a1000000-0000-4000-8000-000000000001', 'Holder');
 SELECT * FROM wallet_topup('a1000000-0000-4000-8000-000000000001', 1, 100, 'pay-1');
@@ -23,6 +23,9 @@ SELECT results_eq($$SELECT sum(remaining) FROM wallet.lots l JOIN wallet.account
                     WHERE a.user_id = 'a1000000-0000-4000-8000-000000000001'$$,
                   $$VALUES (80::numeric)$$, 'reserved credit has left its lots');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent with an open hold');
+SELECT results_eq($$SELECT bool_and(has_holds) FROM wallet.wallets w JOIN wallet.accounts a USING (account_id)
+                    WHERE a.user_id = 'a1000000-0000-4000-8000-000000000001'$$,
+                  ARRAY[true], 'every wallet of the account is marked: its entries look for their keys among holds');
 
 SELECT results_eq($$SELECT hold_id, available, replayed FROM wallet_hold('a1000000-0000-4000-8000-000000000001', 1, 50, 'h-1', '1 hour')$$,
                   $$SELECT hold_id, 80::bigint, true FROM h1$$, 'the same key again is a replay of the first answer');

@@ -1,7 +1,7 @@
 -- wallet_verify: no rows on a fresh database, after the dev seed and after activity;
 -- one row per kind of inconsistency made by hand (as the owner, inside this rollback).
 BEGIN;
-SELECT plan(12);
+SELECT plan(13);
 
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent on a fresh database');
 \i sql/seed/dev.sql
@@ -64,6 +64,11 @@ UPDATE wallet.holds SET lot_amounts = ARRAY[40] WHERE hold_id = (SELECT hold_id 
 UPDATE wallet.holds SET captured_amount = 9 WHERE hold_id = (SELECT hold_id FROM vc);
 SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE asset_type_id = 2$$, ARRAY['capture_differs_from_hold'],
               'a captured amount that is not its capture''s is found');
+UPDATE wallet.holds SET captured_amount = 10 WHERE hold_id = (SELECT hold_id FROM vc);
+UPDATE wallet.wallets SET has_holds = false
+WHERE account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a5000000-0000-4000-8000-000000000001');
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a5000000-0000-4000-8000-000000000001')$$,
+              ARRAY['hold_of_unmarked_wallet'], 'a wallet of an account with holds that is not marked is found');
 
 SELECT * FROM finish();
 ROLLBACK;

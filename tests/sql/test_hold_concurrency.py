@@ -104,6 +104,25 @@ def test_holds_and_spends_racing_never_overdraw_available(connect, new_user, rep
     report(f"50 holds and spends of 20 on a wallet of 500: {holds} holds, {25 - holds} spends, 25 refused, available 0")
 
 
+def test_one_key_raced_by_a_hold_and_an_entry_on_other_assets_applies_once(connect, new_user, report):
+    user = new_user(gold=100, points=100)
+    rounds, wins = 20, {"hold": 0, "entry": 0}
+    for r in range(rounds):
+        key = f"shared-{r}"
+
+        def call(conn, i, key=key):
+            if i == 0:
+                return conn.execute(HOLD, (user, 1, 1, key, "1 minute")).fetchone()
+            return conn.execute(SPEND, (user, 2, 1, key)).fetchone()
+
+        results = run_at_once(2, connect, call)
+        assert sorted(map(type, results), key=str) == sorted([tuple, str], key=str), results
+        assert "WA005" in results, results
+        wins["hold" if isinstance(results[0], tuple) else "entry"] += 1
+    assert_consistent(connect())
+    report(f"one key raced by a hold (GOLD) and a spend (POINTS) x {rounds}: one applied each time, {wins}")
+
+
 def test_holds_captures_batches_and_sweeps_over_four_wallets_never_deadlock(connect, new_user, report):
     users = [new_user(gold=10_000, points=10_000) for _ in range(2)]
     wallets = [(u, a) for u in users for a in (1, 2)]

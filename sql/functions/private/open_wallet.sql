@@ -13,8 +13,9 @@ BEGIN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id
             USING ERRCODE = 'WA004';
     END IF;
-    INSERT INTO wallet.wallets AS w (account_id, asset_type_id)
-    VALUES (v_account_id, p_asset_type_id)
+    -- an account that has made holds marks every wallet it gets (see wallet_hold)
+    INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
+    VALUES (v_account_id, p_asset_type_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_account_id))
     ON CONFLICT DO NOTHING;
 END
 $$;

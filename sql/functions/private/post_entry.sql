@@ -40,7 +40,6 @@ DECLARE
     v_lot         record;
     v_plan        record;
     v_prior       record;
-    v_key_on_hold boolean;
     v_overflow    boolean := false;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
@@ -54,7 +53,8 @@ BEGIN
     END IF;
 
     FOR v_attempt IN 1..2 LOOP
-        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds
+        INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
           AND w.asset_type_id = p_asset_type_id
@@ -67,7 +67,8 @@ BEGIN
 
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this posting
         PERFORM wallet.release_expired_holds(v_wallet.account_id, p_asset_type_id, v_now);
-        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds
+        INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
     END IF;
@@ -103,11 +104,8 @@ BEGIN
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         )
-        SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_wallet.account_id
-                                                                AND h.idempotency_key = p_idempotency_key)
-        INTO v_entry_id, v_key_on_hold
-        FROM entry;
-        IF v_key_on_hold THEN
+        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
@@ -124,10 +122,14 @@ BEGIN
     ELSIF p_kind = 'spend' AND v_view - v_wallet.held >= p_amount THEN  -- what holds reserve is not available
         -- The first class in spend order that holds credit; the asset's order is read only
         -- when both do.
-        v_class := CASE WHEN v_wallet.free = 0 THEN 'paid' WHEN v_wallet.paid = 0 THEN 'free'
-                        WHEN (SELECT t.spend_order FROM wallet.asset_types t
-                              WHERE t.asset_type_id = p_asset_type_id) = 'paid_first' THEN 'paid'
-                        ELSE 'free' END;
+        IF v_wallet.free = 0 THEN
+            v_class := 'paid';
+        ELSIF v_wallet.paid = 0 THEN
+            v_class := 'free';
+        ELSE  -- in its own statement: inside the expression, the sub-select made every call plan it anew
+            SELECT CASE t.spend_order WHEN 'paid_first' THEN 'paid' ELSE 'free' END INTO v_class
+            FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id;
+        END IF;
         IF v_class = 'paid' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
         -- Usually the first lot in spend order covers the spend: one probe finds it.
         SELECT l.lot_id, l.remaining INTO v_lot FROM wallet.lots l
@@ -167,11 +169,8 @@ BEGIN
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         )
-        SELECT entry.entry_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = v_wallet.account_id
-                                                                AND h.idempotency_key = p_idempotency_key)
-        INTO v_entry_id, v_key_on_hold
-        FROM entry;
-        IF v_key_on_hold THEN
+        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
@@ -200,7 +199,9 @@ BEGIN
         RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;
 
-    PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);  -- a hold's key is no new request
+    IF v_wallet.has_holds THEN  -- a hold's key is no new request either
+        PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
+    END IF;
     IF v_overflow THEN
         RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'
             USING ERRCODE = 'WA001', DETAIL = format('balance: %s, amount: %s', v_wallet.balance, p_amount);

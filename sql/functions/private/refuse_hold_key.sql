@@ -1,6 +1,7 @@
 -- A write keyed like one of the user account's holds is a different request: holds and
--- entries share the account's key space. Entry writers call it when the key they just
--- claimed in the ledger is a hold's (their insert statement looks).
+-- entries share the account's key space. Entry writers call it, on a wallet whose
+-- account has made holds (has_holds), after their entry has claimed the key among
+-- entries; under the wallet lock, a hold in flight with the key has committed by then.
 CREATE OR REPLACE FUNCTION wallet.refuse_hold_key(p_account_id bigint, p_idempotency_key text) RETURNS void
 LANGUAGE plpgsql
 AS $$
