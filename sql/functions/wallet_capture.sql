@@ -102,8 +102,10 @@ BEGIN
         RAISE EXCEPTION 'hold % reserves less than its amount', p_hold_id
             USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
     END IF;
-    -- the hold ends: expiries of its released rest come before the capture
-    PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.amount, v_hold.lot_ids, v_rest, v_now);
+    IF v_amount < v_hold.amount THEN  -- the hold ends: expiries of its released rest come before the capture
+        PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.amount, v_hold.lot_ids, v_rest,
+                                           v_now);
+    END IF;
     -- the caller's balance after the capture: what the wallet holds less expired remainders
     SELECT w.balance - v_amount - coalesce(x.paid + x.free, 0) INTO v_view
     FROM wallet.wallets w
@@ -123,7 +125,8 @@ BEGIN
         RETURNING e.entry_id
     ), cached AS (
         UPDATE wallet.wallets w
-        SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free
+        SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
+            held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END  -- else released above
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
           AND EXISTS (SELECT FROM entry)
     ), closed AS (

@@ -1,6 +1,7 @@
 """The background worker as it runs beside the API: a real process on procrastinate,
-logged in as its own role (a member of wallet_worker only), sweeping expired lots on
-its schedule, logging JSON lines, and stopping cleanly on SIGTERM."""
+logged in as its own role (a member of wallet_worker only), sweeping expired lots and
+releasing expired holds on its schedule, logging JSON lines, and stopping cleanly on
+SIGTERM."""
 
 import json
 import os
@@ -26,11 +27,17 @@ def worker_env(db_url):
             "WALLET_EXPIRE_CRON": "* * * * * */2"}  # every two seconds  # fmt: skip
 
 
-def test_worker_sweeps_expired_lots_and_stops_on_sigterm(worker_env, new_user, connect, admin, tmp_path, report):
-    user = new_user()
+def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, new_user, connect, admin, tmp_path,
+                                                                   report):  # fmt: skip
+    user = new_user(points=30)
     conn = connect()
     conn.execute("SELECT * FROM wallet_bonus(%s, 1, 25, 'promo', '{}', now() + interval '1 hour')", (user,))
     conn.execute("SELECT * FROM wallet_topup(%s, 1, 40, 'pay')", (user,))
+    (hold_id,) = conn.execute("SELECT hold_id FROM wallet_hold(%s, 2, 10, 'entry-fee', '1 hour')", (user,)).fetchone()
+    # an hour passes for this user's hold
+    admin.execute("UPDATE wallet.holds SET expires_at = now() - interval '1 second' WHERE hold_id = %s", (hold_id,))
+    admin.execute("UPDATE wallet.wallets w SET next_hold_expiry = now() - interval '1 second' FROM wallet.accounts a"
+                  " WHERE a.account_id = w.account_id AND a.user_id = %s", (user,))  # fmt: skip
     # an hour passes for this user's lot
     admin.execute("UPDATE wallet.lots l SET expires_at = now() - interval '1 second' FROM wallet.accounts a"
                   " WHERE a.account_id = l.account_id AND a.user_id = %s AND l.amount = 25", (user,))  # fmt: skip
@@ -42,16 +49,18 @@ def test_worker_sweeps_expired_lots_and_stops_on_sigterm(worker_env, new_user, c
                                   stderr=subprocess.STDOUT)  # fmt: skip
     try:
         started = time.monotonic()
-        expired = None
-        while time.monotonic() - started < 30 and expired is None:
+        expired, hold_state = None, "open"
+        while time.monotonic() - started < 30 and (expired is None or hold_state == "open"):
             assert worker.poll() is None, log_path.read_text()
             expired = admin.execute(
                 "SELECT e.amount, e.free_amount, e.balance_after FROM wallet.ledger_entries e"
                 " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s AND e.kind = 'expire'",
                 (user,),
             ).fetchone()
+            (hold_state,) = admin.execute("SELECT state FROM wallet.holds WHERE hold_id = %s", (hold_id,)).fetchone()
             time.sleep(0.3)
         assert expired == (25, 25, 40), log_path.read_text()
+        assert hold_state == "expired", log_path.read_text()
         waited = time.monotonic() - started
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -60,10 +69,13 @@ def test_worker_sweeps_expired_lots_and_stops_on_sigterm(worker_env, new_user, c
     runs = [line for line in lines if line.get("job") == "wallet.expire"]
     assert code == 0, log_path.read_text()
     assert {"worker": "started", "queues": ["wallet"]} in lines and {"worker": "stopped"} in lines
-    assert runs and sum(run["lots_expired"] for run in runs) >= 1
+    assert runs and sum(run["lots_expired"] for run in runs) >= 1 and sum(run["holds_expired"] for run in runs) >= 1
     assert conn.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 1", (user,)).fetchone() == (40,)
+    points = "SELECT balance, held, available FROM wallet_balance(%s) WHERE asset_type_id = 2"
+    assert conn.execute(points, (user,)).fetchone() == (30, 0, 30)
     assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
-    report(f"worker: expired lot posted {waited:.1f} s after start, {len(runs)} runs logged, SIGTERM -> exit {code}")
+    report(f"worker: expired lot posted and expired hold released {waited:.1f} s after start, {len(runs)} runs "
+           f"logged, SIGTERM -> exit {code}")  # fmt: skip
 
 
 def test_a_stop_as_the_worker_starts_is_clean(worker_env, tmp_path, report):

@@ -1,6 +1,6 @@
 """The background worker: procrastinate (a PostgreSQL-backed job library) on the wallet's
 own database, in the schema `procrastinate`. Its periodic job calls wallet_expire()
-until the expired lots are posted; the logic stays in SQL. Run it beside the API:
+until expired lots are posted and expired holds released; the logic stays in SQL. Run it beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker
 
@@ -20,7 +20,7 @@ import psycopg
 log = logging.getLogger("wallet_api.worker")
 SCHEMA = "procrastinate"
 QUEUE = "wallet"
-EXPIRE_BATCH = 1000  # lots per call and per transaction
+EXPIRE_BATCH = 1000  # lots (and holds) per call and per transaction
 MAX_BATCHES = 100  # per run: a backlog larger than this is left for the next run
 
 
@@ -38,7 +38,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 @app.periodic(cron=os.environ.get("WALLET_EXPIRE_CRON", "* * * * *"), periodic_id="expire")
 @app.task(name="wallet.expire", queue=QUEUE, queueing_lock="wallet.expire", pass_context=False)
 def expire(timestamp: int) -> None:
-    """Posts expired lot remainders (and, once holds exist, releases expired holds)."""
+    """Posts expired lot remainders and releases expired holds."""
     started = time.perf_counter()
     lots = holds = batches = 0
     with psycopg.connect(database_url(), autocommit=True) as conn:
