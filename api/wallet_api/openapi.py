@@ -229,6 +229,13 @@ OPERATIONS = (
         },
     ),
     Operation(
+        "get", "/assets", "list_assets", "wallet", "The assets, with their ids, codes and spend orders",
+        description="Any valid token.", responses={200: (s.Assets, "Every asset")}, errors=(401, 429, 503),
+        examples={200: {"items": [
+            {"asset_type_id": 1, "code": "GOLD", "name": "Gold Coins", "spend_order": "free_first"},
+            {"asset_type_id": 2, "code": "POINTS", "name": "Reward Points", "spend_order": "free_first"}]}},
+    ),
+    Operation(
         "get", "/wallet/balance", "get_balance", "wallet", "Balances of every asset",
         description="The user's own; a service with scope wallet:read names the user.",
         responses={200: (s.Balances, "Balances")}, errors=(400, 401, 403, 404, 429, 503), query=s.BalanceQuery,

@@ -440,6 +440,19 @@ class Account(BaseModel):
     created: bool
 
 
+class Asset(BaseModel):
+    asset_type_id: int
+    code: str
+    name: str
+    spend_order: Literal["free_first", "paid_first"] = Field(
+        description="which credit a spend or hold takes first: free_first (bonuses) or paid_first (top-ups)"
+    )
+
+
+class Assets(BaseModel):
+    items: list[Asset]
+
+
 class Balance(BaseModel):
     asset_type_id: int
     asset_code: str

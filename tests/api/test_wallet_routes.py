@@ -460,3 +460,12 @@ def test_paid_and_free_credit_over_http(api, funded_user):
     assert_problem(api.post("/wallet/spend", game, json={**spend, "expires_at": "2099-01-01T00:00:00Z"}), 400,
                    "invalid_request")  # fmt: skip
     assert api.balance(user) == 80
+
+
+def test_assets_are_listed_for_any_valid_token(api):
+    for token in (api.user_token(ALICE), api.service_token("finance")):
+        r = api.get("/assets", token)
+        assert r.status_code == 200, r.text
+        assert [(a["asset_type_id"], a["code"], a["spend_order"]) for a in r.json()["items"]] == [
+            (1, "GOLD", "free_first"), (2, "POINTS", "free_first")]  # fmt: skip
+    assert_problem(api.get("/assets"), 401, "unauthenticated")

@@ -1,0 +1,14 @@
+-- The assets a wallet holds, with the order their spends take paid and free credit: what
+-- a caller needs to know before its first call (GET /assets).
+CREATE OR REPLACE FUNCTION public.wallet_assets()
+RETURNS TABLE (asset_type_id integer, code text, name text, spend_order text)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.asset_type_id, t.code, t.name, t.spend_order FROM wallet.asset_types t ORDER BY t.asset_type_id
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_assets() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_assets() TO wallet_service;
