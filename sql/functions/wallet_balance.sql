@@ -18,19 +18,10 @@ BEGIN
     v_account_id := wallet.user_account_id(p_user_id);
 
     RETURN QUERY
-    SELECT t.asset_type_id, t.code, v.paid + v.free, v.paid, v.free, v.held, v.paid + v.free - v.held,
-           coalesce(w.debt, 0)
+    SELECT t.asset_type_id, t.code, coalesce(v.balance, 0), coalesce(v.paid, 0), coalesce(v.free, 0),
+           coalesce(v.held, 0), coalesce(v.available, 0), coalesce(v.debt, 0)
     FROM wallet.asset_types t
-    LEFT JOIN wallet.wallets w ON w.account_id = v_account_id AND w.asset_type_id = t.asset_type_id
-    -- the cache holds expired remainders until wallet_expire() posts them
-    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(v_account_id, t.asset_type_id, now())
-                       WHERE w.next_expiry <= now()) x ON true
-    -- and the holds that have expired until they are released
-    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_holds(v_account_id, t.asset_type_id, now())
-                       WHERE w.next_hold_expiry <= now()) h ON true
-    CROSS JOIN LATERAL (SELECT coalesce(w.paid, 0) - coalesce(x.paid, 0) - coalesce(h.paid, 0) AS paid,
-                               coalesce(w.free, 0) - coalesce(x.free, 0) - coalesce(h.free, 0) AS free,
-                               coalesce(w.held, 0) - coalesce(h.held, 0) AS held) v
+    LEFT JOIN LATERAL wallet.wallet_view(v_account_id, t.asset_type_id, now()) v ON true
     ORDER BY t.asset_type_id;
 END
 $$;

@@ -34,6 +34,8 @@ DECLARE
     v_view       bigint;
     v_entry_id   bigint;
     v_next_hold_expiry timestamptz;
+    v_since      bigint;  -- the account's newest entry before this call
+    v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
 BEGIN
     p_metadata := wallet.checked_write_args(coalesce(p_amount, 1), p_idempotency_key, p_metadata);
     IF p_hold_id IS NULL THEN
@@ -78,8 +80,9 @@ BEGIN
             USING ERRCODE = 'WA008', DETAIL = format('held: %s, amount: %s', v_hold.amount, v_amount);
     END IF;
 
+    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
-        PERFORM wallet.release_expired_holds(v_account_id, v_asset, v_now);
+        v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
 
     -- consume the reservations in the order the hold made them; the rest goes back
@@ -142,6 +145,8 @@ BEGIN
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
     END IF;
     PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);  -- or it is one of the account's holds' 
+    PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released || p_hold_id,
+                                array_fill('expired'::text, ARRAY[cardinality(v_released)]) || 'captured'::text);
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END
 $$;

@@ -21,6 +21,8 @@ DECLARE
     v_view     bigint;
     v_count    integer := 0;
     v_holds    integer := 0;
+    v_since    bigint;    -- the account's newest entry before this wallet was swept
+    v_released bigint[];  -- the holds released on this wallet
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
         RAISE EXCEPTION 'invalid_request: limit must be from 1 to 100000' USING ERRCODE = 'WA002';
@@ -43,40 +45,47 @@ BEGIN
         FOR UPDATE OF w SKIP LOCKED
     LOOP
         EXIT WHEN v_count >= p_limit AND v_holds >= p_limit;
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e
+        WHERE e.account_id = v_wallet.account_id;
+        v_released := '{}';
         IF v_holds < p_limit THEN
-            v_holds := v_holds + wallet.release_expired_holds(v_wallet.account_id, v_wallet.asset_type_id,
-                                                              v_now, p_limit - v_holds);
+            v_released := wallet.release_expired_holds(v_wallet.account_id, v_wallet.asset_type_id,
+                                                       v_now, p_limit - v_holds);
+            v_holds := v_holds + cardinality(v_released);
         END IF;
-        CONTINUE WHEN v_count >= p_limit;
-        -- what the user sees does not change: it stopped counting these at expires_at
-        SELECT w.balance - x.paid - x.free INTO v_view
-        FROM wallet.wallets w
-        CROSS JOIN LATERAL wallet.expired_credit(w.account_id, w.asset_type_id, v_now) x
-        WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
-        FOR v_lot IN
-            SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
-            WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
-              AND l.open AND l.expires_at <= v_now
-            ORDER BY l.expires_at, l.lot_id
-            LIMIT p_limit - v_count
-        LOOP
-            INSERT INTO wallet.ledger_entries AS e
-                (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
-                 idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
-            VALUES (v_wallet.account_id, v_wallet.asset_type_id, 'expire', v_wallet.account_id, v_treasury,
-                    v_lot.remaining, v_view, NULL, jsonb_build_object('lot_id', v_lot.lot_id),
-                    CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
-                    CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END,
-                    ARRAY[v_lot.lot_id], ARRAY[v_lot.remaining]);
-            UPDATE wallet.lots l SET remaining = 0
-            WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id;
-            UPDATE wallet.wallets w
-            SET balance = w.balance - v_lot.remaining,
-                paid = w.paid - CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
-                free = w.free - CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END
+        IF v_count < p_limit THEN
+            -- what the user sees does not change: it stopped counting these at expires_at
+            SELECT w.balance - x.paid - x.free INTO v_view
+            FROM wallet.wallets w
+            CROSS JOIN LATERAL wallet.expired_credit(w.account_id, w.asset_type_id, v_now) x
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
-            v_count := v_count + 1;
-        END LOOP;
+            FOR v_lot IN
+                SELECT l.lot_id, l.class, l.remaining FROM wallet.lots l
+                WHERE l.account_id = v_wallet.account_id AND l.asset_type_id = v_wallet.asset_type_id
+                  AND l.open AND l.expires_at <= v_now
+                ORDER BY l.expires_at, l.lot_id
+                LIMIT p_limit - v_count
+            LOOP
+                INSERT INTO wallet.ledger_entries AS e
+                    (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
+                     idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
+                VALUES (v_wallet.account_id, v_wallet.asset_type_id, 'expire', v_wallet.account_id, v_treasury,
+                        v_lot.remaining, v_view, NULL, jsonb_build_object('lot_id', v_lot.lot_id),
+                        CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
+                        CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END,
+                        ARRAY[v_lot.lot_id], ARRAY[v_lot.remaining]);
+                UPDATE wallet.lots l SET remaining = 0
+                WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id;
+                UPDATE wallet.wallets w
+                SET balance = w.balance - v_lot.remaining,
+                    paid = w.paid - CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
+                    free = w.free - CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END
+                WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;
+                v_count := v_count + 1;
+            END LOOP;
+        END IF;
+        PERFORM wallet.write_events(v_wallet.account_id, v_wallet.asset_type_id, v_since, v_released,
+                                    array_fill('expired'::text, ARRAY[cardinality(v_released)]));
         UPDATE wallet.wallets w
         SET next_expiry = (SELECT min(l.expires_at) FROM wallet.lots l
                            WHERE l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id

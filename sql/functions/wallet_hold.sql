@@ -30,6 +30,8 @@ DECLARE
     v_expires_at timestamptz;
     v_hold_id    bigint;
     v_locked     record;
+    v_since      bigint;  -- the account's newest entry before this call
+    v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_asset_type_id IS NULL THEN
@@ -92,8 +94,9 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
     END IF;
+    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this one
-        PERFORM wallet.release_expired_holds(v_account_id, p_asset_type_id, v_now);
+        v_released := wallet.release_expired_holds(v_account_id, p_asset_type_id, v_now);
         SELECT w.balance, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
@@ -135,6 +138,8 @@ BEGIN
     )
     SELECT hold.hold_id INTO v_hold_id FROM hold;
 
+    PERFORM wallet.write_events(v_account_id, p_asset_type_id, v_since, v_released || v_hold_id,
+                                array_fill('expired'::text, ARRAY[cardinality(v_released)]) || 'opened'::text);
     RETURN QUERY SELECT v_hold_id, v_available, v_expires_at, false;
 END
 $$;

@@ -37,6 +37,8 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_recovered  bigint;
     v_entry_id   bigint;
+    v_since      bigint;  -- the account's newest entry before this call
+    v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_payment_id IS NULL THEN
@@ -61,12 +63,6 @@ BEGIN
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
     FOR UPDATE;
-    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
-        PERFORM wallet.release_expired_holds(v_account_id, v_topup.asset_type_id, v_now);
-        SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
-        FROM wallet.wallets w
-        WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id;
-    END IF;
 
     -- under the lock, a repeated call finds the first one's entry
     SELECT e.entry_id, e.kind, e.amount, e.unrecovered, e.original_entry_id, e.refund_policy, e.balance_after
@@ -84,6 +80,14 @@ BEGIN
         END IF;
         RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.amount, v_prior.unrecovered;
         RETURN;
+    END IF;
+
+    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
+        v_released := wallet.release_expired_holds(v_account_id, v_topup.asset_type_id, v_now);
+        SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id;
     END IF;
 
     -- refunds of this top-up come after it: a range of the user's entries
@@ -151,6 +155,8 @@ BEGIN
         RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
     END IF;
+    PERFORM wallet.write_events(v_account_id, v_topup.asset_type_id, v_since,
+                                v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
     RETURN QUERY SELECT v_entry_id, v_view, false, v_recovered, v_left;
 END
 $$;

@@ -35,6 +35,8 @@ DECLARE
     v_lost        bigint := 0::bigint;  -- given back into lots that have expired
     v_next_expiry timestamptz;
     v_entry_id    bigint;
+    v_since       bigint;  -- the account's newest entry before this call
+    v_released    bigint[] := '{}'::bigint[];  -- holds this call released (expired)
     v_live_lots   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
     v_live_gives  bigint[] := '{}'::bigint[];
 BEGIN
@@ -57,12 +59,6 @@ BEGIN
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
     FOR UPDATE;
-    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
-        PERFORM wallet.release_expired_holds(v_account_id, v_spend.asset_type_id, v_now);
-        SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
-        FROM wallet.wallets w
-        WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id;
-    END IF;
 
     -- under the lock, a repeated call finds the first one's entry
     SELECT e.entry_id, e.kind, e.amount, e.original_entry_id, e.balance_after, e.paid_amount, e.free_amount
@@ -82,6 +78,14 @@ BEGIN
                             wallet.answered_balance(v_account_id, v_prior.entry_id, v_prior.balance_after), true,
                             v_prior.paid_amount, v_prior.free_amount;
         RETURN;
+    END IF;
+
+    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
+    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
+        v_released := wallet.release_expired_holds(v_account_id, v_spend.asset_type_id, v_now);
+        SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id;
     END IF;
 
     -- reversals of this spend come after it: a range of the user's entries, no index of their own
@@ -170,6 +174,8 @@ BEGIN
         v_view := wallet.repay_debt(v_account_id, v_spend.asset_type_id, v_entry_id, v_live_lots, v_live_gives,
                                     v_wallet.debt, v_view);
     END IF;
+    PERFORM wallet.write_events(v_account_id, v_spend.asset_type_id, v_since,
+                                v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END
 $$;

@@ -17,6 +17,9 @@ DECLARE
     v_wallet     record;
     v_hold       record;
     v_available  bigint;
+    v_since      bigint;  -- the account's newest entry before this call
+    v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_voided     bigint[] := '{}'::bigint[];
 BEGIN
     IF p_hold_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
@@ -40,14 +43,16 @@ BEGIN
             USING ERRCODE = 'WA010',
                   DETAIL = format('state: %s', CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END);
     END IF;
+    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
-        PERFORM wallet.release_expired_holds(v_account_id, v_asset, v_now);
+        v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
     IF v_hold.state = 'open' THEN
         PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.amount,
                                            v_hold.lot_ids, v_hold.lot_amounts, v_now);
         UPDATE wallet.holds h SET state = 'voided', closed_at = v_now
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+        v_voided := ARRAY[p_hold_id];
     END IF;
 
     SELECT w.balance - w.held - coalesce(x.paid + x.free, 0) INTO v_available
@@ -55,6 +60,11 @@ BEGIN
     LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now)
                        WHERE w.next_expiry <= v_now) x ON true
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
+    IF cardinality(v_released) + cardinality(v_voided) > 0 THEN
+        PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released || v_voided,
+                                    array_fill('expired'::text, ARRAY[cardinality(v_released)])
+                                    || array_fill('voided'::text, ARRAY[cardinality(v_voided)]));
+    END IF;
     RETURN QUERY SELECT p_hold_id, v_available, 'voided'::text;
 END
 $$;

@@ -6,7 +6,7 @@ SELECT plan(98);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
-                                  'lots', 'holds']);
+                                  'lots', 'holds', 'events', 'event_feed']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -47,15 +47,16 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
               ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
                     'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend',
-                    'wallet_refund', 'wallet_hold', 'wallet_capture', 'wallet_void', 'wallet_holds', 'wallet_assets'],
+                    'wallet_refund', 'wallet_hold', 'wallet_capture', 'wallet_void', 'wallet_holds', 'wallet_assets',
+                    'wallet_events'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 19, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 20, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
-                                'refuse_hold_removal'],
+                                'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them

@@ -41,6 +41,9 @@ DECLARE
     v_plan        record;
     v_prior       record;
     v_overflow    boolean := false;
+    v_since       bigint;        -- the wallet's newest entry before this call, when it posts others first
+    v_released    bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_balance     bigint;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_user_id IS NULL OR p_asset_type_id IS NULL THEN
@@ -66,7 +69,9 @@ BEGIN
     END LOOP;
 
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this posting
-        PERFORM wallet.release_expired_holds(v_wallet.account_id, p_asset_type_id, v_now);
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e
+        WHERE e.account_id = v_wallet.account_id;
+        v_released := wallet.release_expired_holds(v_wallet.account_id, p_asset_type_id, v_now);
         SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds
         INTO v_wallet
         FROM wallet.wallets w
@@ -109,15 +114,16 @@ BEGIN
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
+            v_balance := v_view + p_amount;
             IF v_wallet.debt > 0 THEN  -- the new lot repays what refunds left unrecovered, first
-                RETURN (v_entry_id,
-                        wallet.repay_debt(v_wallet.account_id, p_asset_type_id, v_entry_id,
-                                          ARRAY(SELECT l.lot_id FROM wallet.lots l
-                                                WHERE l.account_id = v_wallet.account_id AND l.entry_id = v_entry_id),
-                                          ARRAY[p_amount], v_wallet.debt, v_view + p_amount),
-                        false, v_paid, v_free)::wallet.posting;
+                v_balance := wallet.repay_debt(v_wallet.account_id, p_asset_type_id, v_entry_id,
+                                               ARRAY(SELECT l.lot_id FROM wallet.lots l
+                                                     WHERE l.account_id = v_wallet.account_id AND l.entry_id = v_entry_id),
+                                               ARRAY[p_amount], v_wallet.debt, v_balance);
             END IF;
-            RETURN (v_entry_id, v_view + p_amount, false, v_paid, v_free)::wallet.posting;
+            PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
+                                        v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+            RETURN (v_entry_id, v_balance, false, v_paid, v_free)::wallet.posting;
         END IF;
     ELSIF p_kind = 'spend' AND v_view - v_wallet.held >= p_amount THEN  -- what holds reserve is not available
         -- The first class in spend order that holds credit; the asset's order is read only
@@ -174,6 +180,8 @@ BEGIN
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
+            PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
+                                        v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
             RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
     END IF;
@@ -195,6 +203,10 @@ BEGIN
         END IF;
         IF p_kind <> 'spend' THEN  -- a credit that repaid debt answered the balance after the repayment
             v_prior.balance_after := wallet.answered_balance(v_wallet.account_id, v_prior.entry_id, v_prior.balance_after);
+        END IF;
+        IF v_since IS NOT NULL THEN  -- the replay released expired holds on its way
+            PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, v_since,
+                                        v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
         END IF;
         RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;
