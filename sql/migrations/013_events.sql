@@ -56,17 +56,20 @@ CREATE TRIGGER event_feed_no_truncate
 -- follow its entries, and each wallet's events keep the order of its entries.
 -- It runs at COMMIT, outside the SECURITY DEFINER function that wrote the event, as
 -- whoever commits (wallet_service may not write these tables): so it is a definer too.
+-- Every name in it is schema-qualified, pg_catalog's included, so the committer's
+-- search_path cannot reach it; no SET search_path, which would cost a configuration save
+-- and restore per event.
 CREATE FUNCTION wallet.place_event() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- one committing writer at a time takes positions; held until its commit is visible
-    PERFORM pg_advisory_xact_lock(2026120201);
+    PERFORM pg_catalog.pg_advisory_xact_lock(2026120201);
     INSERT INTO wallet.event_feed (event_id, account_id, seq)
-    VALUES (nextval('wallet.event_position'), NEW.account_id, NEW.seq);
-    PERFORM pg_notify('wallet_events', '');  -- no payload: consumers read the feed; coalesced per transaction
+    VALUES (pg_catalog.nextval('wallet.event_position'::pg_catalog.regclass), NEW.account_id, NEW.seq);
+    -- no payload: consumers read the feed; notifications of one transaction are coalesced
+    PERFORM pg_catalog.pg_notify('wallet_events', '');
     RETURN NULL;
 END
 $$;

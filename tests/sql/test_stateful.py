@@ -3,7 +3,8 @@ refunds (clamp and debt) and reversals, holds, captures (whole, part, replayed, 
 much, too late) and voids, replays, key reuse, bad amounts, a clock it moves and expiry
 sweeps through the SQL functions, against an in-memory model of each wallet's lots,
 holds and debt. After every step the balances, their paid/free split, what is held and
-available and the debt must match the model, and wallet_verify() must be clean.
+available and the debt must match the model, wallet_verify() must be clean, and every
+entry must have its event in the feed.
 
 The clock: lot and hold expiries are 50-second multiples ahead of the model's time, and
 moving the clock moves this machine's open lots' and holds' expires_at back by as much,
@@ -425,6 +426,16 @@ class WalletMachine(RuleBasedStateMachine):
                 k: (*w.view(self.now), w.held(), w.available(self.now), w.debt)
                 for k, w in self.wallets.items() if k[0] == user}  # fmt: skip
         assert self.conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
+        # every entry has its event, placed in the feed (each step committed)
+        entries, events = self.admin.execute(
+            "SELECT (SELECT array_agg(e.entry_id ORDER BY e.entry_id) FROM wallet.ledger_entries e"
+            "        JOIN wallet.accounts a USING (account_id) WHERE a.user_id = ANY(%(u)s)),"
+            "       (SELECT array_agg(v.entry_id ORDER BY v.entry_id) FROM wallet.events v"
+            "        JOIN wallet.event_feed f USING (account_id, seq) JOIN wallet.accounts a USING (account_id)"
+            "        WHERE a.user_id = ANY(%(u)s) AND v.type LIKE 'entry.%%')",
+            {"u": self.users},
+        ).fetchone()
+        assert entries == events
 
 
 WalletMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)

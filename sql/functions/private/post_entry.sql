@@ -44,6 +44,7 @@ DECLARE
     v_since       bigint;        -- the wallet's newest entry before this call, when it posts others first
     v_released    bigint[] := '{}'::bigint[];  -- holds this call released (expired)
     v_balance     bigint;
+    v_plain       boolean;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_user_id IS NULL OR p_asset_type_id IS NULL THEN
@@ -81,6 +82,10 @@ BEGIN
         SELECT x.paid + x.free INTO v_expired FROM wallet.expired_credit(v_wallet.account_id, p_asset_type_id, v_now) x;
     END IF;
     v_view := v_wallet.balance - v_expired;
+    -- Usually the call changes the wallet by its one entry: its event is written by the
+    -- entry's own statement, from what is known here. Otherwise (expired credit or holds,
+    -- debt to repay) wallet.write_events writes the call's events after it.
+    v_plain := v_expired = 0 AND v_since IS NULL AND (p_kind = 'spend' OR v_wallet.debt = 0);
 
     -- a credit that would overflow the balance is refused below, unless its key is a replay
     v_overflow := p_kind <> 'spend' AND v_wallet.balance > 9223372036854775807 - p_amount;
@@ -108,6 +113,15 @@ BEGIN
                 next_expiry = least(w.next_expiry, p_expires_at)
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
+        ), evented AS (
+            INSERT INTO wallet.events
+                (account_id, type, asset_type_id, entry_id, amount, balance, available, paid, free, held,
+                 idempotency_key, metadata)
+            SELECT v_wallet.account_id, 'entry.' || p_kind, p_asset_type_id, entry.entry_id, p_amount,
+                   v_view + p_amount, v_view + p_amount - v_wallet.held, v_wallet.paid + v_paid,
+                   v_wallet.free + v_free, v_wallet.held, p_idempotency_key, p_metadata
+            FROM entry
+            WHERE v_plain
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
@@ -121,8 +135,10 @@ BEGIN
                                                      WHERE l.account_id = v_wallet.account_id AND l.entry_id = v_entry_id),
                                                ARRAY[p_amount], v_wallet.debt, v_balance);
             END IF;
-            PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
-                                        v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+            IF NOT v_plain THEN
+                PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
+                                            v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+            END IF;
             RETURN (v_entry_id, v_balance, false, v_paid, v_free)::wallet.posting;
         END IF;
     ELSIF p_kind = 'spend' AND v_view - v_wallet.held >= p_amount THEN  -- what holds reserve is not available
@@ -174,14 +190,25 @@ BEGIN
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
+        ), evented AS (
+            INSERT INTO wallet.events
+                (account_id, type, asset_type_id, entry_id, amount, balance, available, paid, free, held,
+                 idempotency_key, metadata)
+            SELECT v_wallet.account_id, 'entry.spend', p_asset_type_id, entry.entry_id, -p_amount,
+                   v_view - p_amount, v_view - p_amount - v_wallet.held, v_wallet.paid - v_paid,
+                   v_wallet.free - v_free, v_wallet.held, p_idempotency_key, p_metadata
+            FROM entry
+            WHERE v_plain
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
-            PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
-                                        v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+            IF NOT v_plain THEN
+                PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
+                                            v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+            END IF;
             RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
     END IF;

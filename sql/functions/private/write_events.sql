@@ -10,8 +10,9 @@ CREATE OR REPLACE FUNCTION wallet.write_events(
     p_hold_ids       bigint[] DEFAULT '{}',
     p_hold_types     text[] DEFAULT '{}'
 ) RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: a SQL function that is not inlined is planned again on every call
 AS $$
+BEGIN
     INSERT INTO wallet.events AS ev
         (account_id, type, asset_type_id, entry_id, hold_id, amount, balance, available, paid, free, held,
          idempotency_key, metadata)
@@ -30,7 +31,8 @@ AS $$
         FROM unnest(p_hold_ids, p_hold_types) WITH ORDINALITY AS c (hold_id, type, n)
         JOIN wallet.holds h ON h.account_id = p_account_id AND h.hold_id = c.hold_id
     ) x
-    ORDER BY x.part, x.ord
+    ORDER BY x.part, x.ord;
+END
 $$;
 
 REVOKE ALL ON FUNCTION wallet.write_events(bigint, integer, bigint, bigint[], text[]) FROM PUBLIC;
