@@ -125,11 +125,12 @@ BEGIN
         FROM wallet.accounts t
         WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id
+        RETURNING e.entry_id, e.hash
     ), cached AS (
         UPDATE wallet.wallets w
         SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
-            held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END  -- else released above
+            held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END,  -- else released above
+            chain_head = (SELECT entry.hash FROM entry)
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
           AND EXISTS (SELECT FROM entry)
     ), closed AS (

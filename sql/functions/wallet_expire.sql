@@ -23,6 +23,7 @@ DECLARE
     v_holds    integer := 0;
     v_since    bigint;    -- the account's newest entry before this wallet was swept
     v_released bigint[];  -- the holds released on this wallet
+    v_hash     bytea;     -- the expiry's, the wallet's new chain head
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
         RAISE EXCEPTION 'invalid_request: limit must be from 1 to 100000' USING ERRCODE = 'WA002';
@@ -73,11 +74,12 @@ BEGIN
                         v_lot.remaining, v_view, NULL, jsonb_build_object('lot_id', v_lot.lot_id),
                         CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
                         CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END,
-                        ARRAY[v_lot.lot_id], ARRAY[v_lot.remaining]);
+                        ARRAY[v_lot.lot_id], ARRAY[v_lot.remaining])
+                RETURNING e.hash INTO v_hash;
                 UPDATE wallet.lots l SET remaining = 0
                 WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id;
                 UPDATE wallet.wallets w
-                SET balance = w.balance - v_lot.remaining,
+                SET balance = w.balance - v_lot.remaining, chain_head = v_hash,
                     paid = w.paid - CASE v_lot.class WHEN 'paid' THEN v_lot.remaining ELSE 0 END,
                     free = w.free - CASE v_lot.class WHEN 'free' THEN v_lot.remaining ELSE 0 END
                 WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = v_wallet.asset_type_id;

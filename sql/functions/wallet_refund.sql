@@ -134,7 +134,7 @@ BEGIN
         FROM wallet.accounts t
         WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id
+        RETURNING e.entry_id, e.hash
     ), taken AS (
         UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
         WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lots)
@@ -142,7 +142,8 @@ BEGIN
     ), cached AS (
         UPDATE wallet.wallets w
         SET balance = w.balance - v_recovered, paid = w.paid - v_paid, free = w.free - v_free,
-            debt = w.debt + CASE p_policy WHEN 'debt' THEN v_left ELSE 0 END
+            debt = w.debt + CASE p_policy WHEN 'debt' THEN v_left ELSE 0 END,
+            chain_head = (SELECT entry.hash FROM entry)
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
           AND EXISTS (SELECT FROM entry)
     )

@@ -149,7 +149,7 @@ BEGIN
         FROM wallet.accounts t
         WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id
+        RETURNING e.entry_id, e.hash
     ), given AS (
         UPDATE wallet.lots l SET remaining = l.remaining + v_gives[array_position(v_lots, l.lot_id)]
         WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lots)
@@ -157,7 +157,7 @@ BEGIN
     ), cached AS (
         UPDATE wallet.wallets w
         SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
-            next_expiry = least(w.next_expiry, v_next_expiry)
+            next_expiry = least(w.next_expiry, v_next_expiry), chain_head = (SELECT entry.hash FROM entry)
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
           AND EXISTS (SELECT FROM entry)
     )

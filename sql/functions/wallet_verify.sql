@@ -1,4 +1,5 @@
--- Proves the cached balances against the ledger, the lots and the holds. One row per
+-- Proves the cached balances against the ledger, the lots and the holds, and the hash
+-- chain of every wallet's entries. One row per
 -- inconsistency; no rows means consistent. Reads the whole ledger: an audit, not a
 -- hot-path call.
 CREATE OR REPLACE FUNCTION public.wallet_verify()
@@ -280,6 +281,21 @@ AS $$
           AND c.kind IN ('topup', 'bonus', 'reversal') AND c.asset_type_id = r.asset_type_id
           AND c.entry_id < r.entry_id
     WHERE r.kind = 'debt_repayment' AND c.entry_id IS NULL
+    UNION ALL
+    -- the hash chain: each entry's hash is SHA-256 over its wallet's previous entry's hash
+    -- and its own content, and each wallet's head is its newest entry's hash
+    SELECT 'entry_hash_differs', c.account_id, c.asset_type_id, NULL, c.entry_id::numeric
+    FROM (SELECT e.account_id, e.asset_type_id, e.entry_id, e.hash,
+                 wallet.entry_hash(lag(e.hash) OVER (PARTITION BY e.account_id, e.asset_type_id ORDER BY e.entry_id),
+                                   e) AS expected
+          FROM wallet.ledger_entries e) c
+    WHERE c.hash IS DISTINCT FROM c.expected
+    UNION ALL
+    SELECT 'chain_head_differs', w.account_id, w.asset_type_id, NULL, l.last_entry_id::numeric
+    FROM wallet.wallets w
+    LEFT JOIN user_ledger l ON l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id
+    LEFT JOIN wallet.ledger_entries e ON e.account_id = l.account_id AND e.entry_id = l.last_entry_id
+    WHERE w.chain_head IS DISTINCT FROM e.hash
     UNION ALL
     SELECT 'negative_user_balance', w.account_id, w.asset_type_id, 0, w.balance::numeric
     FROM wallet.wallets w

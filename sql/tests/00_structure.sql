@@ -2,7 +2,7 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(98);
+SELECT plan(99);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
@@ -34,6 +34,7 @@ SELECT throws_ok($$UPDATE wallet.wallets SET balance = -1, paid = -1
                  'the wallet check holds for the owner');
 SELECT has_trigger('wallet', 'ledger_entries', 'ledger_entries_no_update_delete'::name, 'the ledger refuses UPDATE and DELETE');
 SELECT has_trigger('wallet', 'ledger_entries', 'ledger_entries_no_truncate'::name, 'the ledger refuses TRUNCATE');
+SELECT has_trigger('wallet', 'ledger_entries', 'ledger_entries_chained'::name, 'every entry is chained to its wallet''s previous one');
 SELECT has_view('wallet', 'system_balances', 'system balances are derived, not cached');
 SELECT is((SELECT count(*)::int FROM wallet.accounts WHERE kind = 'system' AND system_code = 'treasury'), 1,
           'the Treasury system account exists');
@@ -56,7 +57,8 @@ SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
-                                'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events'],
+                                'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events', 'entry_hash',
+                                'chain_entry'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them

@@ -1,7 +1,7 @@
 -- wallet_verify: no rows on a fresh database, after the dev seed and after activity;
 -- one row per kind of inconsistency made by hand (as the owner, inside this rollback).
 BEGIN;
-SELECT plan(13);
+SELECT plan(17);
 
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent on a fresh database');
 \i sql/seed/dev.sql
@@ -31,8 +31,8 @@ SELECT a.account_id, 1, 'topup', b.account_id, a.account_id, 1, 991, 'forged', 1
 FROM wallet.accounts a, wallet.accounts b
 WHERE a.user_id = '0f6d220d-61fa-4be7-b0a2-e05dbd9aee32' AND b.user_id = 'b55709be-d0f6-467e-942c-cc04155ad54c';
 SELECT results_eq($$SELECT problem FROM wallet_verify() ORDER BY 1$$,
-                  ARRAY['asset_does_not_sum_to_zero', 'cached_balance_differs_from_ledger', 'credit_without_lot',
-                        'entry_counterparty_not_system', 'last_balance_after_differs_from_cache'],
+                  ARRAY['asset_does_not_sum_to_zero', 'cached_balance_differs_from_ledger', 'chain_head_differs',
+                        'credit_without_lot', 'entry_counterparty_not_system', 'last_balance_after_differs_from_cache'],
                   'an entry written around the functions is found');
 
 
@@ -69,6 +69,38 @@ UPDATE wallet.wallets SET has_holds = false
 WHERE account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a5000000-0000-4000-8000-000000000001');
 SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = 'a5000000-0000-4000-8000-000000000001')$$,
               ARRAY['hold_of_unmarked_wallet'], 'a wallet of an account with holds that is not marked is found');
+
+-- the hash chain: tampering with a stored entry (its metadata, as a superuser with the
+-- ledger's guard off) is found at that entry; forging its hash too is found at the next
+SELECT wallet_open_account('a6000000-0000-4000-8000-000000000001', 'Chain');
+SELECT * FROM wallet_topup('a6000000-0000-4000-8000-000000000001', 1, 100, 'ch-1');
+SELECT * FROM wallet_spend('a6000000-0000-4000-8000-000000000001', 1, 10, 'ch-2', '{"item": "sword"}');
+SELECT * FROM wallet_spend('a6000000-0000-4000-8000-000000000001', 1, 10, 'ch-3');
+CREATE TEMP TABLE chain AS
+    SELECT e.account_id, e.entry_id, e.idempotency_key FROM wallet.ledger_entries e
+    JOIN wallet.accounts a USING (account_id) WHERE a.user_id = 'a6000000-0000-4000-8000-000000000001';
+SELECT results_eq($$SELECT count(DISTINCT hash)::int, bool_and(length(hash) = 32) FROM wallet.ledger_entries
+                    WHERE account_id = (SELECT account_id FROM chain LIMIT 1)$$,
+                  $$VALUES (3, true)$$, 'every entry carries its own SHA-256');
+ALTER TABLE wallet.ledger_entries DISABLE TRIGGER ledger_entries_no_update_delete;
+UPDATE wallet.ledger_entries SET metadata = '{"item": "shield"}'
+WHERE entry_id = (SELECT entry_id FROM chain WHERE idempotency_key = 'ch-2');
+SELECT results_eq($$SELECT problem, actual FROM wallet_verify() WHERE account_id = (SELECT account_id FROM chain LIMIT 1)$$,
+                  $$SELECT 'entry_hash_differs', entry_id::numeric FROM chain WHERE idempotency_key = 'ch-2'$$,
+                  'an entry changed behind the ledger''s back breaks its hash');
+UPDATE wallet.ledger_entries e SET hash = wallet.entry_hash(p.hash, e)
+FROM wallet.ledger_entries p
+WHERE e.entry_id = (SELECT entry_id FROM chain WHERE idempotency_key = 'ch-2')
+  AND p.entry_id = (SELECT entry_id FROM chain WHERE idempotency_key = 'ch-1');
+SELECT results_eq($$SELECT problem, actual FROM wallet_verify() WHERE account_id = (SELECT account_id FROM chain LIMIT 1)$$,
+                  $$SELECT 'entry_hash_differs', entry_id::numeric FROM chain WHERE idempotency_key = 'ch-3'$$,
+                  'and rehashing it breaks the next link');
+UPDATE wallet.ledger_entries SET hash = '\x00'
+WHERE entry_id = (SELECT entry_id FROM chain WHERE idempotency_key = 'ch-3');
+SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE account_id = (SELECT account_id FROM chain LIMIT 1)$$,
+              ARRAY['entry_hash_differs', 'chain_head_differs'],
+              'a forged last hash no longer matches the wallet''s head');
+ALTER TABLE wallet.ledger_entries ENABLE TRIGGER ledger_entries_no_update_delete;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -101,7 +101,7 @@ BEGIN
             FROM wallet.accounts t
             WHERE t.system_code = 'treasury'
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
-            RETURNING e.entry_id
+            RETURNING e.entry_id, e.hash
         ), credited AS (
             INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
             SELECT v_wallet.account_id, p_asset_type_id, CASE p_kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
@@ -110,7 +110,7 @@ BEGIN
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
-                next_expiry = least(w.next_expiry, p_expires_at)
+                next_expiry = least(w.next_expiry, p_expires_at), chain_head = (SELECT entry.hash FROM entry)
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         ), evented AS (
@@ -180,14 +180,15 @@ BEGIN
             FROM wallet.accounts t
             WHERE t.system_code = 'treasury'
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
-            RETURNING e.entry_id
+            RETURNING e.entry_id, e.hash
         ), taken AS (
             UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
             WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lots)
               AND EXISTS (SELECT FROM entry)
         ), cached AS (
             UPDATE wallet.wallets w
-            SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free
+            SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
+                chain_head = (SELECT entry.hash FROM entry)
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         ), evented AS (

@@ -21,6 +21,7 @@ DECLARE
     v_view        bigint;   -- the caller's balance as the expiries are posted
     v_lost        bigint := 0::bigint;
     v_next_expiry timestamptz;
+    v_hash        bytea;  -- the expiry's, the wallet's new chain head
 BEGIN
     -- first, so that held stays within the balance as the expiries below lower it
     UPDATE wallet.wallets w SET held = w.held - p_held
@@ -55,9 +56,10 @@ BEGIN
                CASE v_lot.class WHEN 'free' THEN v_lot.amount ELSE 0 END,
                ARRAY[v_lot.lot_id], ARRAY[v_lot.amount]
         FROM wallet.accounts t
-        WHERE t.system_code = 'treasury';
+        WHERE t.system_code = 'treasury'
+        RETURNING e.hash INTO v_hash;
         UPDATE wallet.wallets w
-        SET balance = w.balance - v_lot.amount,
+        SET balance = w.balance - v_lot.amount, chain_head = v_hash,
             paid = w.paid - CASE v_lot.class WHEN 'paid' THEN v_lot.amount ELSE 0 END,
             free = w.free - CASE v_lot.class WHEN 'free' THEN v_lot.amount ELSE 0 END
         WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;

@@ -24,6 +24,7 @@ DECLARE
     v_paid  bigint := 0::bigint;
     v_free  bigint := 0::bigint;
     v_total bigint;
+    v_hash  bytea;  -- the repayment's, the wallet's new chain head
 BEGIN
     FOR v_lot IN
         SELECT c.lot_id, c.amount, l.class
@@ -50,11 +51,13 @@ BEGIN
     SELECT p_account_id, p_asset_type_id, 'debt_repayment', p_account_id, t.account_id, v_total,
            p_balance - v_total, NULL, '{}', v_paid, v_free, p_credit_entry_id, v_lots, v_takes
     FROM wallet.accounts t
-    WHERE t.system_code = 'treasury';
+    WHERE t.system_code = 'treasury'
+    RETURNING e.hash INTO v_hash;
     UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
     WHERE l.account_id = p_account_id AND l.lot_id = ANY (v_lots);
     UPDATE wallet.wallets w
-    SET balance = w.balance - v_total, paid = w.paid - v_paid, free = w.free - v_free, debt = w.debt - v_total
+    SET balance = w.balance - v_total, paid = w.paid - v_paid, free = w.free - v_free, debt = w.debt - v_total,
+        chain_head = v_hash
     WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
     RETURN p_balance - v_total;
 END
