@@ -9,17 +9,19 @@ ALTER TABLE wallet.wallets ADD COLUMN chain_head bytea;
 -- The content, canonically: fields in a fixed order, text quoted (NULL stays NULL),
 -- created_at as its exact count of microseconds (no time zone or format in play).
 CREATE FUNCTION wallet.entry_hash(p_prev bytea, e wallet.ledger_entries) RETURNS bytea
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: called per entry, a SQL function that is not inlined is planned on every call
 IMMUTABLE
 AS $$
-    SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.format(
+BEGIN
+    RETURN pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.format(
                '%s|%s|%s|%s|%L|%s|%s|%s|%s|%L|%L|%s|%s|%s|%L|%L|%s|%L|%L|%L',
                pg_catalog.encode(coalesce(p_prev, '\x'::bytea), 'hex'),
                e.account_id, e.entry_id, e.asset_type_id, e.kind, e.debit_account_id, e.credit_account_id,
                e.amount, e.balance_after, e.idempotency_key, e.metadata::text,
                (pg_catalog.extract('epoch', e.created_at) * 1000000)::bigint,
                e.paid_amount, e.free_amount, e.original_entry_id, e.hold_id, e.unrecovered, e.refund_policy,
-               e.lot_ids::text, e.lot_amounts::text), 'UTF8'))
+               e.lot_ids::text, e.lot_amounts::text), 'UTF8'));
+END
 $$;
 
 -- Every insert into the ledger is chained here, whichever function writes it: the
@@ -30,10 +32,12 @@ CREATE FUNCTION wallet.chain_entry() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 AS $$
+DECLARE
+    v_prev bytea;
 BEGIN
-    NEW.hash := wallet.entry_hash((SELECT w.chain_head FROM wallet.wallets w
-                                   WHERE w.account_id = NEW.account_id AND w.asset_type_id = NEW.asset_type_id),
-                                  NEW);
+    SELECT w.chain_head INTO v_prev
+    FROM wallet.wallets w WHERE w.account_id = NEW.account_id AND w.asset_type_id = NEW.asset_type_id;
+    NEW.hash := wallet.entry_hash(v_prev, NEW);
     RETURN NEW;
 END
 $$;
