@@ -1,31 +1,41 @@
 -- The feed: events after feed position p_after, in position order, at most p_limit (1 to
--- 1000). Positions are given at commit, in commit order (migration 013), so a consumer
--- that keeps asking from the last event_id it saw never misses an event, even one
--- written by a transaction that committed late, and sees each wallet's events in the
--- order of its entries. A NOTIFY on channel wallet_events follows every commit that
--- wrote events.
+-- 1000). Positions are given at commit (migration 013). Before reading, this takes the
+-- committers' lock exclusively for a moment: that waits until every transaction holding
+-- positions has committed (or rolled back), and the last position taken by then bounds
+-- the read; later ones belong to transactions that began placing events after it. So a
+-- consumer that keeps asking from the last event_id it saw never misses an event, even
+-- one committed late, and sees each wallet's events in the order of its entries.
+-- VOLATILE, so that the read's snapshot is taken after the wait (call it in READ
+-- COMMITTED). wallet_notify_events() sends NOTIFY wallet_events when the feed moves.
 CREATE OR REPLACE FUNCTION public.wallet_events(p_after bigint DEFAULT 0, p_limit integer DEFAULT 500)
 RETURNS TABLE (event_id bigint, type text, occurred_at timestamptz, user_id uuid, asset_type_id integer,
                entry_id bigint, hold_id bigint, amount bigint, balance bigint, available bigint, paid bigint,
                free bigint, held bigint, idempotency_key text, metadata jsonb)
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
 AS $$
+DECLARE
+    v_last bigint;  -- every position up to this one is committed or abandoned
 BEGIN
     IF p_after IS NULL OR p_after < 0 OR p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION 'invalid_request: after must be 0 or more and limit from 1 to 1000'
             USING ERRCODE = 'WA002', DETAIL = format('after: %s, limit: %s', p_after, p_limit);
     END IF;
+    -- a barrier, not a hold: session-level, released at once, so that a consumer's open
+    -- transaction never keeps writers from committing
+    PERFORM pg_advisory_lock(2026120201);
+    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
+    PERFORM pg_advisory_unlock(2026120201);
     RETURN QUERY
     SELECT f.event_id, e.type, e.occurred_at, a.user_id, e.asset_type_id, e.entry_id, e.hold_id, e.amount,
            e.balance, e.available, e.paid, e.free, e.held, e.idempotency_key, e.metadata
     FROM wallet.event_feed f
     JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq
     JOIN wallet.accounts a ON a.account_id = f.account_id
-    WHERE f.event_id > p_after
+    WHERE f.event_id > p_after AND f.event_id <= v_last
     ORDER BY f.event_id
     LIMIT p_limit;
 END

@@ -49,10 +49,10 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
                     'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend',
                     'wallet_refund', 'wallet_hold', 'wallet_capture', 'wallet_void', 'wallet_holds', 'wallet_assets',
-                    'wallet_events'],
+                    'wallet_events', 'wallet_notify_events'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 20, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 21, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',

@@ -1,20 +1,48 @@
 """The event feed's promise under real concurrency: 16 writers post, hold and capture,
 some keeping their transaction open a random while before COMMIT (and some rolling
-back), while a consumer LISTENs on wallet_events and reads the feed from its last
-event_id throughout. In the end it has seen every committed event exactly once, none
-of a rolled-back transaction, and each wallet's events in the order of its entries."""
+back), while a consumer LISTENs on wallet_events (notified by wallet_notify_events every
+50 ms, as the worker does) and reads the feed from its last event_id throughout. In the
+end it has seen every committed event exactly once, none of a rolled-back transaction,
+and each wallet's events in the order of its entries.
+
+To make "committed late" as late as it gets, a test-only deferred trigger that fires
+after the feed's own (names order them) makes some writers sleep inside COMMIT, after
+their events have their positions and before those become visible: a reader that did
+not wait for them would read past their positions and never come back."""
 
 import random
 import threading
 import time
 from collections import defaultdict
 
+import pytest
+
 from tests.sql.test_concurrency import assert_consistent
 
 WRITERS, ROUNDS = 16, 25
 
 
-def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin, report):
+SLOW_COMMIT = """
+CREATE FUNCTION wallet.test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('wallet_test.slow_commit', true) = 'on' THEN
+        PERFORM pg_sleep(random() * 0.03);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER zz_test_slow_commit AFTER INSERT ON wallet.events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION wallet.test_slow_commit();
+"""
+
+
+@pytest.fixture
+def slow_commits(admin):
+    admin.execute(SLOW_COMMIT)
+    yield
+    admin.execute("DROP TRIGGER zz_test_slow_commit ON wallet.events; DROP FUNCTION wallet.test_slow_commit()")
+
+
+def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin, slow_commits, report):
     users = [new_user(gold=100_000) for _ in range(8)]
     (start,) = admin.execute("SELECT coalesce(max(event_id), 0) FROM wallet.event_feed").fetchone()
     done = threading.Event()
@@ -42,6 +70,8 @@ def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin,
     def write(i):
         rng = random.Random(i)
         conn = connect()
+        if i % 2:  # half the writers sleep inside their COMMITs
+            conn.execute("SET wallet_test.slow_commit = 'on'")
         conn.autocommit = False
         for r in range(ROUNDS):
             user = rng.choice(users)
@@ -58,6 +88,14 @@ def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin,
             else:
                 conn.commit()
 
+    def notify():
+        conn, seen = connect(), 0
+        while not done.is_set():
+            (seen,) = conn.execute("SELECT wallet_notify_events(%s)", (seen,)).fetchone()
+            time.sleep(0.05)
+
+    notifier = threading.Thread(target=notify)
+    notifier.start()
     consumer = threading.Thread(target=consume)
     consumer.start()
     writers = [threading.Thread(target=write, args=(i,)) for i in range(WRITERS)]
@@ -67,6 +105,7 @@ def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin,
         t.join()
     done.set()
     consumer.join(timeout=60)
+    notifier.join(timeout=10)
     assert not consumer.is_alive()
 
     ours = {str(u) for u in users}

@@ -1,7 +1,7 @@
 """The background worker as it runs beside the API: a real process on procrastinate,
 logged in as its own role (a member of wallet_worker only), sweeping expired lots and
-releasing expired holds on its schedule, logging JSON lines, and stopping cleanly on
-SIGTERM."""
+releasing expired holds on its schedule, notifying wallet_events listeners when the
+event feed moves, logging JSON lines, and stopping cleanly on SIGTERM."""
 
 import json
 import os
@@ -43,6 +43,8 @@ def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, n
                   " WHERE a.account_id = l.account_id AND a.user_id = %s AND l.amount = 25", (user,))  # fmt: skip
     admin.execute("UPDATE wallet.wallets w SET next_expiry = now() - interval '1 second' FROM wallet.accounts a"
                   " WHERE a.account_id = w.account_id AND a.user_id = %s", (user,))  # fmt: skip
+    listener = connect()
+    listener.execute("LISTEN wallet_events")
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=worker_env, stdout=log,
@@ -61,6 +63,8 @@ def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, n
             time.sleep(0.3)
         assert expired == (25, 25, 40), log_path.read_text()
         assert hold_state == "expired", log_path.read_text()
+        # the sweep's events moved the feed: the worker's notifier tells listeners
+        assert list(listener.notifies(timeout=5, stop_after=1)), "no NOTIFY wallet_events from the worker"
         waited = time.monotonic() - started
     finally:
         worker.send_signal(signal.SIGTERM)

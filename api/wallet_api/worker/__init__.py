@@ -1,6 +1,8 @@
 """The background worker: procrastinate (a PostgreSQL-backed job library) on the wallet's
 own database, in the schema `procrastinate`. Its periodic job calls wallet_expire()
-until expired lots are posted and expired holds released; the logic stays in SQL. Run it beside the API:
+until expired lots are posted and expired holds released; the logic stays in SQL. Beside
+it, a thread calls wallet_notify_events() every `WALLET_NOTIFY_INTERVAL_MS` (default 50),
+which sends NOTIFY wallet_events when the event feed has moved. Run it beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker
 
@@ -12,6 +14,7 @@ sets how often it sweeps (default every minute; a sixth field counts seconds).
 import json
 import logging
 import os
+import threading
 import time
 
 import procrastinate
@@ -53,3 +56,19 @@ def expire(timestamp: int) -> None:
     log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
                          "holds_expired": holds, "batches": batches,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
+
+
+def notify_events_forever(stop: threading.Event) -> None:
+    """Tells LISTENing consumers that the event feed moved, once per interval at most
+    (the writers do not NOTIFY themselves: see wallet_notify_events). Reconnects after a
+    lost connection; ends when `stop` is set."""
+    interval = int(os.environ.get("WALLET_NOTIFY_INTERVAL_MS", "50")) / 1000
+    seen = None
+    while not stop.is_set():
+        try:
+            with psycopg.connect(database_url(), autocommit=True) as conn:
+                while not stop.wait(interval):
+                    (seen,) = conn.execute("SELECT public.wallet_notify_events(%s)", (seen,)).fetchall()[0]
+        except psycopg.OperationalError as exc:
+            log.warning(json.dumps({"worker": "event notifier reconnecting", "error": type(exc).__name__}))
+            stop.wait(1)

@@ -7,10 +7,11 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 import procrastinate
 
-from wallet_api.worker import QUEUE, SCHEMA, app, database_url, log
+from wallet_api.worker import QUEUE, SCHEMA, app, database_url, log, notify_events_forever
 
 
 def main() -> int:
@@ -20,9 +21,12 @@ def main() -> int:
     # these back when it returns) ends the process at once: no job has started yet.
     signal.signal(signal.SIGTERM, _stop_before_start)
     signal.signal(signal.SIGINT, _stop_before_start)
+    stop = threading.Event()
+    threading.Thread(target=notify_events_forever, args=(stop,), name="event-notifier", daemon=True).start()
     with app.replace_connector(connector):
         log.info(json.dumps({"worker": "started", "queues": [QUEUE]}))
         app.run_worker(queues=[QUEUE], install_signal_handlers=True)
+    stop.set()
     log.info(json.dumps({"worker": "stopped"}))
     return 0
 

@@ -1,0 +1,23 @@
+-- Sends NOTIFY wallet_events (no payload) when the feed has moved past p_seen, and
+-- answers the feed's last position for the next call. The worker calls it every 50 ms
+-- and consumers LISTEN: one notification per interval however many commits wrote events
+-- (PostgreSQL would make every committing writer take turns if each sent its own).
+CREATE OR REPLACE FUNCTION public.wallet_notify_events(p_seen bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_last bigint;
+BEGIN
+    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
+    IF v_last > coalesce(p_seen, 0) THEN
+        PERFORM pg_notify('wallet_events', '');
+    END IF;
+    RETURN v_last;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_notify_events(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_notify_events(bigint) TO wallet_service;
