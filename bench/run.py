@@ -88,29 +88,35 @@ def load_users(conn: psycopg.Connection, users: int, funded: int, balance: int) 
 
 
 def add_rounds(conn: psycopg.Connection, first_user: int, last_user: int, first: int, last: int, amount: int) -> None:
-    """Bulk history through the ledger's own triggers and constraints: rounds first..last
-    of one top-up each for bench users first_user..last_user, each with its paid lot,
-    then the cached balances."""
-    params = {"first_user": first_user, "last_user": last_user, "first": first, "last": last, "amount": amount}
-    conn.execute(
-        f"""
-        WITH entries AS (
-            INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-                                               amount, balance_after, idempotency_key, metadata, paid_amount)
-            SELECT w.account_id, 1, 'topup', t.account_id, w.account_id, %(amount)s,
-                   w.balance + (r - %(first)s::int + 1) * %(amount)s::bigint, 'bulk-' || r, '{{"bulk": true}}',
-                   %(amount)s
-            FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
-            JOIN wallet.accounts a ON a.user_id = {USER_UUID}
-            JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
-            CROSS JOIN generate_series(%(first)s::int, %(last)s::int) r
-            CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
-            ORDER BY r, n
-            RETURNING account_id, entry_id, amount)
-        INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining)
-        SELECT account_id, 1, 'paid', entry_id, amount, amount FROM entries""",
-        params,
-    )
+    """Bulk history through the ledger's own triggers: rounds first..last of one top-up
+    each for bench users first_user..last_user, each with its paid lot, then the cached
+    balances. One statement per round, each moving the wallets' chain heads to the entries
+    it wrote, so that the hash chain holds as if the functions had posted them."""
+    params = {"first_user": first_user, "last_user": last_user, "first": first, "amount": amount}
+    for r in range(first, last + 1):
+        conn.execute(
+            f"""
+            WITH entries AS (
+                INSERT INTO wallet.ledger_entries (account_id, asset_type_id, kind, debit_account_id,
+                                                   credit_account_id, amount, balance_after, idempotency_key,
+                                                   metadata, paid_amount)
+                SELECT w.account_id, 1, 'topup', t.account_id, w.account_id, %(amount)s,
+                       w.balance + (%(r)s - %(first)s::int + 1) * %(amount)s::bigint, 'bulk-' || %(r)s,
+                       '{{"bulk": true}}', %(amount)s
+                FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
+                JOIN wallet.accounts a ON a.user_id = {USER_UUID}
+                JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = 1
+                CROSS JOIN (SELECT account_id FROM wallet.accounts WHERE system_code = 'treasury') t
+                ORDER BY n
+                RETURNING account_id, entry_id, amount, hash
+            ), lots AS (
+                INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining)
+                SELECT account_id, 1, 'paid', entry_id, amount, amount FROM entries
+            )
+            UPDATE wallet.wallets w SET chain_head = e.hash
+            FROM entries e WHERE w.account_id = e.account_id AND w.asset_type_id = 1""",
+            {**params, "r": r},
+        )
     conn.execute(
         f"""
         UPDATE wallet.wallets w SET balance = w.balance + (%(last)s::int - %(first)s::int + 1) * %(amount)s::bigint,
@@ -118,7 +124,7 @@ def add_rounds(conn: psycopg.Connection, first_user: int, last_user: int, first:
         FROM generate_series(%(first_user)s::int, %(last_user)s::int) n
         JOIN wallet.accounts a ON a.user_id = {USER_UUID}
         WHERE w.account_id = a.account_id AND w.asset_type_id = 1""",
-        params,
+        {**params, "last": last},
     )
 
 
