@@ -42,20 +42,10 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
     END IF;
     v_account_id := wallet.user_account_id(p_user_id);
-    -- a hold's asset never changes: read it to find the wallet to lock
-    SELECT h.asset_type_id INTO v_asset
-    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'hold_not_found: no hold % for this user', p_hold_id USING ERRCODE = 'WA009';
-    END IF;
-    SELECT w.next_hold_expiry INTO v_next_hold_expiry
-    FROM wallet.wallets w
-    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
-    FOR UPDATE;
-
-    -- under the lock: the hold as it is now, and a repeated call finds the first one's entry
-    SELECT h.amount, h.state, h.expires_at, h.lot_ids, h.lot_amounts INTO v_hold
-    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    v_hold := wallet.locked_hold(v_account_id, p_hold_id);
+    v_asset := v_hold.asset_type_id;
+    v_next_hold_expiry := v_hold.next_hold_expiry;
+    -- under the lock, a repeated call finds the first one's entry
     v_amount := coalesce(p_amount, v_hold.amount);
     SELECT e.entry_id, e.kind, e.amount, e.hold_id, e.balance_after, e.paid_amount, e.free_amount INTO v_prior
     FROM wallet.ledger_entries e

@@ -69,11 +69,7 @@ BEGIN
     WHERE h.account_id = v_account_id AND h.idempotency_key = p_idempotency_key;
     IF FOUND THEN
         IF (v_prior.asset_type_id, v_prior.amount) IS DISTINCT FROM (p_asset_type_id, p_amount) THEN
-            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-                USING ERRCODE = 'WA005',
-                      DETAIL = format('first request: hold of %s on asset %s (hold %s)',
-                                      v_prior.amount, v_prior.asset_type_id, v_prior.hold_id),
-                      HINT = 'Use a new key for a new request.';
+            PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);
         END IF;
         RETURN QUERY SELECT v_prior.hold_id, v_prior.available_after, v_prior.expires_at, true;
         RETURN;

@@ -14,7 +14,6 @@ DECLARE
     v_now        timestamptz := now();
     v_account_id bigint;
     v_asset      integer;
-    v_wallet     record;
     v_hold       record;
     v_available  bigint;
     v_since      bigint;  -- the account's newest entry before this call
@@ -25,26 +24,15 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
     END IF;
     v_account_id := wallet.user_account_id(p_user_id);
-    -- a hold's asset never changes: read it to find the wallet to lock
-    SELECT h.asset_type_id INTO v_asset
-    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'hold_not_found: no hold % for this user', p_hold_id USING ERRCODE = 'WA009';
-    END IF;
-    SELECT w.next_hold_expiry INTO v_wallet
-    FROM wallet.wallets w
-    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
-    FOR UPDATE;
-
-    SELECT h.amount, h.state, h.expires_at, h.lot_ids, h.lot_amounts INTO v_hold
-    FROM wallet.holds h WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    v_hold := wallet.locked_hold(v_account_id, p_hold_id);
+    v_asset := v_hold.asset_type_id;
     IF v_hold.state = 'captured' OR v_hold.state <> 'voided' AND v_hold.expires_at <= v_now THEN
         RAISE EXCEPTION 'hold_not_open: hold % is %', p_hold_id, CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END
             USING ERRCODE = 'WA010',
                   DETAIL = format('state: %s', CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END);
     END IF;
     SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
-    IF v_wallet.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
+    IF v_hold.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
         v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
     IF v_hold.state = 'open' THEN

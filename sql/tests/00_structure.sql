@@ -58,7 +58,7 @@ SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
                                 'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events', 'entry_hash',
-                                'chain_entry'],
+                                'chain_entry', 'locked_hold'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
