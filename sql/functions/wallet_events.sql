@@ -25,9 +25,15 @@ BEGIN
             USING ERRCODE = 'WA002', DETAIL = format('after: %s, limit: %s', p_after, p_limit);
     END IF;
     -- a barrier, not a hold: session-level, released at once, so that a consumer's open
-    -- transaction never keeps writers from committing
+    -- transaction never keeps writers from committing; released on a cancel too (a
+    -- session lock left behind would hold up every committer)
     PERFORM pg_advisory_lock(2026120201);
-    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
+    BEGIN
+        SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
+    EXCEPTION WHEN query_canceled OR OTHERS THEN
+        PERFORM pg_advisory_unlock(2026120201);
+        RAISE;
+    END;
     PERFORM pg_advisory_unlock(2026120201);
     RETURN QUERY
     SELECT f.event_id, e.type, e.occurred_at, a.user_id, e.asset_type_id, e.entry_id, e.hold_id, e.amount,

@@ -133,3 +133,14 @@ def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin,
     assert_consistent(connect())
     report(f"feed: {len(ids)} events from {WRITERS} writers (some committing late, some rolling back) read once each, "
            f"in entry order per wallet; {notified} notifications")  # fmt: skip
+
+
+def test_a_consumer_in_an_open_transaction_does_not_hold_up_writers(connect, new_user):
+    user = new_user(gold=10)
+    reader = connect()
+    reader.autocommit = False
+    reader.execute("SELECT * FROM wallet_events(0, 1)")  # and the transaction stays open
+    writer = connect()
+    writer.execute("SET lock_timeout = '2s'")  # a commit waiting on the feed's lock fails instead
+    assert writer.execute("SELECT balance FROM wallet_spend(%s, 1, 1, 'while-reading')", (user,)).fetchone() == (9,)
+    reader.rollback()
