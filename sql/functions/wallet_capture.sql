@@ -33,7 +33,6 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_view       bigint;
     v_entry_id   bigint;
-    v_next_hold_expiry timestamptz;
     v_since      bigint;  -- the account's newest entry before this call
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
 BEGIN
@@ -44,7 +43,6 @@ BEGIN
     v_account_id := wallet.user_account_id(p_user_id);
     v_hold := wallet.locked_hold(v_account_id, p_hold_id);
     v_asset := v_hold.asset_type_id;
-    v_next_hold_expiry := v_hold.next_hold_expiry;
     -- under the lock, a repeated call finds the first one's entry
     v_amount := coalesce(p_amount, v_hold.amount);
     SELECT e.entry_id, e.kind, e.amount, e.hold_id, e.balance_after, e.paid_amount, e.free_amount INTO v_prior
@@ -71,7 +69,7 @@ BEGIN
     END IF;
 
     SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
-    IF v_next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
+    IF v_hold.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
         v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
 
@@ -136,8 +134,7 @@ BEGIN
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
     END IF;
     PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);  -- or it is one of the account's holds' 
-    PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released || p_hold_id,
-                                array_fill('expired'::text, ARRAY[cardinality(v_released)]) || 'captured'::text);
+    PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released, p_hold_id, 'captured');
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END
 $$;

@@ -86,8 +86,7 @@ BEGIN
                 v_count := v_count + 1;
             END LOOP;
         END IF;
-        PERFORM wallet.write_events(v_wallet.account_id, v_wallet.asset_type_id, v_since, v_released,
-                                    array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+        PERFORM wallet.write_events(v_wallet.account_id, v_wallet.asset_type_id, v_since, v_released);
         UPDATE wallet.wallets w
         SET next_expiry = (SELECT min(l.expires_at) FROM wallet.lots l
                            WHERE l.account_id = w.account_id AND l.asset_type_id = w.asset_type_id

@@ -134,8 +134,7 @@ BEGIN
     )
     SELECT hold.hold_id INTO v_hold_id FROM hold;
 
-    PERFORM wallet.write_events(v_account_id, p_asset_type_id, v_since, v_released || v_hold_id,
-                                array_fill('expired'::text, ARRAY[cardinality(v_released)]) || 'opened'::text);
+    PERFORM wallet.write_events(v_account_id, p_asset_type_id, v_since, v_released, v_hold_id, 'opened');
     RETURN QUERY SELECT v_hold_id, v_available, v_expires_at, false;
 END
 $$;

@@ -157,7 +157,7 @@ BEGIN
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
     END IF;
     PERFORM wallet.write_events(v_account_id, v_topup.asset_type_id, v_since,
-                                v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+                                v_released);
     RETURN QUERY SELECT v_entry_id, v_view, false, v_recovered, v_left;
 END
 $$;

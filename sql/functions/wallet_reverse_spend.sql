@@ -175,7 +175,7 @@ BEGIN
                                     v_wallet.debt, v_view);
     END IF;
     PERFORM wallet.write_events(v_account_id, v_spend.asset_type_id, v_since,
-                                v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+                                v_released);
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END
 $$;

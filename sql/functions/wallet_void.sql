@@ -18,7 +18,7 @@ DECLARE
     v_available  bigint;
     v_since      bigint;  -- the account's newest entry before this call
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
-    v_voided     bigint[] := '{}'::bigint[];
+    v_voided     bigint;  -- this hold, if this call voided it
 BEGIN
     IF p_hold_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
@@ -40,18 +40,12 @@ BEGIN
                                            v_hold.lot_ids, v_hold.lot_amounts, v_now);
         UPDATE wallet.holds h SET state = 'voided', closed_at = v_now
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
-        v_voided := ARRAY[p_hold_id];
+        v_voided := p_hold_id;
     END IF;
 
-    SELECT w.balance - w.held - coalesce(x.paid + x.free, 0) INTO v_available
-    FROM wallet.wallets w
-    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now)
-                       WHERE w.next_expiry <= v_now) x ON true
-    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
-    IF cardinality(v_released) + cardinality(v_voided) > 0 THEN
-        PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released || v_voided,
-                                    array_fill('expired'::text, ARRAY[cardinality(v_released)])
-                                    || array_fill('voided'::text, ARRAY[cardinality(v_voided)]));
+    SELECT v.available INTO v_available FROM wallet.wallet_view(v_account_id, v_asset, v_now) v;
+    IF cardinality(v_released) > 0 OR v_voided IS NOT NULL THEN
+        PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released, v_voided, 'voided');
     END IF;
     RETURN QUERY SELECT p_hold_id, v_available, 'voided'::text;
 END

@@ -137,7 +137,7 @@ BEGIN
             END IF;
             IF NOT v_plain THEN
                 PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
-                                            v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+                                            v_released);
             END IF;
             RETURN (v_entry_id, v_balance, false, v_paid, v_free)::wallet.posting;
         END IF;
@@ -208,7 +208,7 @@ BEGIN
         IF v_entry_id IS NOT NULL THEN
             IF NOT v_plain THEN
                 PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
-                                            v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+                                            v_released);
             END IF;
             RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
@@ -234,7 +234,7 @@ BEGIN
         END IF;
         IF v_since IS NOT NULL THEN  -- the replay released expired holds on its way
             PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, v_since,
-                                        v_released, array_fill('expired'::text, ARRAY[cardinality(v_released)]));
+                                        v_released);
         END IF;
         RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;

@@ -1,14 +1,17 @@
 -- Writes the events of one call on one wallet, at its end: one per entry the call made
 -- (those after p_since_entry_id, in entry order: `entry.<kind>`, amount signed from the
--- user's side), then one per hold it opened, captured, voided or expired (p_hold_ids with
--- p_hold_types, in that order), each with the wallet as the call left it. Their feed
--- positions are given at commit (migration 013). The caller holds the wallet lock.
+-- user's side), then `hold.expired` for each hold it released as expired
+-- (p_expired_holds, in that order), then `hold.<p_hold_event>` for the hold the call
+-- itself opened, captured or voided (p_hold_id), each with the wallet as the call left
+-- it. Their feed positions are given at commit (migration 013). The caller holds the
+-- wallet lock.
 CREATE OR REPLACE FUNCTION wallet.write_events(
-    p_account_id     bigint,
-    p_asset_type_id  integer,
-    p_since_entry_id bigint,
-    p_hold_ids       bigint[] DEFAULT '{}',
-    p_hold_types     text[] DEFAULT '{}'
+    p_account_id      bigint,
+    p_asset_type_id   integer,
+    p_since_entry_id  bigint,
+    p_expired_holds   bigint[] DEFAULT '{}',
+    p_hold_id         bigint DEFAULT NULL,
+    p_hold_event      text DEFAULT NULL
 ) RETURNS void
 LANGUAGE plpgsql  -- not sql: a SQL function that is not inlined is planned again on every call
 AS $$
@@ -28,11 +31,15 @@ BEGIN
         UNION ALL
         SELECT 2, c.n, 'hold.' || c.type, CASE c.type WHEN 'captured' THEN h.capture_entry_id END, h.hold_id,
                CASE c.type WHEN 'captured' THEN h.captured_amount ELSE h.amount END, h.idempotency_key, h.metadata
-        FROM unnest(p_hold_ids, p_hold_types) WITH ORDINALITY AS c (hold_id, type, n)
+        FROM (SELECT x.hold_id, 'expired' AS type, x.n
+              FROM unnest(p_expired_holds) WITH ORDINALITY AS x (hold_id, n)
+              UNION ALL
+              SELECT p_hold_id, p_hold_event, cardinality(p_expired_holds) + 1
+              WHERE p_hold_id IS NOT NULL) c
         JOIN wallet.holds h ON h.account_id = p_account_id AND h.hold_id = c.hold_id
     ) x
     ORDER BY x.part, x.ord;
 END
 $$;
 
-REVOKE ALL ON FUNCTION wallet.write_events(bigint, integer, bigint, bigint[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.write_events(bigint, integer, bigint, bigint[], bigint, text) FROM PUBLIC;
