@@ -14,7 +14,7 @@ access_log = logging.getLogger("wallet_api.access")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from . import accounts, assets, auth, health, wallet
+    from . import accounts, assets, auth, health, reports, wallet
     from .db import Database
     from .errors import register_error_handlers
     from .limits import limiter
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.jwt.init_app(app)
     limiter.init_app(app)
     register_error_handlers(app)
-    for module in (auth, wallet, accounts, assets, health):
+    for module in (auth, wallet, accounts, assets, reports, health):
         app.register_blueprint(module.bp)
     _log_requests(app)
     return app

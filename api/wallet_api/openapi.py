@@ -262,6 +262,40 @@ OPERATIONS = (
             "next_before": 5}},
     ),
     Operation(
+        "get", "/wallet/statement", "get_statement", "wallet",
+        "A statement: opening and closing balances and the entries between",
+        description="The user's own; a service with scope wallet:read names the user. Balances per asset at "
+        "`from` and at `to` (expired credit not counted), and the entries made after `from` up to `to`, "
+        "oldest first, at most 10,000 (a longer period is 400 invalid_request). JSON, or with Accept: text/csv "
+        "a CSV with one line per opening balance, entry and closing balance.",
+        responses={200: (s.Statement, "The statement (JSON or CSV)")}, errors=(400, 401, 403, 404, 429, 503),
+        query=s.StatementQuery,
+        examples={200: {"user_id": ALICE, "from": "2026-11-01T00:00:00+00:00", "to": "2026-12-01T00:00:00+00:00",
+                        "opening": [{"asset_type_id": 1, "asset_code": "GOLD", "balance": 1000, "paid": 1000,
+                                     "free": 0}],
+                        "closing": [{"asset_type_id": 1, "asset_code": "GOLD", "balance": 880, "paid": 880,
+                                     "free": 0}],
+                        "entries": [{"entry_id": 7, "kind": "spend", "asset_type_id": 1, "amount": -120,
+                                     "paid_amount": -120, "free_amount": 0, "balance_after": 880,
+                                     "original_entry_id": None, "hold_id": None, "unrecovered": 0,
+                                     "idempotency_key": "order-1001", "metadata": {"item": "sword"},
+                                     "created_at": "2026-11-25T08:00:01.234567+00:00"}]}},
+    ),
+    Operation(
+        "get", "/reports/outstanding", "get_outstanding", "reports", "Credit outstanding across all users",
+        description="Needs a service token with scope reports:read. Per asset at `at` (default now): the "
+        "unspent, unexpired paid and free credit of all users (credit reserved by holds included), their debt, "
+        "and how many wallets hold paid credit, as a prepaid-instrument report needs. A past `at` rebuilds "
+        "every lot from the ledger: run it off-peak.",
+        responses={200: (s.Outstanding, "The figures")}, errors=(400, 401, 403, 429, 503),
+        query=s.OutstandingQuery,
+        examples={200: {"at": "2027-03-31T23:59:59+00:00", "items": [
+            {"asset_type_id": 1, "asset_code": "GOLD", "paid": 125000, "free": 4000, "debt": 300,
+             "paid_wallets": 812},
+            {"asset_type_id": 2, "asset_code": "POINTS", "paid": 0, "free": 90210, "debt": 0,
+             "paid_wallets": 0}]}},
+    ),
+    Operation(
         "get", "/healthz", "healthz", "health", "Liveness", responses={200: (s.Status, "Alive")}, errors=(),
         authenticated=False, examples={200: {"status": "ok"}},
     ),

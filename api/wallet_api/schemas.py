@@ -308,6 +308,22 @@ class HoldsQuery(BalanceQuery):
     )
 
 
+PointInTime = Annotated[
+    datetime,
+    Field(description="RFC 3339 with an offset, e.g. 2027-03-31T23:59:59Z (URL-encode a + offset as %2B)"),
+    BeforeValidator(_rfc3339),
+]
+
+
+class StatementQuery(BalanceQuery):
+    from_: PointInTime = Field(alias="from", description="the period starts after this time")
+    to: PointInTime = Field(description="and ends at this time (included)")
+
+
+class OutstandingQuery(QueryArgs):
+    at: PointInTime | None = Field(default=None, description="when; absent: now")
+
+
 class IdempotencyHeader(BaseModel):
     key: IdempotencyKey
 
@@ -414,6 +430,53 @@ class HoldItem(BaseModel):
 class Holds(BaseModel):
     user_id: UUID
     items: list[HoldItem] = Field(description="newest first")
+
+
+class BalanceAt(BaseModel):
+    asset_type_id: int
+    asset_code: str
+    balance: int
+    paid: int
+    free: int
+
+
+class StatementItem(BaseModel):
+    entry_id: int
+    kind: str
+    asset_type_id: int
+    amount: int = Field(description="signed, from the user's side")
+    paid_amount: int
+    free_amount: int
+    balance_after: int
+    original_entry_id: int | None
+    hold_id: int | None
+    unrecovered: int
+    idempotency_key: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class Statement(BaseModel):
+    user_id: UUID
+    from_: datetime = Field(alias="from")
+    to: datetime
+    opening: list[BalanceAt] = Field(description="per asset, at `from`")
+    closing: list[BalanceAt] = Field(description="per asset, at `to`")
+    entries: list[StatementItem] = Field(description="made after `from` up to `to`, oldest first (at most 10,000)")
+
+
+class OutstandingItem(BaseModel):
+    asset_type_id: int
+    asset_code: str
+    paid: int = Field(description="unspent, unexpired paid credit of all users")
+    free: int = Field(description="unspent, unexpired free credit of all users")
+    debt: int = Field(description="what users owe from refunds under the debt policy")
+    paid_wallets: int = Field(description="wallets holding paid credit")
+
+
+class Outstanding(BaseModel):
+    at: datetime
+    items: list[OutstandingItem]
 
 
 class BatchOutcome(BaseModel):

@@ -9,8 +9,8 @@ class Scope(StrEnum):
     SPEND = "wallet:spend"
     REFUND = "wallet:refund"
     REVERSE = "wallet:reverse"
-    HOLD = "wallet:hold"  # the holds routes to come
-    REPORTS_READ = "reports:read"  # the reports to come
+    HOLD = "wallet:hold"
+    REPORTS_READ = "reports:read"
     READ = "wallet:read"
     ACCOUNTS_WRITE = "accounts:write"
 

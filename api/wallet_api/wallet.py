@@ -1,10 +1,13 @@
 """Wallet routes: each validates its input, calls one wallet function and returns its row."""
 
+import csv
+import io
+import json
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from psycopg.types.json import Jsonb
 
 from .auth import current_principal, require_service_scope, target_user, write_limited
@@ -22,6 +25,7 @@ from .schemas import (
     RefundRequest,
     ReversalRequest,
     SpendRequest,
+    StatementQuery,
     TopupRequest,
     TransactionsQuery,
     VoidRequest,
@@ -258,3 +262,34 @@ def transactions():
         item["created_at"] = item["created_at"].isoformat()
     next_before = items[-1]["entry_id"] if len(rows) > query.limit else None
     return jsonify(items=items, next_before=next_before)
+
+
+STATEMENT_CSV_COLUMNS = ("line", "asset_type_id", "asset_code", "entry_id", "kind", "amount", "paid_amount",
+                         "free_amount", "balance", "paid", "free", "original_entry_id", "hold_id", "unrecovered",
+                         "idempotency_key", "metadata", "created_at")  # fmt: skip
+
+
+@bp.get("/statement")
+def statement():
+    """Opening and closing balances and the entries between, as JSON or (Accept:
+    text/csv) CSV: one line per opening balance, entry and closing balance."""
+    query = parse_query(StatementQuery, request.args)
+    user_id = target_user(query.user_id, Scope.READ)
+    (row,) = get_db().call("SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, query.from_, query.to))
+    document = row["statement"]
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) != "text/csv":
+        return jsonify(document)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, STATEMENT_CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    codes = {b["asset_type_id"]: b["asset_code"] for b in document["opening"]}
+    for balance in document["opening"]:
+        writer.writerow({"line": "opening", **balance})
+    for entry in document["entries"]:
+        writer.writerow({"line": "entry", **entry, "asset_code": codes.get(entry["asset_type_id"]),
+                         "balance": entry["balance_after"], "metadata": json.dumps(entry["metadata"])})  # fmt: skip
+    for balance in document["closing"]:
+        writer.writerow({"line": "closing", **balance})
+    filename = f"statement-{user_id}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip

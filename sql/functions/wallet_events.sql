@@ -1,8 +1,6 @@
 -- The feed: events after feed position p_after, in position order, at most p_limit (1 to
--- 1000). Positions are given at commit (migration 013). Before reading, this takes the
--- committers' lock exclusively for a moment: that waits until every transaction holding
--- positions has committed (or rolled back), and the last position taken by then bounds
--- the read; later ones belong to transactions that began placing events after it. So a
+-- 1000). Positions are given at commit (migration 013), and the read stops at the last
+-- one every committer before it has finished with (wallet.settled_feed_position). So a
 -- consumer that keeps asking from the last event_id it saw never misses an event, even
 -- one committed late, and sees each wallet's events in the order of its entries.
 -- VOLATILE, so that the read's snapshot is taken after the wait (call it in READ
@@ -24,17 +22,7 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: after must be 0 or more and limit from 1 to 1000'
             USING ERRCODE = 'WA002', DETAIL = format('after: %s, limit: %s', p_after, p_limit);
     END IF;
-    -- a barrier, not a hold: session-level, released at once, so that a consumer's open
-    -- transaction never keeps writers from committing; released on a cancel too (a
-    -- session lock left behind would hold up every committer)
-    PERFORM pg_advisory_lock(2026120201);
-    BEGIN
-        SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
-    EXCEPTION WHEN query_canceled OR OTHERS THEN
-        PERFORM pg_advisory_unlock(2026120201);
-        RAISE;
-    END;
-    PERFORM pg_advisory_unlock(2026120201);
+    v_last := wallet.settled_feed_position();
     RETURN QUERY
     SELECT f.event_id, e.type, e.occurred_at, a.user_id, e.asset_type_id, e.entry_id, e.hold_id, e.amount,
            e.balance, e.available, e.paid, e.free, e.held, e.idempotency_key, e.metadata

@@ -4,27 +4,10 @@ releasing expired holds on its schedule, notifying wallet_events listeners when 
 event feed moves, logging JSON lines, and stopping cleanly on SIGTERM."""
 
 import json
-import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-
-import pytest
-from psycopg.conninfo import make_conninfo
-
-from wallet_api.credentials import set_database_login
-from wallet_api.migrate import migrate
-
-
-@pytest.fixture
-def worker_env(db_url):
-    migrate(db_url)
-    password = secrets.token_urlsafe(24)
-    set_database_login(db_url, "wallet_worker_test", password, "wallet_worker")
-    return {**os.environ, "DATABASE_URL": make_conninfo(db_url, user="wallet_worker_test", password=password),
-            "WALLET_EXPIRE_CRON": "* * * * * */2"}  # every two seconds  # fmt: skip
 
 
 def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, new_user, connect, admin, tmp_path,

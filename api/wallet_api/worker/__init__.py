@@ -1,14 +1,19 @@
 """The background worker: procrastinate (a PostgreSQL-backed job library) on the wallet's
-own database, in the schema `procrastinate`. Its periodic job calls wallet_expire()
-until expired lots are posted and expired holds released; the logic stays in SQL. Beside
-it, a thread calls wallet_notify_events() every `WALLET_NOTIFY_INTERVAL_MS` (default 50),
-which sends NOTIFY wallet_events when the event feed has moved. Run it beside the API:
+own database, in the schema `procrastinate`. Its periodic jobs: `wallet.expire` calls
+wallet_expire() until expired lots are posted and expired holds released;
+`wallet.deliver_webhooks` sends the webhook deliveries (deliveries.py) in runs of a few
+seconds, one queued behind the running one; `wallet.prune_jobs` removes finished job
+rows after three days. The logic stays in SQL. Two jobs run at a time, and the sweep
+goes first when both wait. Beside them, a thread calls wallet_notify_events() every
+`WALLET_NOTIFY_INTERVAL_MS` (default 50), which sends NOTIFY wallet_events when the
+event feed has moved. Run it beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker
 
 It logs one JSON line per run, as the API does per request, and stops cleanly on
 SIGTERM or SIGINT (procrastinate finishes the running job first). `WALLET_EXPIRE_CRON`
-sets how often it sweeps (default every minute; a sixth field counts seconds).
+sets how often it sweeps (default every minute; a sixth field counts seconds); the
+webhook settings are in deliveries.py.
 """
 
 import json
@@ -19,6 +24,9 @@ import time
 
 import procrastinate
 import psycopg
+
+from wallet_api.worker.deliveries import deliver_webhooks as deliver_webhooks_for
+from wallet_api.worker.deliveries import log_run
 
 log = logging.getLogger("wallet_api.worker")
 SCHEMA = "procrastinate"
@@ -39,7 +47,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 
 @app.periodic(cron=os.environ.get("WALLET_EXPIRE_CRON", "* * * * *"), periodic_id="expire")
-@app.task(name="wallet.expire", queue=QUEUE, queueing_lock="wallet.expire", pass_context=False)
+@app.task(name="wallet.expire", queue=QUEUE, queueing_lock="wallet.expire", pass_context=False, priority=10)
 def expire(timestamp: int) -> None:
     """Posts expired lot remainders and releases expired holds."""
     started = time.perf_counter()
@@ -56,6 +64,23 @@ def expire(timestamp: int) -> None:
     log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
                          "holds_expired": holds, "batches": batches,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
+
+
+# every 5 seconds; a run lasts about that long, so one follows the other (the queueing
+# lock keeps at most one waiting; two running at once take different deliveries)
+@app.periodic(cron="* * * * * */5", periodic_id="deliver_webhooks")
+@app.task(name="wallet.deliver_webhooks", queue=QUEUE, queueing_lock="wallet.deliver_webhooks", pass_context=False)
+def deliver_webhooks(timestamp: int) -> None:
+    """Delivers webhook events that are due, for about WALLET_WEBHOOK_RUN_SECONDS."""
+    started = time.perf_counter()
+    log_run(deliver_webhooks_for(database_url()), started)
+
+
+@app.periodic(cron="17 * * * *", periodic_id="prune_jobs")
+@app.task(name="wallet.prune_jobs", queue=QUEUE, queueing_lock="wallet.prune_jobs", pass_context=True)
+async def prune_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Removes the rows of jobs that finished more than three days ago (one per run)."""
+    await context.app.job_manager.delete_old_jobs(nb_hours=72)
 
 
 def notify_events_forever(stop: threading.Event) -> None:

@@ -25,7 +25,7 @@ def main() -> int:
     threading.Thread(target=notify_events_forever, args=(stop,), name="event-notifier", daemon=True).start()
     with app.replace_connector(connector):
         log.info(json.dumps({"worker": "started", "queues": [QUEUE]}))
-        app.run_worker(queues=[QUEUE], install_signal_handlers=True)
+        app.run_worker(queues=[QUEUE], concurrency=2, install_signal_handlers=True)
     stop.set()
     log.info(json.dumps({"worker": "stopped"}))
     return 0

@@ -1,0 +1,77 @@
+"""Webhook subscriptions and dead deliveries, run as the database owner:
+
+    python -m wallet_api.webhooks subscribe URL [EVENT_TYPE...]   prints the id and secret
+    python -m wallet_api.webhooks list
+    python -m wallet_api.webhooks unsubscribe SUBSCRIPTION_ID
+    python -m wallet_api.webhooks dead [SUBSCRIPTION_ID]
+    python -m wallet_api.webhooks redeliver SUBSCRIPTION_ID [EVENT_ID]
+
+No event type means all of them. The secret (Standard Webhooks, `whsec_` + base64 of 32
+random bytes) is made here and shown once: give it to the receiver, which verifies each
+delivery's `webhook-signature` with it. The worker sends the deliveries
+(wallet_api.worker.deliveries).
+"""
+
+import base64
+import json
+import os
+import secrets
+import sys
+
+import psycopg
+
+USAGE = __doc__.split("\n\n")[1]
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def subscribe(conninfo: str, url: str, event_types: list[str]) -> tuple[int, str]:
+    secret = new_secret()
+    with psycopg.connect(conninfo) as conn:
+        (subscription_id,) = conn.execute(
+            "SELECT wallet_webhook_subscribe(%s, %s, %s)", (url, secret, event_types or None)
+        ).fetchall()[0]
+    return subscription_id, secret
+
+
+def _rows(conninfo: str, query: str, args: tuple) -> list[dict]:
+    with psycopg.connect(conninfo) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        return cur.execute(query, args).fetchall()
+
+
+def main(argv: list[str]) -> int:
+    conninfo = os.environ.get("DATABASE_URL", "")
+    if not conninfo or not argv:
+        print(USAGE, file=sys.stderr)
+        return 2
+    command, args = argv[0], argv[1:]
+    try:
+        if command == "subscribe" and args:
+            subscription_id, secret = subscribe(conninfo, args[0], args[1:])
+            print(json.dumps({"subscription_id": subscription_id, "secret": secret}))
+        elif command == "list" and not args:
+            rows = _rows(conninfo, "SELECT * FROM wallet_webhook_subscriptions()", ())
+            print(json.dumps(rows, default=str, indent=1))
+        elif command == "unsubscribe" and len(args) == 1:
+            rows = _rows(conninfo, "SELECT wallet_webhook_unsubscribe(%s) AS removed", (int(args[0]),))
+            print(json.dumps({"removed": bool(rows and rows[0]["removed"])}))
+        elif command == "dead" and len(args) <= 1:
+            rows = _rows(conninfo, "SELECT * FROM wallet_webhook_dead(%s, 1000)", (int(args[0]) if args else None,))
+            print(json.dumps(rows, default=str, indent=1))
+        elif command == "redeliver" and len(args) in (1, 2):
+            event_id = int(args[1]) if len(args) == 2 else None
+            rows = _rows(conninfo, "SELECT wallet_webhook_redeliver(%s, %s) AS redelivered", (int(args[0]), event_id))
+            print(json.dumps(rows[0]))
+        else:
+            print(USAGE, file=sys.stderr)
+            return 2
+    except (ValueError, psycopg.Error) as exc:
+        print(f"webhooks: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,37 @@
+-- Subscribes a URL to event types (NULL: all of them), signed with p_secret, a
+-- Standard Webhooks secret (`whsec_` and the base64 of 24 to 64 random bytes; the
+-- operator command makes one). Deliveries start with the events committed after this
+-- call. Owner only: not granted to wallet_service.
+CREATE OR REPLACE FUNCTION public.wallet_webhook_subscribe(p_url text, p_secret text, p_event_types text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_known CONSTANT text[] := ARRAY['entry.topup', 'entry.bonus', 'entry.spend', 'entry.refund', 'entry.reversal',
+                                     'entry.expire', 'entry.debt_repayment', 'hold.opened', 'hold.captured',
+                                     'hold.voided', 'hold.expired'];
+    v_id bigint;
+BEGIN
+    IF p_url IS NULL OR p_url !~ '^https?://[^\s/]+[^\s]*$' OR length(p_url) > 2000 THEN
+        RAISE EXCEPTION 'invalid_request: url must be an http or https URL'
+            USING ERRCODE = 'WA002', DETAIL = format('url: %s', p_url);
+    END IF;
+    IF p_secret IS NULL OR p_secret !~ '^whsec_[A-Za-z0-9+/]{32,88}={0,2}$' THEN
+        RAISE EXCEPTION 'invalid_request: secret must be whsec_ followed by the base64 of 24 to 64 bytes'
+            USING ERRCODE = 'WA002';
+    END IF;
+    IF p_event_types IS NOT NULL AND (cardinality(p_event_types) = 0 OR NOT p_event_types <@ v_known
+                                      OR array_position(p_event_types, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION 'invalid_request: event types must be some of %', array_to_string(v_known, ', ')
+            USING ERRCODE = 'WA002', DETAIL = format('event_types: %s', p_event_types);
+    END IF;
+    INSERT INTO wallet.webhook_subscriptions (url, event_types, secret, fanned_out_through)
+    VALUES (p_url, (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(p_event_types) t), p_secret,
+            wallet.settled_feed_position())
+    RETURNING subscription_id INTO v_id;
+    RETURN v_id;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_webhook_subscribe(text, text, text[]) FROM PUBLIC;
