@@ -15,7 +15,7 @@ DECLARE
     v_limit CONSTANT integer := 10000;
     v_account_id bigint;
     v_entries    jsonb;
-    v_count      integer;
+    v_count      bigint;
 BEGIN
     IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_from = '-infinity' OR p_to = 'infinity' THEN
         RAISE EXCEPTION 'invalid_request: from and to must be points in time, from before to'

@@ -2,11 +2,11 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(99);
+SELECT plan(103);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
-                                  'lots', 'holds', 'events', 'event_feed']);
+                                  'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -49,16 +49,19 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_history', 'wallet_verify', 'wallet_open_account_status', 'wallet_auth_credential',
                     'wallet_post_batch', 'wallet_expire', 'wallet_set_spend_order', 'wallet_reverse_spend',
                     'wallet_refund', 'wallet_hold', 'wallet_capture', 'wallet_void', 'wallet_holds', 'wallet_assets',
-                    'wallet_events', 'wallet_notify_events'],
+                    'wallet_events', 'wallet_notify_events', 'wallet_balance_at', 'wallet_outstanding',
+                    'wallet_statement', 'wallet_webhook_subscribe', 'wallet_webhook_unsubscribe',
+                    'wallet_webhook_subscriptions', 'wallet_webhook_fan_out', 'wallet_webhook_claim',
+                    'wallet_webhook_settle', 'wallet_webhook_dead', 'wallet_webhook_redeliver'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 21, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 32, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
                                 'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events', 'entry_hash',
-                                'chain_entry', 'locked_hold'],
+                                'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them
@@ -121,6 +124,17 @@ SELECT has_trigger('wallet', 'holds', 'holds_no_truncate'::name, 'nor truncated'
 SELECT is(pg_get_function_result('public.wallet_history(uuid, integer, bigint, integer)'::regprocedure),
           'TABLE(entry_id bigint, kind text, asset_type_id integer, amount bigint, balance_after bigint, idempotency_key text, metadata jsonb, created_at timestamp with time zone, paid_amount bigint, free_amount bigint, original_entry_id bigint, hold_id bigint, unrecovered bigint)',
           'wallet_history returns the contract''s columns');
+SELECT is(pg_get_function_result('public.wallet_balance_at(uuid, timestamptz)'::regprocedure),
+          'TABLE(asset_type_id integer, asset_code text, balance bigint, paid bigint, free bigint)',
+          'wallet_balance_at returns the contract''s columns');
+SELECT is(pg_get_function_arguments('public.wallet_outstanding(timestamptz)'::regprocedure),
+          'p_at timestamp with time zone DEFAULT now()', 'wallet_outstanding is at now unless told');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+    WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\_webhook\_%'
+      AND has_function_privilege('wallet_service', p.oid, 'EXECUTE')$$,
+    'no webhook function is open to wallet_service (they hold or hand out the signing secrets)');
+SELECT table_privs_are('wallet', 'webhook_subscriptions', 'wallet_service', ARRAY[]::text[]);
 SELECT is(pg_get_function_result('public.wallet_balance(uuid)'::regprocedure),
           'TABLE(asset_type_id integer, asset_code text, balance bigint, paid bigint, free bigint, held bigint, available bigint, debt bigint)',
           'wallet_balance returns the contract''s columns');

@@ -1,0 +1,30 @@
+-- wallet_webhook_subscribe: an http(s) URL, a Standard Webhooks secret and known event
+-- types (or all); deliveries start after the feed's present position; owner only.
+BEGIN;
+SELECT plan(9);
+
+SELECT wallet_open_account('e2000000-0000-4000-8000-000000000001', 'Hooked');
+SELECT * FROM wallet_topup('e2000000-0000-4000-8000-000000000001', 1, 10, 'ws-1');
+SET CONSTRAINTS wallet.events_placed_at_commit IMMEDIATE;
+SELECT ok(wallet_webhook_subscribe('https://hooks.example/w', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '{hold.opened,entry.spend,entry.spend}') > 0,
+          'answers the subscription id');
+SELECT is((SELECT event_types FROM wallet.webhook_subscriptions ORDER BY subscription_id DESC LIMIT 1),
+          '{entry.spend,hold.opened}'::text[], 'types kept once each, sorted');
+SELECT is((SELECT fanned_out_through FROM wallet.webhook_subscriptions ORDER BY subscription_id DESC LIMIT 1),
+          (SELECT max(event_id) FROM wallet.event_feed), 'starts after the events already placed');
+SELECT is((SELECT event_types FROM wallet.webhook_subscriptions
+           WHERE subscription_id = wallet_webhook_subscribe('http://127.0.0.1:8080/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')), NULL,
+          'no types: every type');
+SELECT throws_ok($$SELECT wallet_webhook_subscribe('ftp://hooks.example/w', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')$$, 'WA002',
+                 'invalid_request: url must be an http or https URL', 'http or https only');
+SELECT throws_ok($$SELECT wallet_webhook_subscribe('https://hooks.example/w', 'swordfish')$$, 'WA002',
+                 'invalid_request: secret must be whsec_ followed by the base64 of 24 to 64 bytes', 'a real secret');
+SELECT throws_like($$SELECT wallet_webhook_subscribe('https://hooks.example/w', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '{entry.gift}')$$,
+                   'invalid_request: event types must be some of%', 'known types only');
+SELECT throws_like($$SELECT wallet_webhook_subscribe('https://hooks.example/w', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '{}')$$,
+                   'invalid_request: event types must be some of%', 'an empty list is not "all"');
+SELECT function_privs_are('public', 'wallet_webhook_subscribe', ARRAY['text', 'text', 'text[]'], 'wallet_service',
+                          ARRAY[]::text[], 'owner only');
+
+SELECT * FROM finish();
+ROLLBACK;
