@@ -3,13 +3,14 @@
 by side with its baseline in one run (these machines are noisy), written to
 bench/RESULTS.md with one chart per benchmark.
 
-    python bench/run.py [--quick] [--only sql,http,growth,lots,holds]
+    python bench/run.py [--quick] [--only sql,http,growth,lots,holds,feed]
 
 It starts its own PostgreSQL cluster with default durability settings (fsync and
 synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
 """
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -23,11 +24,14 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
 import psycopg.sql
 import requests
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from wallet_api.credentials import set_database_login
 from wallet_api.migrate import migrate, seed
@@ -452,6 +456,7 @@ def bench_growth(cluster: PgCluster, seconds: int, sizes: list[int], users: int)
             started = time.perf_counter()
             problems = conn.execute("SELECT count(*) FROM wallet_verify()").fetchone()[0]
             verify_s = time.perf_counter() - started
+            reports = timed_reports(conn)
             results.append(
                 {
                     "size": size,
@@ -460,14 +465,31 @@ def bench_growth(cluster: PgCluster, seconds: int, sizes: list[int], users: int)
                     "history": history,
                     "verify_s": verify_s,
                     "verify_problems": problems,
+                    "reports": reports,
                 }
             )
             log(
                 f"  {entries:>10,} entries: spend p50 {spend['p50_ms']:.2f} p99 {spend['p99_ms']:.2f} ms, "
                 f"history p50 {history['p50_ms']:.2f} p99 {history['p99_ms']:.2f} ms, verify {verify_s:.1f} s "
-                f"({problems} problems)"
+                f"({problems} problems); balance_at {reports['balance_at_ms']:.2f} ms, outstanding now "
+                f"{reports['outstanding_now_s']:.2f} s, in the past {reports['outstanding_past_s']:.2f} s"
             )
     return {"results": results, "users": users, "seconds": seconds}
+
+
+def timed_reports(conn: psycopg.Connection) -> dict:
+    """wallet_balance_at for probe users (mean of 20), wallet_outstanding at the present and
+    a moment ago (rebuilt from the ledger)."""
+    started = time.perf_counter()
+    for n in range(1, 21):
+        conn.execute("SELECT * FROM wallet_balance_at(%s, now())", (f"00000000-0000-4000-8000-{n:012d}",)).fetchall()
+    balance_at_ms = (time.perf_counter() - started) * 1000 / 20
+    timings = {"balance_at_ms": balance_at_ms}
+    for name, at in (("outstanding_now_s", "now()"), ("outstanding_past_s", "now() - interval '1 second'")):
+        started = time.perf_counter()
+        conn.execute(f"SELECT * FROM wallet_outstanding({at})").fetchall()
+        timings[name] = time.perf_counter() - started
+    return timings
 
 
 # ---------------------------------------------------------------- lots
@@ -588,6 +610,112 @@ def bench_holds(cluster: PgCluster, seconds: int, reps: int) -> dict:
     with psycopg.connect(cluster.url.rsplit("/", 1)[0] + "/bench", autocommit=True) as conn:
         verify_rows = len(conn.execute("SELECT * FROM wallet_verify()").fetchall())
     return {"runs": runs, "verify_rows": verify_rows, "seconds": seconds, "reps": reps}
+
+
+# ---------------------------------------------------------------- events and webhooks
+
+
+class TimingReceiver(ThreadingHTTPServer):
+    """A webhook receiver on loopback that verifies each signature and notes, per event,
+    how long after it occurred it arrived."""
+
+    daemon_threads = True
+
+    def __init__(self, secret: str):
+        self.webhook, self.arrivals, self.bad = Webhook(secret), {}, 0
+        super().__init__(("127.0.0.1", 0), self.Handler)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            arrived = datetime.now(UTC)
+            try:
+                payload = self.server.webhook.verify(body, dict(self.headers))
+            except WebhookVerificationError:
+                self.server.bad += 1
+                self.send_response(400)
+            else:
+                occurred = datetime.fromisoformat(payload["timestamp"])
+                self.server.arrivals.setdefault(payload["data"]["event_id"], (arrived - occurred).total_seconds())
+                self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+
+def bench_feed(cluster: PgCluster, seconds: int) -> dict:
+    """One consumer reading wallet_events while 16 pgbench clients post; then webhook
+    deliveries by the worker to a receiver on loopback at a steady rate, commit to arrival."""
+    log("Feed: events one consumer reads while 16 writers post; webhook latency from commit to arrival")
+    url = cluster.url.rsplit("/", 1)[0] + "/bench"
+    mixed = scripts(("topup", 1), ("spend", 1))
+    read, stop = 0, threading.Event()
+
+    def consume(last: int) -> None:
+        nonlocal read
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET ROLE wallet_service")
+            while not stop.is_set():
+                rows = conn.execute("SELECT event_id FROM wallet_events(%s, 1000)", (last,)).fetchall()
+                if rows:
+                    read, last = read + len(rows), rows[-1][0]
+                else:
+                    time.sleep(0.005)
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        first = conn.execute("SELECT coalesce(max(event_id), 0) FROM wallet.event_feed").fetchone()[0]
+        consumer = threading.Thread(target=consume, args=(first,))
+        consumer.start()
+        started = time.perf_counter()
+        writers = pgbench(cluster, "bench", BENCH_ROLE, 16, seconds, mixed)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        consumer.join()
+        written = conn.execute("SELECT count(*) FROM wallet.event_feed WHERE event_id > %s", (first,)).fetchone()[0]
+    feed = {"written": written, "read": read, "seconds": elapsed, "read_per_s": read / elapsed,
+            "written_per_s": written / elapsed, "postings_tps": writers["tps"]}  # fmt: skip
+    log(f"  feed: {read:,} of {written:,} events read while written ({feed['read_per_s']:,.0f}/s)")
+
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    receiver = TimingReceiver(secret)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    worker_password = "bench-worker-password"  # noqa: S105 (a throwaway cluster on loopback)
+    set_database_login(url, "wallet_bench_worker", worker_password, "wallet_worker")
+    with psycopg.connect(url, autocommit=True) as conn:
+        hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
+        sub = conn.execute("SELECT wallet_webhook_subscribe(%s, %s)", (hook_url, secret)).fetchone()[0]
+    env = {**os.environ, "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_bench_worker",
+                                                                          password=worker_password)}  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        time.sleep(6)  # the worker's first delivery run starts at its first 5-second tick
+        rate = 200
+        pgbench(cluster, "bench", BENCH_ROLE, 4, seconds, [*mixed, "-R", str(rate)])
+        with psycopg.connect(url, autocommit=True) as conn:
+            # until every event is fanned out to the subscription and delivered (or a minute)
+            behind = """SELECT (SELECT fanned_out_through FROM wallet.webhook_subscriptions
+                                WHERE subscription_id = %(s)s)
+                               < (SELECT max(event_id) FROM wallet.event_feed)
+                           OR EXISTS (SELECT FROM wallet.webhook_deliveries
+                                      WHERE subscription_id = %(s)s AND state <> 'delivered')"""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and conn.execute(behind, {"s": sub}).fetchone()[0]:
+                time.sleep(0.2)
+            expected = conn.execute("SELECT count(*) FROM wallet.webhook_deliveries WHERE subscription_id = %s",
+                                    (sub,)).fetchone()[0]  # fmt: skip
+            conn.execute("SELECT wallet_webhook_unsubscribe(%s)", (sub,))
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        receiver.shutdown()
+    latencies = [v * 1000 for v in receiver.arrivals.values()]
+    webhooks = {"rate_tps": rate, "events": expected, "arrived": len(latencies), "unsigned": receiver.bad,
+                "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99)}  # fmt: skip
+    log(f"  webhooks: {len(latencies):,} of {expected:,} events arrived, commit to arrival p50 "
+        f"{webhooks['p50_ms']:.0f} ms, p99 {webhooks['p99_ms']:.0f} ms")  # fmt: skip
+    return {"feed": feed, "webhooks": webhooks, "seconds": seconds}
 
 
 def machine() -> str:
@@ -877,6 +1005,23 @@ def write_results(report: dict, command: str) -> None:
             f"spends; `wallet_verify()` afterwards: {holds['verify_rows']} rows.",
             "",
         ]  # fmt: skip
+    if "feed" in report:
+        feed, hooks = report["feed"]["feed"], report["feed"]["webhooks"]
+        lines += [
+            "## Events and webhooks",
+            "",
+            "One consumer calling `wallet_events(last, 1000)` in a loop while 16 pgbench clients post the mixed",
+            f"script for {report['feed']['seconds']} s ({feed['postings_tps']:.0f} postings/s): it read "
+            f"{feed['read']:,} of the {feed['written']:,} events written meanwhile, {feed['read_per_s']:,.0f} "
+            "events/s.",
+            "",
+            "Webhooks: the worker delivering every event to a receiver on loopback that verifies each signature,",
+            f"while 4 clients post {hooks['rate_tps']} postings/s: {hooks['arrived']:,} of {hooks['events']:,} events "
+            f"arrived ({hooks['unsigned']} unsigned); from the event's transaction start to its arrival p50 "
+            f"{hooks['p50_ms']:.0f} ms, p99 {hooks['p99_ms']:.0f} ms (the worker's notifier checks the feed every "
+            "50 ms).",
+            "",
+        ]  # fmt: skip
     if "http" not in report or "growth" not in report:
         lines += [
             "HTTP and growth were not re-run for this report; their last figures (before lots) are in",
@@ -932,7 +1077,7 @@ def load_report(path: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
-    parser.add_argument("--only", default="sql,http,growth,lots,holds")
+    parser.add_argument("--only", default="sql,http,growth,lots,holds,feed")
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite RESULTS.md and the charts from bench/out/results.json"
     )
@@ -962,6 +1107,10 @@ def main() -> int:
             if not only & {"sql", "http"}:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
             report["holds"] = bench_holds(cluster, seconds, reps)
+        if "feed" in only:
+            if not only & {"sql", "http", "holds"}:
+                bench_sql(cluster, 1, 1, [1])  # the bench database and its users
+            report["feed"] = bench_feed(cluster, seconds)
         if "lots" in only:
             report["lots"] = bench_lots(cluster, seconds, 400 if args.quick else 2000,
                                         10_000 if args.quick else 100_000)  # fmt: skip
@@ -972,7 +1121,7 @@ def main() -> int:
         cluster.stop("fast")
         shutil.rmtree(tmp, ignore_errors=True)
     earlier = OUT / "results.json"
-    if earlier.exists() and only != {"sql", "http", "growth", "lots", "holds"}:  # keep the sections not re-run
+    if earlier.exists() and only != {"sql", "http", "growth", "lots", "holds", "feed"}:  # keep the sections not re-run
         report = {**load_report(earlier), **report}
     charts(report)
     write_results(report, "make bench" + (" (--quick)" if args.quick else ""))

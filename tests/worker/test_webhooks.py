@@ -148,8 +148,9 @@ def test_every_event_arrives_signed_despite_failures_an_outage_and_a_killed_work
     waited = wait_for(lambda: expected <= set(receiver.received), 90, "every event at the receiver")
     receiver.fail_rate = 0
     assert receiver.bad_signatures == 0
-    assert set(receiver.received) == expected, "only the subscribed events, each with its own id"
-    assert all(p["data"]["user_id"] in {str(u) for u in users} for p in receiver.received.values())
+    # the worker's own sweep may post other users' expiries meanwhile: those arrive too
+    ours = {event_id for event_id, p in receiver.received.items() if p["data"]["user_id"] in {str(u) for u in users}}
+    assert ours == expected, "each event under its own id"
     state = dict(admin.execute("SELECT state, count(*) FROM wallet.webhook_deliveries WHERE subscription_id = %s"
                                " GROUP BY state", (sub["subscription_id"],)).fetchall())  # fmt: skip
     wait_for(lambda: admin.execute("SELECT count(*) FROM wallet.webhook_deliveries WHERE subscription_id = %s"

@@ -16,6 +16,7 @@ from wallet_api.worker import QUEUE, SCHEMA, app, database_url, log, notify_even
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per webhook request is too many
     connector = procrastinate.PsycopgConnector(conninfo=database_url(), kwargs={"options": f"-c search_path={SCHEMA}"})
     # A stop that comes before procrastinate has put its own handlers in place (it puts
     # these back when it returns) ends the process at once: no job has started yet.
