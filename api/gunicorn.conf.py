@@ -3,6 +3,8 @@
 # pool has as many connections as the worker has threads (WALLET_POOL_MAX_SIZE).
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -13,3 +15,21 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = None  # the app logs one structured line per request itself
 errorlog = "-"
+
+# Prometheus metrics from every worker (wallet_api.metrics): each writes its samples to
+# files here. Emptied when the server starts, so that a restart begins from zero; a dead
+# worker's live gauges are dropped.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"wallet-metrics-{os.environ.get('PORT', '8000')}")
+)
+
+
+def on_starting(server):
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

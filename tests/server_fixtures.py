@@ -44,6 +44,7 @@ def server_env(api_db_url, jwt_secret) -> dict:
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "4",
         "WALLET_RATE_LIMIT_LOGIN": "10000/minute",
+        "WALLET_RATE_LIMIT_LOGIN_ADDRESS": "10000/minute",
     }
 
 

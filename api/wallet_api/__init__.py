@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 
@@ -14,7 +15,7 @@ access_log = logging.getLogger("wallet_api.access")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from . import accounts, assets, auth, health, reports, wallet
+    from . import accounts, assets, auth, docs, health, metrics, reports, wallet
     from .db import Database
     from .errors import register_error_handlers
     from .limits import limiter
@@ -31,22 +32,29 @@ def create_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
         RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a window edge
         WALLET_RATE_LIMIT_LOGIN=settings.rate_limit_login,
+        WALLET_RATE_LIMIT_LOGIN_ADDRESS=settings.rate_limit_login_address,
         WALLET_RATE_LIMIT_USER_WRITES=settings.rate_limit_user_writes,
         WALLET_RATE_LIMIT_SERVICE_WRITES=settings.rate_limit_service_writes,
     )
     # //openapi.json is a 404, not a redirect whose Location is built from the Host header
     app.url_map.merge_slashes = False
+    if settings.trusted_proxies:
+        # the client address from X-Forwarded-For, as set by that many proxies in front
+        # (each appends the address it saw); never believed without them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["wallet_db"] = Database(settings)
     auth.jwt.init_app(app)
     limiter.init_app(app)
     register_error_handlers(app)
-    for module in (auth, wallet, accounts, assets, reports, health):
+    for module in (auth, wallet, accounts, assets, reports, health, metrics, docs):
         app.register_blueprint(module.bp)
     _log_requests(app)
     return app
 
 
 def _log_requests(app: Flask) -> None:
+    from .metrics import observe_pool, observe_request
+
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
     access_log.setLevel(logging.INFO)
@@ -60,14 +68,19 @@ def _log_requests(app: Flask) -> None:
     @app.after_request
     def finish(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule else None
+        observe_request(route, request.method, response.status_code, seconds,
+                        response.headers.get("Idempotent-Replayed") == "true", g.get("problem_code"))  # fmt: skip
+        observe_pool(app.extensions["wallet_db"].pool.get_stats())
         # one structured line per request; never a token, password or body
         access_log.info(
             json.dumps(
                 {
                     "method": request.method,
-                    "route": request.url_rule.rule if request.url_rule else None,
+                    "route": route,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "request_id": g.get("request_id"),
                     "subject": g.get("subject"),
                 }

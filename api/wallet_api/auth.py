@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 
 from .db import get_db
 from .errors import ApiError, problem
-from .limits import limiter, login_limit, write_limit
+from .limits import login_limited, write_limit
 from .schemas import ClientCredentials, LoginRequest, parse_body
 from .scopes import USER_SCOPES
 
@@ -139,7 +139,7 @@ def _token_response(subject: str, role: str, scopes: list[str]):
 
 
 @bp.post("/auth/login")
-@limiter.limit(login_limit)
+@login_limited
 def login():
     body = parse_body(LoginRequest)
     if _check_secret("user", str(body.user_id), body.password) is None:
@@ -157,7 +157,7 @@ def whoami():
 
 
 @bp.post("/auth/token")
-@limiter.limit(login_limit)
+@login_limited
 def token():
     body = parse_body(ClientCredentials)
     scopes = _check_secret("service", body.client_id, body.client_secret)

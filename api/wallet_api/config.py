@@ -53,7 +53,9 @@ class Settings:
     lock_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
     max_body_bytes: int = 64 * 1024
-    rate_limit_login: str = "30/minute"  # per client address, /auth/login and /auth/token
+    rate_limit_login: str = "10/minute"  # per (client address, account), /auth/login and /auth/token together
+    rate_limit_login_address: str = "100/minute"  # per client address, the same two routes
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed
     rate_limit_user_writes: str = "1200/minute"  # per user, every write route
     rate_limit_service_writes: str = ""  # per service client; empty: services are not throttled
     rate_limit_storage: str = "memory://"
@@ -85,6 +87,8 @@ class Settings:
             lock_timeout_ms=_int(environ, "WALLET_LOCK_TIMEOUT_MS", 2000),
             statement_timeout_ms=_int(environ, "WALLET_STATEMENT_TIMEOUT_MS", 5000),
             rate_limit_login=environ.get("WALLET_RATE_LIMIT_LOGIN", cls.rate_limit_login),
+            rate_limit_login_address=environ.get("WALLET_RATE_LIMIT_LOGIN_ADDRESS", cls.rate_limit_login_address),
+            trusted_proxies=_int(environ, "WALLET_TRUSTED_PROXIES", 0),
             rate_limit_user_writes=environ.get("WALLET_RATE_LIMIT_USER_WRITES", cls.rate_limit_user_writes),
             rate_limit_service_writes=environ.get("WALLET_RATE_LIMIT_SERVICE_WRITES", cls.rate_limit_service_writes),
             rate_limit_storage=environ.get("WALLET_RATE_LIMIT_STORAGE", cls.rate_limit_storage),

@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import Settings
+from .metrics import DB_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Database:
                     raise
                 if lost:
                     self.pool.check()  # drop every broken idle connection, not one per retry
+                DB_RETRIES.labels("lost_connection" if lost else exc.sqlstate or "unknown").inc()
                 log.warning(
                     "retrying a database call after %s (attempt %d)", exc.sqlstate or "a lost connection", attempt
                 )

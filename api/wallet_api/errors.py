@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from .db import connection_lost
 from .limits import retry_after_seconds
+from .metrics import POOL_TIMEOUTS
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def problem(status: int, code: str, detail: str, headers: dict | None = None, me
         "code": code,
         **(members or {}),
     }
+    g.problem_code = code  # for the postings metric
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id
@@ -107,6 +109,7 @@ def database_problem(exc: psycopg.Error):
             members["state"] = (exc.diag.message_detail or "").removeprefix("state: ")
         return problem(status, code, message.split(": ", 1)[-1], members=members)
     if isinstance(exc, PoolTimeout):
+        POOL_TIMEOUTS.inc()
         return unavailable("all database connections are busy; retry shortly")
     if exc.sqlstate in UNAVAILABLE_SQLSTATES or connection_lost(exc):
         log.warning("database unavailable: %s %s", exc.sqlstate, type(exc).__name__)

@@ -1,17 +1,24 @@
-"""Rate limits (flask-limiter). Logins and token requests are limited per client
-address, against brute force. Writes are limited per authenticated subject: a user has
-a budget of its own (WALLET_RATE_LIMIT_USER_WRITES); a service writes for many users
-and is not throttled unless an operator sets WALLET_RATE_LIMIT_SERVICE_WRITES. Who the
-caller is comes from auth.py, which applies `write_limit` to every write route.
+"""Rate limits (flask-limiter). Logins and token requests share one budget per (client
+address, account): guesses at one account from one address are few
+(WALLET_RATE_LIMIT_LOGIN), while many players behind one carrier NAT or login proxy may
+each log in; a looser ceiling per address (WALLET_RATE_LIMIT_LOGIN_ADDRESS) stops one
+address spraying many accounts. The client address is the peer's, or with
+WALLET_TRUSTED_PROXIES set, the one those proxies forwarded (werkzeug's ProxyFix).
 
-The default storage is per process: use a shared one (redis://...) to make a limit
-hold across gunicorn workers and hosts."""
+Writes are limited per authenticated subject: a user has a budget of its own
+(WALLET_RATE_LIMIT_USER_WRITES); a service writes for many users and is not throttled
+unless an operator sets WALLET_RATE_LIMIT_SERVICE_WRITES. Who the caller is comes from
+auth.py, which applies `write_limit` to every write route.
+
+The default storage is per process: use a shared one (WALLET_RATE_LIMIT_STORAGE=
+redis://...) in production, so that a limit holds across gunicorn workers and hosts."""
 
 import math
 import time
+import uuid
 from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -28,6 +35,34 @@ def retry_after_seconds() -> int:
 
 def login_limit() -> str:
     return current_app.config["WALLET_RATE_LIMIT_LOGIN"]
+
+
+def login_address_limit() -> str:
+    return current_app.config["WALLET_RATE_LIMIT_LOGIN_ADDRESS"]
+
+
+def login_account() -> str:
+    """The account a login or token request names (a user id however spelled, or a client
+    id), or "-" when the body names none: read before the body is checked."""
+    body = request.get_json(silent=True)
+    account = body.get("user_id", body.get("client_id")) if isinstance(body, dict) else None
+    if not isinstance(account, str):
+        return "-"
+    try:
+        return str(uuid.UUID(account))
+    except ValueError:
+        return account[:255]
+
+
+def login_key() -> str:
+    return f"{get_remote_address()}|{login_account()}"
+
+
+def login_limited(route):
+    """Both login routes: one budget per (address, account), one per address."""
+    per_account = limiter.shared_limit(login_limit, scope="login", key_func=login_key)
+    per_address = limiter.shared_limit(login_address_limit, scope="login-address", key_func=get_remote_address)
+    return per_address(per_account(route))
 
 
 def write_limit(role: Callable[[], str | None], key: Callable[[], str]):

@@ -308,6 +308,16 @@ OPERATIONS = (
         "get", "/openapi.json", "openapi_document", "health", "This document",
         responses={200: (None, "OpenAPI 3.1")}, errors=(), authenticated=False,
     ),
+    Operation(
+        "get", "/docs", "docs_page", "health", "This document, browsable (Swagger UI)",
+        responses={200: (None, "An HTML page")}, errors=(), authenticated=False,
+    ),
+    Operation(
+        "get", "/metrics", "metrics", "health", "Prometheus metrics of every API worker",
+        description="Prometheus text format. No token, unless the operator set WALLET_METRICS_TOKEN: then "
+        "that token as a bearer token.",
+        responses={200: (None, "Prometheus text format")}, errors=(401,), authenticated=False,
+    ),
 )  # fmt: skip
 
 REQUEST_ID = {

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from .auth import current_principal, require_service_scope, target_user, write_limited
 from .db import get_db
 from .errors import SQLSTATE_ERRORS, ApiError
+from .metrics import POSTINGS
 from .schemas import (
     MAX_INT8,
     BalanceQuery,
@@ -229,9 +230,11 @@ def batch():
         if row["error_sqlstate"]:
             status, code = SQLSTATE_ERRORS[row["error_sqlstate"]]
             items.append({"item": row["item"], "status": status, "code": code})
+            POSTINGS.labels(posting.kind, code).inc()
         else:
             outcome = _posted(row, posting.user_id, posting.asset_type_id, posting.amount)
             items.append({"item": row["item"], "status": 200 if row["replayed"] else 201, **outcome})
+            POSTINGS.labels(posting.kind, "replayed" if row["replayed"] else "created").inc()
     return jsonify(items=items)
 
 

@@ -1,13 +1,21 @@
-"""Rate limits with their defaults and with an operator's settings: logins per address,
-writes per user; a service (a backend writing for every player) is not throttled
-unless an operator sets a limit for services."""
+"""Rate limits with their defaults and with an operator's settings: logins per (address,
+account) with a ceiling per address, one budget for both login routes, shared by every
+worker through redis, the address taken from a proxy only when told; writes per user;
+a service (a backend writing for every player) is not throttled unless an operator
+sets a limit for services."""
 
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.support import ALICE, PASSWORDS, SECRETS, assert_problem
+from wallet_dev.ports import free_port
 from wallet_dev.servers import serving
 
 
@@ -76,7 +84,7 @@ def test_user_writes_are_limited_and_services_only_when_set(server_env, funded_u
         assert statuses == [201, 201, 201, 429]
 
 
-def test_logins_are_rate_limited_per_address(server_env, tmp_path):
+def test_logins_are_rate_limited_per_address_and_account(server_env, tmp_path):
     with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN="5/minute") as base:
         statuses = [
             requests.post(f"{base}/auth/login", json={"user_id": ALICE, "password": "wrong"}, timeout=10)
@@ -86,3 +94,75 @@ def test_logins_are_rate_limited_per_address(server_env, tmp_path):
         limited = assert_problem(statuses[-1], 429, "rate_limited")
         assert limited["detail"]
         assert 0 < int(statuses[-1].headers["Retry-After"]) <= 61  # the window, rounded up
+
+
+def guess(base: str, account: str, route: str = "login", **headers: str) -> int:
+    body = {"user_id": account, "password": "wrong"} if route == "login" else {"client_id": account,
+                                                                                  "client_secret": "wrong"}  # fmt: skip
+    return requests.post(f"{base}/auth/{route}", json=body, headers=headers, timeout=10).status_code
+
+
+def test_many_players_behind_one_address_log_in_and_one_address_has_a_ceiling(server_env, tmp_path, report):
+    """70 players behind one carrier NAT each log in (here: fail to) with the default
+    limits: no 429. An address spraying accounts stops at its own ceiling."""
+    defaults = {"WALLET_RATE_LIMIT_LOGIN": "10/minute", "WALLET_RATE_LIMIT_LOGIN_ADDRESS": "100/minute"}
+    with server(server_env, tmp_path, **defaults) as base:
+        statuses = [guess(base, str(uuid.uuid4())) for _ in range(70)]
+        assert statuses == [401] * 70
+    with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN_ADDRESS="20/minute") as base:
+        statuses = [guess(base, str(uuid.uuid4())) for _ in range(25)]
+        assert statuses == [401] * 20 + [429] * 5
+    report("logins: 70 accounts from one address with the defaults, no 429; a ceiling of 20 per address holds")
+
+
+def test_login_and_token_share_one_budget_per_account(server_env, tmp_path):
+    with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN="4/minute") as base:
+        account = str(uuid.uuid4())
+        first = [guess(base, account), guess(base, account.upper())]  # one user, however spelled
+        rest = [guess(base, account, "token") for _ in range(3)]
+        assert first + rest == [401, 401, 401, 401, 429]
+        assert guess(base, str(uuid.uuid4())) == 401  # another account has its own budget
+
+
+def test_the_address_comes_from_a_proxy_only_when_trusted(server_env, tmp_path):
+    account = str(uuid.uuid4())
+    with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN="2/minute") as base:
+        # not trusted: a forged X-Forwarded-For buys no new budget
+        assert [guess(base, account, **{"X-Forwarded-For": f"10.0.0.{n}"}) for n in range(3)] == [401, 401, 429]
+    with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN="2/minute", WALLET_TRUSTED_PROXIES="1") as base:
+        one = [guess(base, account, **{"X-Forwarded-For": "203.0.113.7"}) for _ in range(3)]
+        other = [guess(base, account, **{"X-Forwarded-For": "198.51.100.9"}) for _ in range(3)]
+        assert one == other == [401, 401, 429]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server on a free loopback port, nothing kept on disk."""
+    server = shutil.which("redis-server")
+    if not server:
+        pytest.fail("redis-server is needed (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_shared_store_holds_the_login_limit_across_workers(server_env, tmp_path, redis_url, report):
+    """Two gunicorn workers, the limits in redis: 30 guesses at one account from one
+    address get exactly the budget of 10, whichever worker answers."""
+    settings = {"WEB_CONCURRENCY": "2", "WALLET_RATE_LIMIT_LOGIN": "10/minute", "WALLET_RATE_LIMIT_STORAGE": redis_url}
+    with serving({**server_env, **settings}, tmp_path / "redis.log") as base:
+        with ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(lambda _: guess(base, ALICE), range(30)))
+    assert sorted(statuses) == [401] * 10 + [429] * 20
+    report("login limit in redis across 2 gunicorn workers: 30 guesses, 10 answered, 20 refused")

@@ -19,7 +19,8 @@ def worker_env(db_url):
     password = secrets.token_urlsafe(24)
     set_database_login(db_url, "wallet_worker_test", password, "wallet_worker")
     return {**os.environ, "DATABASE_URL": make_conninfo(db_url, user="wallet_worker_test", password=password),
-            "WALLET_EXPIRE_CRON": "* * * * * */2"}  # every two seconds  # fmt: skip
+            "WALLET_EXPIRE_CRON": "* * * * * */2",  # every two seconds
+            "WALLET_WORKER_METRICS_PORT": "0"}  # fmt: skip
 
 
 @pytest.fixture

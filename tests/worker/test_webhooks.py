@@ -10,9 +10,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from wallet_api.webhooks import main as webhooks_command
@@ -105,7 +107,9 @@ def test_every_event_arrives_signed_despite_failures_an_outage_and_a_killed_work
     receiver = Receiver(port, sub["secret"])
     receiver.fail_rate = 0.3
     receiver.start()
-    env = {**worker_env, "WALLET_WEBHOOK_RETRY_SECONDS": "120", "WALLET_WEBHOOK_BACKOFF_CAP_SECONDS": "1",
+    metrics_port = free_port()
+    env = {**worker_env, "WALLET_WORKER_METRICS_PORT": str(metrics_port),
+           "WALLET_WEBHOOK_RETRY_SECONDS": "120", "WALLET_WEBHOOK_BACKOFF_CAP_SECONDS": "1",
            "WALLET_WEBHOOK_TIMEOUT_SECONDS": "2", "WALLET_WEBHOOK_LEASE_SECONDS": "3"}  # fmt: skip
     worker, log_path = start_worker(env)
 
@@ -176,6 +180,10 @@ def test_every_event_arrives_signed_despite_failures_an_outage_and_a_killed_work
         wait_for(lambda: set(late.received) == topup_events, 30, "the redelivered top-ups")
         assert late.bad_signatures == 0
         assert run_command(monkeypatch, capsys, db_url, "dead", str(topups["subscription_id"])) == []
+        scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+        delivered_metric = next(s.value for f in text_string_to_metric_families(scraped)
+                                for s in f.samples if s.name == "wallet_webhook_deliveries_total"
+                                and s.labels == {"outcome": "delivered"})  # fmt: skip
     finally:
         for subscription in (sub, topups):
             run_command(monkeypatch, capsys, db_url, "unsubscribe", str(subscription["subscription_id"]))
@@ -184,6 +192,8 @@ def test_every_event_arrives_signed_despite_failures_an_outage_and_a_killed_work
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0, log_path.read_text()
     assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
+    # the last worker's own metrics counted the redelivered top-ups
+    assert delivered_metric >= len(topup_events)
     report(f"webhooks: {len(expected)} events, {receiver.requests} requests ({receiver.refused_on_purpose} refused "
            f"on purpose, a 2 s outage, a SIGKILL with {in_flight_at_kill} leased), all at the receiver {waited:.1f} s "
            f"after the last posting, 0 unsigned; {len(topup_events)} dead, redelivered; states {state}")  # fmt: skip

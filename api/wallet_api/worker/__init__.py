@@ -24,11 +24,20 @@ import time
 
 import procrastinate
 import psycopg
+from prometheus_client import Counter
 
 from wallet_api.worker.deliveries import deliver_webhooks as deliver_webhooks_for
 from wallet_api.worker.deliveries import log_run
 
 log = logging.getLogger("wallet_api.worker")
+
+# served on WALLET_WORKER_METRICS_PORT by __main__ (one process: the default registry)
+JOB_RUNS = Counter("wallet_worker_job_runs", "Job runs finished, by job", ["job"])
+LOTS_EXPIRED = Counter("wallet_worker_lots_expired", "Expired lot remainders posted by wallet_expire()")
+HOLDS_EXPIRED = Counter("wallet_worker_holds_expired", "Expired holds released by wallet_expire()")
+WEBHOOK_DELIVERIES = Counter("wallet_webhook_deliveries", "Webhook delivery attempts by outcome (delivered, failed: "
+                             "to be retried, dead)", ["outcome"])  # fmt: skip
+WEBHOOKS_FANNED_OUT = Counter("wallet_webhook_fanned_out", "Webhook deliveries made from new events")
 SCHEMA = "procrastinate"
 QUEUE = "wallet"
 EXPIRE_BATCH = 1000  # lots (and holds) per call and per transaction
@@ -61,6 +70,9 @@ def expire(timestamp: int) -> None:
             lots, holds = lots + lots_now, holds + holds_now
             if lots_now < EXPIRE_BATCH and holds_now < EXPIRE_BATCH:
                 break
+    JOB_RUNS.labels("wallet.expire").inc()
+    LOTS_EXPIRED.inc(lots)
+    HOLDS_EXPIRED.inc(holds)
     log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
                          "holds_expired": holds, "batches": batches,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
@@ -73,7 +85,12 @@ def expire(timestamp: int) -> None:
 def deliver_webhooks(timestamp: int) -> None:
     """Delivers webhook events that are due, for about WALLET_WEBHOOK_RUN_SECONDS."""
     started = time.perf_counter()
-    log_run(deliver_webhooks_for(database_url()), started)
+    counts = deliver_webhooks_for(database_url())
+    JOB_RUNS.labels("wallet.deliver_webhooks").inc()
+    WEBHOOKS_FANNED_OUT.inc(counts["fanned_out"])
+    for outcome in ("delivered", "failed", "dead"):
+        WEBHOOK_DELIVERIES.labels(outcome).inc(counts[outcome])
+    log_run(counts, started)
 
 
 @app.periodic(cron="17 * * * *", periodic_id="prune_jobs")

@@ -10,6 +10,7 @@ import sys
 import threading
 
 import procrastinate
+from prometheus_client import start_http_server
 
 from wallet_api.worker import QUEUE, SCHEMA, app, database_url, log, notify_events_forever
 
@@ -22,6 +23,9 @@ def main() -> int:
     # these back when it returns) ends the process at once: no job has started yet.
     signal.signal(signal.SIGTERM, _stop_before_start)
     signal.signal(signal.SIGINT, _stop_before_start)
+    metrics_port = int(os.environ.get("WALLET_WORKER_METRICS_PORT", "9102"))
+    if metrics_port:  # 0: none
+        start_http_server(metrics_port, addr=os.environ.get("WALLET_WORKER_METRICS_HOST", "127.0.0.1"))
     stop = threading.Event()
     threading.Thread(target=notify_events_forever, args=(stop,), name="event-notifier", daemon=True).start()
     with app.replace_connector(connector):

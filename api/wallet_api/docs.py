@@ -1,0 +1,42 @@
+"""GET /docs: Swagger UI rendering /openapi.json, served from the assets bundled in the
+flask-swagger-ui package (no CDN)."""
+
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Blueprint, Response, send_from_directory
+
+bp = Blueprint("docs", __name__)
+ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <title>Wallet API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script>
+    window.onload = function () {
+      // validatorUrl null: no badge fetched from swagger.io
+      window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+                                   validatorUrl: null});
+    };
+  </script>
+</body>
+</html>
+"""
+
+
+@bp.get("/docs")
+def page():
+    return Response(PAGE, mimetype="text/html")
+
+
+@bp.get("/docs/<path:asset>")
+def asset(asset: str):
+    return send_from_directory(ASSETS, asset, max_age=3600)

@@ -1,0 +1,88 @@
+"""Prometheus metrics (prometheus-client), served at GET /metrics.
+
+Under gunicorn every worker process writes its samples to files in
+PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py sets it, empties it when the server starts
+and drops a dead worker's live gauges), and a scrape of any worker adds up all of them.
+Without that variable (a single process) the default registry is served. With
+WALLET_METRICS_TOKEN set, a scrape must send it as a bearer token.
+"""
+
+import hmac
+import os
+
+from flask import Blueprint, Response, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+bp = Blueprint("metrics", __name__)
+
+REQUESTS = Counter("wallet_http_requests", "HTTP requests answered", ["route", "method", "status"])
+LATENCY = Histogram(
+    "wallet_http_request_duration_seconds", "Time to answer a request, by route", ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)  # fmt: skip
+POSTINGS = Counter("wallet_postings", "Write calls by kind and outcome (created, replayed, or the refusal's code)",
+                   ["kind", "outcome"])  # fmt: skip
+POOL_SIZE = Gauge("wallet_db_pool_connections", "Open database connections in the pools", multiprocess_mode="livesum")
+POOL_IN_USE = Gauge("wallet_db_pool_in_use", "Database connections lent to requests", multiprocess_mode="livesum")
+POOL_WAITING = Gauge("wallet_db_pool_waiting", "Requests waiting for a database connection",
+                     multiprocess_mode="livesum")  # fmt: skip
+POOL_TIMEOUTS = Counter("wallet_db_pool_timeouts", "Requests refused (503) because no connection was free in time")
+DB_RETRIES = Counter("wallet_db_retries", "Database calls retried after a transient failure", ["reason"])
+RATE_LIMITED = Counter("wallet_rate_limited", "Requests refused with 429, by route", ["route"])
+
+# the write routes and the kind of call each makes
+POSTING_KINDS = {
+    ("POST", "/wallet/topup"): "topup",
+    ("POST", "/wallet/bonus"): "bonus",
+    ("POST", "/wallet/spend"): "spend",
+    ("POST", "/wallet/refunds"): "refund",
+    ("POST", "/wallet/reversals"): "reversal",
+    ("POST", "/wallet/holds"): "hold",
+    ("POST", "/wallet/holds/<int:hold_id>/capture"): "capture",
+    ("POST", "/wallet/holds/<int:hold_id>/void"): "void",
+}
+
+
+def observe_request(route: str | None, method: str, status: int, seconds: float, replayed: bool,
+                    problem_code: str | None) -> None:  # fmt: skip
+    """Counts one answered request (called once per request, after its response)."""
+    label = route or "unmatched"  # unknown paths share one label, not one each
+    REQUESTS.labels(label, method, str(status)).inc()
+    LATENCY.labels(label).observe(seconds)
+    if status == 429:
+        RATE_LIMITED.labels(label).inc()
+    kind = POSTING_KINDS.get((method, route or ""))
+    if kind:
+        outcome = "replayed" if replayed else "created" if status < 300 else problem_code or str(status)
+        POSTINGS.labels(kind, outcome).inc()
+
+
+def observe_pool(stats: dict[str, int]) -> None:
+    """The pool as it stands (psycopg_pool's get_stats(), without resetting counters)."""
+    POOL_SIZE.set(stats.get("pool_size", 0))
+    POOL_IN_USE.set(stats.get("pool_size", 0) - stats.get("pool_available", 0))
+    POOL_WAITING.set(stats.get("requests_waiting", 0))
+
+
+@bp.get("/metrics")
+def metrics():
+    from .errors import ApiError  # errors counts pool timeouts here: imported late
+
+    token = os.environ.get("WALLET_METRICS_TOKEN", "")
+    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        raise ApiError(401, "unauthenticated", "this scrape needs the metrics token")
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
