@@ -25,6 +25,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JWT_SECRET_KEY=settings.jwt_secret_key,
+        WALLET_JWT_PREVIOUS_KEY=settings.jwt_previous_secret_key,
+        WALLET_CREDENTIAL_CHECK_SECONDS=settings.credential_check_seconds,
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_TOKEN_LOCATION=["headers"],

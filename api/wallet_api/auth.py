@@ -1,6 +1,10 @@
 """Authentication (JWT access tokens for users and service clients) and the checks
 that decide whose wallet a caller may touch."""
 
+import hashlib
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -49,9 +53,23 @@ def _expired_token(header, payload):
     return _unauthenticated("the access token has expired")
 
 
+def key_id(key: str) -> str:
+    """Names a signing key in the tokens it signs (`kid`), without revealing it."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@jwt.decode_key_loader
+def _key_that_signed(header, payload) -> str:
+    """The current key, or during a rotation the previous one for the tokens it signed."""
+    previous = current_app.config["WALLET_JWT_PREVIOUS_KEY"]
+    if previous and header.get("kid") == key_id(previous):
+        return previous
+    return current_app.config["JWT_SECRET_KEY"]
+
+
 @jwt.token_verification_loader
 def _claims_are_complete(header, payload) -> bool:
-    if "exp" not in payload or payload.get("role") not in ("user", "service"):
+    if "exp" not in payload or "iat" not in payload or payload.get("role") not in ("user", "service"):
         return False
     if not isinstance(payload.get("scopes"), list):
         return False
@@ -68,11 +86,40 @@ def _incomplete_token(header, payload):
     return _unauthenticated("the access token is invalid")
 
 
+# (kind, subject) -> (valid since, as a Unix time, or None: revoked; when it was read)
+_valid_since: OrderedDict[tuple[str, str], tuple[float | None, float]] = OrderedDict()
+_valid_since_lock = threading.Lock()
+VALID_SINCE_CACHE_SIZE = 100_000
+
+
+def _login_valid_since(kind: str, subject: str) -> float | None:
+    """When the subject's login got its current secret (None: revoked), read from the
+    database at most every WALLET_CREDENTIAL_CHECK_SECONDS per subject in this worker."""
+    now = time.monotonic()
+    with _valid_since_lock:
+        cached = _valid_since.get((kind, subject))
+    if cached and now - cached[1] < current_app.config["WALLET_CREDENTIAL_CHECK_SECONDS"]:
+        return cached[0]
+    (row,) = get_db().call("SELECT wallet_credential_valid_since(%s, %s) AS since", (kind, subject))
+    since = row["since"].timestamp() if row["since"] else None
+    with _valid_since_lock:
+        _valid_since[(kind, subject)] = (since, now)
+        _valid_since.move_to_end((kind, subject))
+        while len(_valid_since) > VALID_SINCE_CACHE_SIZE:
+            _valid_since.popitem(last=False)
+    return since
+
+
 def current_principal() -> Principal:
-    """The request's verified caller; the token is decoded once per request."""
+    """The request's verified caller; the token is decoded once per request, and refused
+    when its login was revoked or given a new secret after the token was issued."""
     if "principal" not in g:
         verify_jwt_in_request()
         claims = get_jwt()
+        since = _login_valid_since(claims["role"], claims["sub"])
+        if since is None or claims["iat"] < int(since):
+            raise ApiError(401, "unauthenticated", "the access token's login was revoked or its secret changed",
+                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
         g.subject = claims["sub"]
         g.principal = Principal(claims["sub"], claims["role"], frozenset(claims["scopes"]))
     return g.principal
@@ -129,7 +176,8 @@ def _check_secret(kind: str, subject: str, secret: str) -> list[str] | None:
 
 
 def _token_response(subject: str, role: str, scopes: list[str]):
-    token = create_access_token(identity=subject, additional_claims={"role": role, "scopes": scopes})
+    token = create_access_token(identity=subject, additional_claims={"role": role, "scopes": scopes},
+                                additional_headers={"kid": key_id(current_app.config["JWT_SECRET_KEY"])})  # fmt: skip
     expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return jsonify(
         access_token=token,

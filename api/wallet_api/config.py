@@ -46,6 +46,8 @@ class Settings:
     database_url: str
     env: str = "development"
     jwt_secret_key: str = ""
+    jwt_previous_secret_key: str = ""  # still accepted, for a key rotation (docs/runbook.md)
+    credential_check_seconds: int = 30  # how stale a token's login check may be
     access_token_minutes: int = 15
     pool_min_size: int = 1
     pool_max_size: int = 4
@@ -76,10 +78,15 @@ class Settings:
             raise ConfigError("JWT_SECRET_KEY must be at least 32 bytes")
         if env == "production":
             _check_production_key(secret)
+        previous = environ.get("JWT_PREVIOUS_SECRET_KEY", "")
+        if previous and (len(previous.encode()) < 32 or previous == secret):
+            raise ConfigError("JWT_PREVIOUS_SECRET_KEY must be at least 32 bytes and differ from JWT_SECRET_KEY")
         return cls(
             database_url=database_url,
             env=env,
             jwt_secret_key=secret,
+            jwt_previous_secret_key=previous,
+            credential_check_seconds=_int(environ, "WALLET_CREDENTIAL_CHECK_SECONDS", 30),
             access_token_minutes=_int(environ, "JWT_ACCESS_TOKEN_MINUTES", 15),
             pool_min_size=_int(environ, "WALLET_POOL_MIN_SIZE", 1),
             pool_max_size=_int(environ, "WALLET_POOL_MAX_SIZE", 4),

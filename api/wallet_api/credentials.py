@@ -4,12 +4,17 @@
     echo -n "$PASSWORD" | python -m wallet_api.credentials user 0f6d220d-61fa-4be7-b0a2-e05dbd9aee32
     echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_app
     echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_worker_app wallet_worker
+    python -m wallet_api.credentials revoke client payments      (or: revoke user USER_ID)
 
 `client` and `user` are the HTTP API's callers, hashed with argon2 here (never in the
 database); a user must have an account (wallet_open_account) first. `database-login`
 is a PostgreSQL role the API (or, with the group wallet_worker, the worker) logs in
 as: a LOGIN role whose only rights are those of its group role, wallet_api by default
 (so it cannot SET ROLE to anything more).
+
+Setting a login again replaces its secret and ends the tokens issued under the old one;
+`revoke` deletes the login. Either way its tokens stop working within
+WALLET_CREDENTIAL_CHECK_SECONDS (30) at the latest.
 
 The secret is read from standard input so that it stays out of the process list and the
 shell history.
@@ -47,7 +52,8 @@ def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: 
             raise ValueError(f"no account for user {subject}: open it first")
         conn.execute(
             "INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes",
+            " ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes,"
+            " valid_since = now()",  # tokens issued under the old secret stop working
             ("service" if kind == "client" else "user", subject, PasswordHasher().hash(secret), scopes),
         )
 
@@ -88,11 +94,30 @@ def set_database_login(conninfo: str, role: str, password: str, group: str = "wa
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(role)))
 
 
+def revoke_credential(conninfo: str, kind: str, subject: str) -> bool:
+    """Deletes a user's or client's login; its tokens stop working within
+    WALLET_CREDENTIAL_CHECK_SECONDS. Answers whether there was one."""
+    if kind not in ("user", "client"):
+        raise ValueError("kind must be user or client")
+    if kind == "user":
+        subject = str(uuid.UUID(subject))
+    with psycopg.connect(conninfo) as conn:
+        deleted = conn.execute(
+            "DELETE FROM wallet.credentials WHERE kind = %s AND subject = %s",
+            ("service" if kind == "client" else "user", subject),
+        )
+        return deleted.rowcount == 1
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] not in KINDS or not os.environ.get("DATABASE_URL"):
+    if len(argv) < 2 or argv[0] not in (*KINDS, "revoke") or not os.environ.get("DATABASE_URL"):
         print(__doc__, file=sys.stderr)
         return 2
     try:
+        if argv[0] == "revoke" and len(argv) == 3:
+            found = revoke_credential(os.environ["DATABASE_URL"], argv[1], argv[2])
+            print(f"credentials: {argv[1]} {argv[2]} " + ("revoked" if found else "not found"))
+            return 0 if found else 1
         if argv[0] == "database-login" and len(argv) in (2, 3):
             set_database_login(os.environ["DATABASE_URL"], argv[1], sys.stdin.read(), *argv[2:])
         else:
