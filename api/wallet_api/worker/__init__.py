@@ -35,9 +35,7 @@ log = logging.getLogger("wallet_api.worker")
 JOB_RUNS = Counter("wallet_worker_job_runs", "Job runs finished, by job", ["job"])
 LOTS_EXPIRED = Counter("wallet_worker_lots_expired", "Expired lot remainders posted by wallet_expire()")
 HOLDS_EXPIRED = Counter("wallet_worker_holds_expired", "Expired holds released by wallet_expire()")
-WEBHOOK_DELIVERIES = Counter("wallet_webhook_deliveries", "Webhook delivery attempts by outcome (delivered, failed: "
-                             "to be retried, dead)", ["outcome"])  # fmt: skip
-WEBHOOKS_FANNED_OUT = Counter("wallet_webhook_fanned_out", "Webhook deliveries made from new events")
+
 SCHEMA = "procrastinate"
 QUEUE = "wallet"
 EXPIRE_BATCH = 1000  # lots (and holds) per call and per transaction
@@ -87,9 +85,6 @@ def deliver_webhooks(timestamp: int) -> None:
     started = time.perf_counter()
     counts = deliver_webhooks_for(database_url())
     JOB_RUNS.labels("wallet.deliver_webhooks").inc()
-    WEBHOOKS_FANNED_OUT.inc(counts["fanned_out"])
-    for outcome in ("delivered", "failed", "dead"):
-        WEBHOOK_DELIVERIES.labels(outcome).inc(counts[outcome])
     log_run(counts, started)
 
 

@@ -26,9 +26,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import psycopg
+from prometheus_client import Counter
 from standardwebhooks.webhooks import Webhook
 
 log = logging.getLogger("wallet_api.worker")
+DELIVERIES = Counter("wallet_webhook_deliveries", "Webhook delivery attempts by outcome (delivered, failed: to be "
+                     "retried, dead)", ["outcome"])  # fmt: skip
+FANNED_OUT = Counter("wallet_webhook_fanned_out", "Webhook deliveries made from new events")
 FAN_OUT_POSITIONS = 10000  # feed positions per subscription per call
 CLAIM_BATCH = 100
 
@@ -96,6 +100,7 @@ def deliver_webhooks(database_url: str, settings: DeliverySettings | None = None
         while True:
             (made,) = conn.execute("SELECT public.wallet_webhook_fan_out(%s)", (FAN_OUT_POSITIONS,)).fetchall()[0]
             counts["fanned_out"] += made
+            FANNED_OUT.inc(made)
             due = conn.execute(
                 "SELECT subscription_id, event_id, attempt, url, secret, payload"
                 " FROM public.wallet_webhook_claim(%s, %s)",
@@ -107,7 +112,9 @@ def deliver_webhooks(database_url: str, settings: DeliverySettings | None = None
                     "SELECT public.wallet_webhook_settle(%s, %s, %s, %s, %s, %s)",
                     (subscription_id, event_id, attempt, error, settings.retry_for, settings.backoff_cap),
                 ).fetchall()[0]
-                counts["delivered" if error is None else "dead" if state == "dead" else "failed"] += 1
+                outcome = "delivered" if error is None else "dead" if state == "dead" else "failed"
+                counts[outcome] += 1
+                DELIVERIES.labels(outcome).inc()
             left = deadline - time.monotonic()
             if left <= 0:
                 return counts
