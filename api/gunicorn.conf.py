@@ -34,6 +34,7 @@ def child_exit(server, worker):
 
     multiprocess.mark_process_dead(worker.pid)
 
+
 # gunicorn's control socket (gunicornc) is not used; off, so that a user without a home
 # directory (the Docker image's) starts without an error
 control_socket_disable = True
