@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: venv venv-runtime test test-suite lint format migrate seed api-login worker-login run serve worker stop-db bench
+.PHONY: venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha bench
 
 # Runtime packages only (the Docker image); the dev set adds test and lint tools. The
 # package itself is installed editable, so nothing needs PYTHONPATH.
@@ -28,6 +28,11 @@ test-suite: lint
 	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
 	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
 	$(PY) -m pytest -q
+
+# The failover tests, on a throwaway pg_auto_failover formation (monitor, primary,
+# synchronous standby) on loopback.
+test-ha: venv
+	$(PY) -m wallet_dev.ha run -- $(PY) -m pytest -q tests/ha
 
 lint: venv
 	$(VENV)/bin/ruff check api tests bench
@@ -65,6 +70,14 @@ serve: venv-runtime
 # The background worker alone, against DATABASE_URL (the Docker image's worker service).
 worker: venv-runtime
 	$(PY) -m wallet_api.worker
+
+# A local pg_auto_failover formation in .data/ha (kept), migrated and seeded; prints the
+# multi-host DATABASE_URL to give the API and the worker.
+ha: venv-runtime
+	$(PY) -m wallet_dev.ha start .data/ha
+
+stop-ha: venv-runtime
+	$(PY) -m wallet_dev.ha stop .data/ha
 
 stop-db: venv-runtime
 	$(PY) -m wallet_dev.pgcluster stop $${WALLET_DATA_DIR:-.data}
