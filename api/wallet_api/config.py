@@ -44,6 +44,7 @@ def _check_production_key(secret: str) -> None:
 @dataclass(frozen=True)
 class Settings:
     database_url: str
+    read_database_url: str = ""  # standbys for reads (target_session_attrs=prefer-standby); empty: the primary
     env: str = "development"
     jwt_secret_key: str = ""
     jwt_previous_secret_key: str = ""  # still accepted, for a key rotation (docs/runbook.md)
@@ -83,6 +84,7 @@ class Settings:
             raise ConfigError("JWT_PREVIOUS_SECRET_KEY must be at least 32 bytes and differ from JWT_SECRET_KEY")
         return cls(
             database_url=database_url,
+            read_database_url=environ.get("WALLET_READ_DATABASE_URL", ""),
             env=env,
             jwt_secret_key=secret,
             jwt_previous_secret_key=previous,

@@ -28,25 +28,40 @@ def connection_lost(exc: psycopg.Error) -> bool:
 
 
 class Database:
+    """The pool of connections to the primary, and with WALLET_READ_DATABASE_URL a second
+    one to the standbys for reads. Read-your-writes: with standby reads, every write
+    commits with synchronous_commit = remote_apply, so the synchronous standby has
+    applied a write before the caller hears of it, and a read right after sees it."""
+
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
-            settings.database_url,
+        self.pool = self._pool(settings.database_url, "wallet-api", settings.pool_max_size)
+        self.read_pool = (
+            self._pool(settings.read_database_url, "wallet-api-read", settings.pool_max_size)
+            if settings.read_database_url
+            else None
+        )
+
+    def _pool(self, url: str, name: str, size: int) -> ConnectionPool[psycopg.Connection[dict[str, Any]]]:
+        return ConnectionPool(
+            url,
             connection_class=psycopg.Connection[dict[str, Any]],
-            min_size=settings.pool_min_size,
-            max_size=settings.pool_max_size,
-            timeout=settings.pool_timeout_seconds,
-            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "wallet-api"},
+            min_size=self.settings.pool_min_size,
+            max_size=size,
+            timeout=self.settings.pool_timeout_seconds,
+            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": name},
             configure=self._configure,
-            name="wallet",
+            name=name,
             open=True,
         )
 
     def _configure(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        commit = "remote_apply" if self.settings.read_database_url else "on"
         row = conn.execute(
             "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false),"
+            " set_config('synchronous_commit', %s, false),"
             " (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser",
-            (str(self.settings.lock_timeout_ms), str(self.settings.statement_timeout_ms)),
+            (str(self.settings.lock_timeout_ms), str(self.settings.statement_timeout_ms), commit),
         ).fetchone()
         if row and row["superuser"]:
             # The API must log in as a member of wallet_api only (wallet_api.credentials
@@ -55,12 +70,16 @@ class Database:
                 raise psycopg.OperationalError("refusing a superuser login for the API in production")
             log.warning("the API is logged in as a superuser; use a login with wallet_api's rights only")
 
-    def call(self, query: LiteralString, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def call(
+        self, query: LiteralString, params: dict[str, Any] | tuple[Any, ...] = (), read: bool = False
+    ) -> list[dict[str, Any]]:
         """Runs one statement (a wallet function call) in its own transaction and returns
-        its rows, retrying the whole call on transient failures."""
+        its rows, retrying the whole call on transient failures. `read`: a call that
+        writes nothing, which may go to a standby."""
+        pool = self.read_pool if read and self.read_pool else self.pool
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.pool.connection() as conn:
+                with pool.connection() as conn:
                     return conn.execute(query, params).fetchall()
             except PoolTimeout:
                 raise  # overloaded: fail fast rather than queue
@@ -69,7 +88,7 @@ class Database:
                 if not (lost or exc.sqlstate in RETRYABLE_SQLSTATES) or attempt == MAX_ATTEMPTS:
                     raise
                 if lost:
-                    self.pool.check()  # drop every broken idle connection, not one per retry
+                    pool.check()  # drop every broken idle connection, not one per retry
                 DB_RETRIES.labels("lost_connection" if lost else exc.sqlstate or "unknown").inc()
                 log.warning(
                     "retrying a database call after %s (attempt %d)", exc.sqlstate or "a lost connection", attempt
@@ -79,6 +98,8 @@ class Database:
 
     def close(self) -> None:
         self.pool.close()
+        if self.read_pool:
+            self.read_pool.close()
 
 
 def get_db() -> Database:

@@ -203,6 +203,7 @@ def holds():
         "SELECT hold_id, asset_type_id, amount, captured_amount, state, expires_at, idempotency_key, metadata,"
         " created_at FROM wallet_holds(%s, %s)",
         (user_id, None if query.state == "all" else query.state),
+        read=True,
     )
     for item in rows:
         item["expires_at"] = item["expires_at"].isoformat()
@@ -245,6 +246,7 @@ def balance():
     rows = get_db().call(
         "SELECT asset_type_id, asset_code, balance, paid, free, held, available, debt FROM wallet_balance(%s)",
         (user_id,),
+        read=True,
     )
     return jsonify(user_id=str(user_id), balances=rows)
 
@@ -259,6 +261,7 @@ def transactions():
         " paid_amount, free_amount, original_entry_id, hold_id, unrecovered"
         " FROM wallet_history(%s, %s, %s, %s)",
         (user_id, query.asset_type_id, query.before, query.limit + 1),
+        read=True,
     )
     items = rows[: query.limit]
     for item in items:
@@ -278,7 +281,9 @@ def statement():
     text/csv) CSV: one line per opening balance, entry and closing balance."""
     query = parse_query(StatementQuery, request.args)
     user_id = target_user(query.user_id, Scope.READ)
-    (row,) = get_db().call("SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, query.from_, query.to))
+    (row,) = get_db().call(
+        "SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, query.from_, query.to), read=True
+    )
     document = row["statement"]
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) != "text/csv":
         return jsonify(document)

@@ -126,6 +126,12 @@ class Formation:
             time.sleep(1)
         raise RuntimeError(f"the formation did not reach {wanted}: {self.states()}")
 
+    def revive(self) -> None:
+        """Brings back every node whose pg_autoctl is not running (as a standby)."""
+        for name in NODES:
+            if not self.keeper_pid(name):
+                self.rejoin(name)
+
     def wait_healthy(self, timeout: float = 120) -> None:
         """Until one node is primary and the other its secondary (again)."""
         deadline = time.monotonic() + timeout

@@ -113,6 +113,7 @@ def test_no_acknowledged_write_is_lost_across_failovers(formation, api, report):
     formation.rejoin(lost_node)  # back as the standby of the new primary
     fault("whole node lost, the other way", formation.kill_node)
     clients.finish()
+    formation.revive()
 
     with psycopg.connect(formation.url, autocommit=True) as conn:
         rows = conn.execute(
