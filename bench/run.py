@@ -626,6 +626,8 @@ class TimingReceiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), self.Handler)
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a receiver in production would
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             arrived = datetime.now(UTC)
@@ -638,6 +640,7 @@ class TimingReceiver(ThreadingHTTPServer):
                 occurred = datetime.fromisoformat(payload["timestamp"])
                 self.server.arrivals.setdefault(payload["data"]["event_id"], (arrived - occurred).total_seconds())
                 self.send_response(204)
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def log_message(self, *args) -> None:

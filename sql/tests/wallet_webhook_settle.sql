@@ -1,8 +1,8 @@
--- wallet_webhook_settle: delivered; or due again after a backoff within [half, all] of
--- 1 s * 2^(attempt - 1) capped; or dead after the retry window; a stale claim changes
--- nothing.
+-- wallet_webhook_settle: a claim's deliveries at once, in the order given: delivered;
+-- or due again after a backoff within [half, all] of 1 s * 2^(attempt - 1) capped; or
+-- dead after the retry window; a stale claim changes nothing.
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000006', 'Settled');
 UPDATE wallet.webhook_subscriptions SET removed_at = now() WHERE removed_at IS NULL;  -- only this test's
@@ -13,23 +13,31 @@ SET CONSTRAINTS wallet.events_placed_at_commit IMMEDIATE;
 SELECT wallet_webhook_fan_out();
 SELECT min(event_id) AS first, max(event_id) AS second FROM wallet.webhook_deliveries WHERE subscription_id = :sub \gset
 SELECT count(*) FROM wallet_webhook_claim(10, '1 minute');
-SELECT is(wallet_webhook_settle(:sub, :first, 1), 'delivered', 'no error: delivered');
-SELECT is(wallet_webhook_settle(:sub, :first, 1, 'HTTP 500'), 'delivered', 'a late failure of a delivered one changes nothing');
-SELECT is(wallet_webhook_settle(:sub, :second, 1, 'HTTP 503', '1 hour', '1 hour'), 'pending', 'a failure: retried');
+
+SELECT results_eq(format('SELECT event_id, state FROM wallet_webhook_settle(ARRAY[%1$s, %1$s], ARRAY[%3$s, %2$s],
+                                  ARRAY[1, 1], ARRAY[''HTTP 503'', NULL], ''1 hour'', ''1 hour'')', :sub, :first, :second),
+                  format('VALUES (%s::bigint, ''pending''), (%s::bigint, ''delivered'')', :second, :first),
+                  'a failure retried, a success delivered; answered in the order given');
 SELECT ok((SELECT due_at - clock_timestamp() BETWEEN interval '0.4 s' AND interval '1 s'
            FROM wallet.webhook_deliveries WHERE subscription_id = :sub AND event_id = :second),
           'the first retry within half a second to a second');
 SELECT is((SELECT last_error FROM wallet.webhook_deliveries WHERE subscription_id = :sub AND event_id = :second),
           'HTTP 503', 'the error kept');
+SELECT is((SELECT state FROM wallet_webhook_settle(ARRAY[:sub]::bigint[], ARRAY[:first]::bigint[], ARRAY[1], ARRAY['HTTP 500'])),
+          'delivered', 'a late failure of a delivered one changes nothing');
 UPDATE wallet.webhook_deliveries SET attempts = 9 WHERE subscription_id = :sub AND event_id = :second;
-SELECT wallet_webhook_settle(:sub, :second, 9, 'HTTP 503', '1 hour', '1 minute');
+SELECT wallet_webhook_settle(ARRAY[:sub]::bigint[], ARRAY[:second]::bigint[], ARRAY[9], ARRAY['HTTP 503'], '1 hour', '1 minute');
 SELECT ok((SELECT due_at - clock_timestamp() BETWEEN interval '29 s' AND interval '60 s'
            FROM wallet.webhook_deliveries WHERE subscription_id = :sub AND event_id = :second),
           'the ninth (256 s) capped at a minute, with jitter');
-SELECT is(wallet_webhook_settle(:sub, :second, 8, 'timeout', '0', '1 minute'), 'pending',
-          'an earlier claim (its lease ran out) changes nothing');
-SELECT is(wallet_webhook_settle(:sub, :second, 9, 'timeout', '0', '1 minute'), 'dead',
-          'failing for the whole retry window: dead');
+SELECT is((SELECT state FROM wallet_webhook_settle(ARRAY[:sub]::bigint[], ARRAY[:second]::bigint[], ARRAY[8], ARRAY['timeout'], '0', '1 minute')),
+          'pending', 'an earlier claim (its lease ran out) changes nothing');
+SELECT is((SELECT state FROM wallet_webhook_settle(ARRAY[:sub]::bigint[], ARRAY[:second]::bigint[], ARRAY[9], ARRAY['timeout'], '0', '1 minute')),
+          'dead', 'failing for the whole retry window: dead');
+SELECT throws_ok('SELECT * FROM wallet_webhook_settle(ARRAY[1]::bigint[], ARRAY[1, 2]::bigint[], ARRAY[1], ARRAY[NULL]::text[])',
+                 'WA002', 'invalid_request: one subscription, event, attempt and error per delivery', 'parallel arrays');
+SELECT function_privs_are('public', 'wallet_webhook_settle', ARRAY['bigint[]', 'bigint[]', 'integer[]', 'text[]', 'interval', 'interval'],
+                          'wallet_service', ARRAY[]::text[], 'the worker''s');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -106,15 +106,18 @@ def deliver_webhooks(database_url: str, settings: DeliverySettings | None = None
                 " FROM public.wallet_webhook_claim(%s, %s)",
                 (CLAIM_BATCH, settings.lease),
             ).fetchall()
-            outcomes = pool.map(lambda d: send(client, d[3], d[1], d[4], d[5]), due)
-            for (subscription_id, event_id, attempt, *_), error in zip(due, outcomes, strict=True):
-                (state,) = conn.execute(
-                    "SELECT public.wallet_webhook_settle(%s, %s, %s, %s, %s, %s)",
-                    (subscription_id, event_id, attempt, error, settings.retry_for, settings.backoff_cap),
-                ).fetchall()[0]
-                outcome = "delivered" if error is None else "dead" if state == "dead" else "failed"
-                counts[outcome] += 1
-                DELIVERIES.labels(outcome).inc()
+            errors = list(pool.map(lambda d: send(client, d[3], d[1], d[4], d[5]), due))
+            if due:  # one call settles the claim's deliveries
+                states = conn.execute(
+                    "SELECT state FROM public.wallet_webhook_settle(%s::bigint[], %s::bigint[], %s::integer[],"
+                    " %s::text[], %s, %s)",
+                    ([d[0] for d in due], [d[1] for d in due], [d[2] for d in due], errors, settings.retry_for,
+                     settings.backoff_cap),
+                ).fetchall()  # fmt: skip
+                for (state,), error in zip(states, errors, strict=True):
+                    outcome = "delivered" if error is None else "dead" if state == "dead" else "failed"
+                    counts[outcome] += 1
+                    DELIVERIES.labels(outcome).inc()
             left = deadline - time.monotonic()
             if left <= 0:
                 return counts
