@@ -948,17 +948,23 @@ def write_results(report: dict, command: str) -> None:
             f"full 50 entries; the rest of the ledger is bulk-loaded for {g['users']:,} other users with "
             "`INSERT ... SELECT` through the ledger's triggers and constraints. At each size: the probe users' "
             f"spends, then their newest history pages, at 4 clients for {g['seconds']} s each, then one "
-            "`wallet_verify()` over the whole ledger.",
+            "`wallet_verify()` over the whole ledger, `wallet_balance_at(probe user, now())` (mean of 20) and "
+            "`wallet_outstanding()` for the present (wallet rows) and for a second ago (every lot rebuilt "
+            "from the ledger).",
             "",
             "![Growth](growth.png)",
             "",
-            "| entries | spend p50 / p99 ms | history page p50 / p99 ms | wallet_verify() s |",
-            "|---|---|---|---|",
+            "| entries | spend p50 / p99 ms | history page p50 / p99 ms | wallet_verify() s | balance_at ms "
+            "| outstanding now s | outstanding past s |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in res:
+            rep = r.get("reports", {})
+            reports = (f"{rep['balance_at_ms']:.2f} | {rep['outstanding_now_s']:.2f} | {rep['outstanding_past_s']:.2f}"
+                       if rep else "- | - | -")  # fmt: skip
             lines.append(
                 f"| {r['entries']:,} | {r['spend']['p50_ms']:.2f} / {r['spend']['p99_ms']:.2f} | "
-                f"{r['history']['p50_ms']:.2f} / {r['history']['p99_ms']:.2f} | {r['verify_s']:.2f} |"
+                f"{r['history']['p50_ms']:.2f} / {r['history']['p99_ms']:.2f} | {r['verify_s']:.2f} | {reports} |"
             )
         first, last = res[0], res[-1]
         lines += [

@@ -117,14 +117,18 @@ class Formation:
             states = self.states()
             if all(states.get(n) == s for n, s in wanted.items()):
                 return
-            if checkpoint:  # a new standby's base backup waits for a checkpoint: make one now
-                try:
-                    with psycopg.connect(self.node_url(checkpoint), autocommit=True) as conn:
-                        conn.execute("CHECKPOINT")
-                except psycopg.Error:
-                    pass
+            if checkpoint:
+                self.checkpoint(checkpoint)
             time.sleep(1)
         raise RuntimeError(f"the formation did not reach {wanted}: {self.states()}")
+
+    def checkpoint(self, name: str) -> None:
+        """A standby being built waits for a checkpoint on its primary: make one now."""
+        try:
+            with psycopg.connect(self.node_url(name), autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+        except psycopg.Error:
+            pass
 
     def revive(self) -> None:
         """Brings back every node whose pg_autoctl is not running (as a standby)."""
@@ -139,12 +143,8 @@ class Formation:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the formation is not healthy: {self.states()}")
             primary = self.primary()
-            if primary:  # a standby rebuilding waits for a checkpoint: make one now
-                try:
-                    with psycopg.connect(self.node_url(primary), autocommit=True) as conn:
-                        conn.execute("CHECKPOINT")
-                except psycopg.Error:
-                    pass
+            if primary:
+                self.checkpoint(primary)
             time.sleep(1)
 
     def primary(self) -> str | None:
