@@ -1031,10 +1031,11 @@ def write_results(report: dict, command: str) -> None:
             "50 ms).",
             "",
         ]  # fmt: skip
-    if "http" not in report or "growth" not in report:
+    missing = [name for key, name in (("http", "HTTP"), ("growth", "Growth")) if key not in report]
+    if missing:
         lines += [
-            "HTTP and growth were not re-run for this report; their last figures (before lots) are in",
-            "`git log -p bench/RESULTS.md`.",
+            f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} not re-run for this report; the last "
+            "figures (before lots) are in `git log -p bench/RESULTS.md`.",
             "",
         ]
     lines += [
