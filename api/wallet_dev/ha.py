@@ -176,7 +176,7 @@ class Formation:
         self.autoctl("config", "set", "--pgdata", str(self.pgdata("monitor")), "postgresql.listen_addresses",
                      "127.0.0.1")  # fmt: skip
         conf = "".join(f"{k} = {v}\n" for k, v in HEALTH.items())
-        self.autoctl_append(self.pgdata("monitor") / "postgresql.conf", conf)
+        self.append_as_postgres(self.pgdata("monitor") / "postgresql.conf", conf)
         self.start_monitor()
         first = True
         for name in NODES:
@@ -193,7 +193,7 @@ class Formation:
         # it lost does the primary go on alone (wait_primary). 1 needs two standbys.
         self.wait_for({"node1": "primary", "node2": "secondary"}, checkpoint="node1")
 
-    def autoctl_append(self, path: Path, text: str) -> None:
+    def append_as_postgres(self, path: Path, text: str) -> None:
         subprocess.run(_as_postgres(["sh", "-c", f"cat >> '{path}'"]), input=text, text=True, check=True, cwd="/")
 
     def start_monitor(self) -> None:
@@ -214,8 +214,7 @@ class Formation:
         for name in NODES:
             if not self.keeper_pid(name):
                 self.spawn(name, "run", "--pgdata", str(self.pgdata(name)))
-        self.wait_for({"node1": "primary", "node2": "secondary"} if self.states().get("node1") != "secondary"
-                      else {"node1": "secondary", "node2": "primary"}, timeout=120)  # fmt: skip
+        self.wait_healthy()
 
     def keeper_pid(self, name: str) -> int | None:
         """The node's pg_autoctl process, if alive."""
