@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha bench
+.PHONY: venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha backup restore-drill bench
 
 # Runtime packages only (the Docker image); the dev set adds test and lint tools. The
 # package itself is installed editable, so nothing needs PYTHONPATH.
@@ -78,6 +78,16 @@ ha: venv-runtime
 
 stop-ha: venv-runtime
 	$(PY) -m wallet_dev.ha stop .data/ha
+
+# pgBackRest on the local cluster in .data/ (make run's): WAL archiving (set up on first
+# use, with a restart) and a full backup; `make restore-drill [AT=2026-12-01T10:00:00Z]`
+# restores AT (default: the latest) into a new cluster beside it, runs wallet_verify()
+# there and removes it.
+backup: venv-runtime
+	$(PY) -m wallet_dev.backup backup .data
+
+restore-drill: venv-runtime
+	$(PY) -m wallet_dev.backup drill .data "$(AT)"
 
 stop-db: venv-runtime
 	$(PY) -m wallet_dev.pgcluster stop $${WALLET_DATA_DIR:-.data}

@@ -202,7 +202,8 @@ class PgCluster:
     def create_db(self) -> None:
         admin_url = self.url.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            if not conn.execute("SELECT FROM pg_database WHERE datname = %s", (DBNAME,)).fetchone():
+            # SELECT 1: a row of no columns would come back as (), which reads as none
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DBNAME,)).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DBNAME)))
 
     def ensure(self, settings: dict[str, str] | None = None) -> None:
