@@ -5,12 +5,10 @@ event feed moves, logging JSON lines, and stopping cleanly on SIGTERM."""
 
 import json
 import signal
-import subprocess
-import sys
 import time
 
 
-def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, new_user, connect, admin, tmp_path,
+def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, start_worker, new_user, connect, admin,
                                                                    report):  # fmt: skip
     user = new_user(points=30)
     conn = connect()
@@ -28,10 +26,7 @@ def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, n
                   " WHERE a.account_id = w.account_id AND a.user_id = %s", (user,))  # fmt: skip
     listener = connect()
     listener.execute("LISTEN wallet_events")
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=worker_env, stdout=log,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+    worker, log_path = start_worker(worker_env)
     try:
         started = time.monotonic()
         expired, hold_state = None, "open"
@@ -65,16 +60,13 @@ def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, n
            f"logged, SIGTERM -> exit {code}")  # fmt: skip
 
 
-def test_a_stop_as_the_worker_starts_is_clean(worker_env, tmp_path, report):
+def test_a_stop_as_the_worker_starts_is_clean(worker_env, start_worker, report):
     """SIGTERM just after "started", before procrastinate has its own handlers in place:
     the worker still says it stopped and exits 0 (make run's supervisor and a container
     runtime may both send it at such a moment)."""
     outcomes = []
-    for attempt in range(5):
-        log_path = tmp_path / f"worker-{attempt}.log"
-        with open(log_path, "wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=worker_env, stdout=log,
-                                      stderr=subprocess.STDOUT)  # fmt: skip
+    for _ in range(5):
+        worker, log_path = start_worker(worker_env)
         deadline = time.monotonic() + 30
         while '"worker": "started"' not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.005)
