@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from wallet_dev.pgcluster import PgCluster, _as_postgres, _is_root
+from wallet_dev.pgcluster import PgCluster, _as_postgres, _is_root, write_as_postgres
 from wallet_dev.ports import free_port
 
 STANZA = "wallet"
@@ -60,7 +60,7 @@ class Backups:
             shutil.chown(self.dir, "postgres", "postgres")
         for folder in ("repo", "log", "lock", "socket"):
             self.as_postgres("mkdir", "-p", "-m", "0700", str(self.dir / folder))
-        self.as_postgres("sh", "-c", f"cat > '{self.conf}'", text=(
+        write_as_postgres(self.conf, (
             "[global]\n"
             f"repo1-path={self.dir / 'repo'}\n"
             "repo1-retention-full=2\n"
@@ -80,8 +80,8 @@ class Backups:
             "archive_command": f"'pgbackrest --config={self.conf} --stanza={STANZA} archive-push %p'",
             "archive_timeout": "60",
         }
-        self.as_postgres("sh", "-c", f"cat >> '{self.cluster.pgdata / 'postgresql.conf'}'",
-                         text="".join(f"{k} = {v}\n" for k, v in settings.items()))  # fmt: skip
+        write_as_postgres(self.cluster.pgdata / "postgresql.conf", "".join(f"{k} = {v}\n" for k, v in settings.items()),
+                          append=True)  # fmt: skip
         self.cluster.restart("fast")
         self.run("stanza-create")
         self.run("check")
@@ -92,16 +92,18 @@ class Backups:
         self.run("--type=full", "backup")
 
     @staticmethod
-    def target(at: str) -> str:
-        """pgBackRest's form of a moment: to the millisecond, with +00."""
-        return datetime.fromisoformat(at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "+00"
+    def target(at: str) -> list[str]:
+        """A restore to `at` that then takes writes; the moment in pgBackRest's form: to
+        the millisecond, with +00."""
+        moment = datetime.fromisoformat(at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "+00"
+        return ["--type=time", f"--target={moment}", "--target-action=promote"]
 
     def restore(self, at: str) -> None:
         """The cluster as it was at `at`: stopped, its folder emptied, restored to that
         moment from the last backup and the archived WAL, started (promoted)."""
         self.cluster.stop("fast")
         self.as_postgres("find", str(self.cluster.pgdata), "-mindepth", "1", "-delete")
-        self.run("--type=time", f"--target={self.target(at)}", "--target-action=promote", "restore")
+        self.run(*self.target(at), "restore")
         self.cluster.start()
         wait_promoted(self.cluster.url)
 
@@ -111,11 +113,10 @@ class Backups:
         counts its entries and runs wallet_verify(), removes it. The cluster itself is
         untouched. A moment needs WAL after it in the archive (a later commit): PostgreSQL
         refuses to stop short of a target it has not reached."""
-        target = ["--type=time", f"--target={self.target(at)}", "--target-action=promote"] if at else []
         drill = self.dir / "drill"
         self.as_postgres("rm", "-rf", str(drill))
         self.as_postgres("mkdir", "-m", "0700", str(drill))
-        self.run(f"--pg1-path={drill}", *target, "--archive-mode=off", "restore")
+        self.run(f"--pg1-path={drill}", *(self.target(at) if at else []), "--archive-mode=off", "restore")
         port = free_port()
         pg_ctl = str(self.cluster.pgbin / "pg_ctl")
         options = f"-p {port} -c unix_socket_directories='' -c listen_addresses=127.0.0.1"

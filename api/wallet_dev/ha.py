@@ -15,6 +15,7 @@ tuned to fail over in seconds (HEALTH below), which on a slow or lossy network w
 also fail over when a primary is only slow: production keeps the defaults or close.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from wallet_dev.pgcluster import _as_postgres, _is_root, _postgres_home
+from wallet_dev.pgcluster import _as_postgres, _is_root, _postgres_home, write_as_postgres
 from wallet_dev.ports import free_port
 
 PGBIN = Path(os.environ.get("WALLET_PGBIN", "/usr/lib/postgresql/15/bin"))
@@ -176,25 +177,20 @@ class Formation:
         self.autoctl("config", "set", "--pgdata", str(self.pgdata("monitor")), "postgresql.listen_addresses",
                      "127.0.0.1")  # fmt: skip
         conf = "".join(f"{k} = {v}\n" for k, v in HEALTH.items())
-        self.append_as_postgres(self.pgdata("monitor") / "postgresql.conf", conf)
+        write_as_postgres(self.pgdata("monitor") / "postgresql.conf", conf, append=True)
         self.start_monitor()
-        first = True
         for name in NODES:
             self.spawn(name, "create", "postgres", "--pgdata", str(self.pgdata(name)), "--pgport",
                        str(self.ports[name]), "--listen", "127.0.0.1", "--hostname", "127.0.0.1", "--auth",
                        "trust", "--no-ssl", "--monitor", self.monitor_uri, "--dbname", DBNAME, "--name", name,
                        "--run")  # fmt: skip
-            if first:
+            if name == NODES[0]:  # the first node is the primary: up before the second follows it
                 self.wait_for({name: "single"})
-                first = False
         # number_sync_standbys stays 0, the only value pg_auto_failover takes with one
         # standby: while the standby is healthy the primary still commits synchronously to
         # it (synchronous_standby_names 'ANY 1 (...)'); only once the monitor has declared
         # it lost does the primary go on alone (wait_primary). 1 needs two standbys.
         self.wait_for({"node1": "primary", "node2": "secondary"}, checkpoint="node1")
-
-    def append_as_postgres(self, path: Path, text: str) -> None:
-        subprocess.run(_as_postgres(["sh", "-c", f"cat >> '{path}'"]), input=text, text=True, check=True, cwd="/")
 
     def start_monitor(self) -> None:
         self.spawn("monitor", "run", "--pgdata", str(self.pgdata("monitor")))
@@ -211,9 +207,7 @@ class Formation:
         """Starts what is not running of an existing formation."""
         if not self.states():
             self.start_monitor()
-        for name in NODES:
-            if not self.keeper_pid(name):
-                self.spawn(name, "run", "--pgdata", str(self.pgdata(name)))
+        self.revive()
         self.wait_healthy()
 
     def keeper_pid(self, name: str) -> int | None:
@@ -231,14 +225,12 @@ class Formation:
 
     def kill_node(self, name: str) -> None:
         """A whole node lost at once: its pg_autoctl processes and its postgres, SIGKILL."""
-        for pid in (int((self.dir / f"{name}.pgid").read_text()), self.postmaster_pid(name)):
-            try:
-                if pid == self.postmaster_pid(name):
-                    os.kill(pid, signal.SIGKILL)
-                else:
-                    os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, TypeError):
-                pass
+        postmaster = self.postmaster_pid(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int((self.dir / f"{name}.pgid").read_text()), signal.SIGKILL)
+        if postmaster:  # in the group too, unless it was started from elsewhere
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGKILL)
 
     def rejoin(self, name: str) -> None:
         """Brings a lost node back: it follows the new primary (pg_rewind as needed)."""

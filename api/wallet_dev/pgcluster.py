@@ -61,6 +61,12 @@ def _postgres_home() -> Path:
         ) from None
 
 
+def write_as_postgres(path: Path, text: str, append: bool = False) -> None:
+    """Writes (or appends to) a file in a folder only the server's user may write."""
+    subprocess.run(_as_postgres(["sh", "-c", f"cat {'>>' if append else '>'} '{path}'"]), input=text, text=True,
+                   check=True, cwd="/")  # fmt: skip
+
+
 def _postgres_can_enter(path: Path) -> bool:
     return subprocess.run(_as_postgres(["test", "-x", str(path)]), cwd="/").returncode == 0
 
