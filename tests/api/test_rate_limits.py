@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.support import ALICE, PASSWORDS, SECRETS, assert_problem
+from wallet_api.config import Settings
 from wallet_dev.ports import free_port
 from wallet_dev.servers import serving
 
@@ -105,14 +106,23 @@ def guess(base: str, account: str, route: str = "login", **headers: str) -> int:
 def test_many_players_behind_one_address_log_in_and_one_address_has_a_ceiling(server_env, tmp_path, report):
     """70 players behind one carrier NAT each log in (here: fail to) with the default
     limits: no 429. An address spraying accounts stops at its own ceiling."""
-    defaults = {"WALLET_RATE_LIMIT_LOGIN": "10/minute", "WALLET_RATE_LIMIT_LOGIN_ADDRESS": "100/minute"}
+    defaults = {
+        "WALLET_RATE_LIMIT_LOGIN": Settings.rate_limit_login,
+        "WALLET_RATE_LIMIT_LOGIN_ADDRESS": Settings.rate_limit_login_address,
+    }  # the suite raises both
     with server(server_env, tmp_path, **defaults) as base:
         statuses = [guess(base, str(uuid.uuid4())) for _ in range(70)]
         assert statuses == [401] * 70
+        # one account from one address: 20 a minute, the contract's floor per address
+        one = str(uuid.uuid4())
+        assert [guess(base, one) for _ in range(22)] == [401] * 20 + [429] * 2
     with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN_ADDRESS="20/minute") as base:
         statuses = [guess(base, str(uuid.uuid4())) for _ in range(25)]
         assert statuses == [401] * 20 + [429] * 5
-    report("logins: 70 accounts from one address with the defaults, no 429; a ceiling of 20 per address holds")
+    report(
+        "logins: 70 accounts from one address with the defaults, no 429, one account 20 a minute; a ceiling of "
+        "20 per address holds"
+    )
 
 
 def test_login_and_token_share_one_budget_per_account(server_env, tmp_path):
