@@ -48,8 +48,14 @@ def make_batch(rng, rnd, users, used, plain):
         u = rng.randrange(USERS)
         asset = rng.choice((1, 2))
         kind = rng.choice(("topup", "bonus", "spend", "spend"))
-        item = {"kind": kind, "user": u, "asset_type_id": asset, "amount": rng.randint(1, 40),
-                "idempotency_key": f"r{rnd}-{j}", "metadata": {"n": j}}
+        item = {
+            "kind": kind,
+            "user": u,
+            "asset_type_id": asset,
+            "amount": rng.randint(1, 40),
+            "idempotency_key": f"r{rnd}-{j}",
+            "metadata": {"n": j},
+        }
         roll = rng.random()
         if roll < 0.15 and used[u]:
             item.update(rng.choice(used[u]))  # the same request again: a replay, or its key reused
@@ -169,8 +175,16 @@ def test_batches_answer_what_single_calls_answer(batch_conn, connect, admin, rep
         plain = set(rng.sample(range(USERS), USERS - 1))
         items = make_batch(rng, rnd, batched, used, plain)
         if rnd in (18, 19):  # a hold's key is no new request: the whole batch goes item by item
-            items.append({"kind": "spend", "user": 0, "asset_type_id": 2, "amount": 1, "idempotency_key": "hold-18",
-                          "metadata": {}})
+            items.append(
+                {
+                    "kind": "spend",
+                    "user": 0,
+                    "asset_type_id": 2,
+                    "amount": 1,
+                    "idempotency_key": "hold-18",
+                    "metadata": {},
+                }
+            )
         now = admin.execute("SELECT now()").fetchone()[0]
         bodies = [as_json(item, batched, now, rng) for item in items]
 
