@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        WALLET_MAX_BATCH_BODY_BYTES=settings.max_batch_body_bytes,
         JWT_SECRET_KEY=settings.jwt_secret_key,
         WALLET_JWT_PREVIOUS_KEY=settings.jwt_previous_secret_key,
         WALLET_CREDENTIAL_CHECK_SECONDS=settings.credential_check_seconds,

@@ -56,6 +56,7 @@ class Settings:
     lock_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
     max_body_bytes: int = 64 * 1024
+    max_batch_body_bytes: int = 5 * 1024 * 1024  # POST /wallet/batch: 1,000 items of 4 KiB metadata fit
     # per (client address, account), /auth/login and /auth/token together: the contract's
     # 20 to 100 attempts per address and minute holds for one account and for many
     rate_limit_login: str = "20/minute"
@@ -97,6 +98,7 @@ class Settings:
             pool_timeout_seconds=_int(environ, "WALLET_POOL_TIMEOUT_MS", 2000) / 1000,
             lock_timeout_ms=_int(environ, "WALLET_LOCK_TIMEOUT_MS", 2000),
             statement_timeout_ms=_int(environ, "WALLET_STATEMENT_TIMEOUT_MS", 5000),
+            max_batch_body_bytes=_int(environ, "WALLET_MAX_BATCH_BODY_BYTES", cls.max_batch_body_bytes),
             rate_limit_login=environ.get("WALLET_RATE_LIMIT_LOGIN", cls.rate_limit_login),
             rate_limit_login_address=environ.get("WALLET_RATE_LIMIT_LOGIN_ADDRESS", cls.rate_limit_login_address),
             trusted_proxies=_int(environ, "WALLET_TRUSTED_PROXIES", 0),

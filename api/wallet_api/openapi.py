@@ -198,7 +198,7 @@ OPERATIONS = (
              "created_at": "2026-11-25T08:00:00.123456+00:00"}]}},
     ),
     Operation(
-        "post", "/wallet/batch", "post_batch", "postings", "Up to 50 postings in one call and one commit",
+        "post", "/wallet/batch", "post_batch", "postings", "Up to 1,000 postings in one call and one commit",
         description="For trusted services. Each item's kind needs its scope (wallet:topup, wallet:bonus, "
         "wallet:spend) or the whole request is 403 and nothing is written. Each item gets its own outcome: "
         "status 201 (posted), 200 (replayed) or the status and code of its refusal; a refused item writes "
@@ -337,8 +337,9 @@ IDEMPOTENCY_KEY = {
     "description": "the idempotency key, instead of the body's key field (if both are given, they must agree)",
 }
 STATUS_TEXT = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
-               409: "Conflict", 413: "Body over 64 KiB", 415: "Body not JSON", 422: "Refused by the ledger",
-               429: "Rate limited", 503: "Database unavailable or busy; retry"}  # fmt: skip
+               409: "Conflict", 413: "Body over 64 KiB (5 MiB for a batch)", 415: "Body not JSON",
+               422: "Refused by the ledger", 429: "Rate limited",
+               503: "Database unavailable or busy; retry"}  # fmt: skip
 PROBLEM_DETAILS = {
     "invalid_amount": "amount: Input should be greater than or equal to 1",
     "invalid_request": "asset_type_id: Field required",

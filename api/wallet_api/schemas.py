@@ -25,7 +25,7 @@ MAX_AMOUNT = 9007199254740991  # 2^53 - 1: exact in every JSON parser
 MAX_INT4 = 2147483647
 MAX_INT8 = 2**63 - 1
 MAX_METADATA_BYTES = 4096
-MAX_BATCH = 50  # wallet_post_batch's own limit
+MAX_BATCH = 1000  # wallet_post_batch's own limit
 MAX_PAGE = 200  # GET /wallet/transactions; wallet_history itself takes up to 1000
 MAX_HOLD_SECONDS = 7 * 24 * 3600  # wallet_hold's p_expires_in: 1 second to 7 days
 KEY_PATTERN = "^[!-~]{1,255}$"  # visible ASCII, as an HTTP header value carries it
@@ -580,9 +580,10 @@ def _invalid(exc: ValidationError) -> ApiError:
 
 
 def read_body() -> bytes:
-    """The raw body, at most MAX_CONTENT_LENGTH bytes whatever the transfer encoding: a
-    chunked body is read to its end and refused (413) when longer, never cut."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    """The raw body, at most the request's limit (MAX_CONTENT_LENGTH unless its route set
+    one) whatever the transfer encoding: a chunked body is read to its end and refused
+    (413) when longer, never cut."""
+    limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None:
         return request.get_data()  # werkzeug refuses a declared length over the limit
     if not request.environ.get("wsgi.input_terminated"):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from psycopg.types.json import Jsonb
 
 from .auth import current_principal, require_service_scope, target_user, write_limited
@@ -214,12 +214,15 @@ def holds():
 @bp.post("/batch")
 @write_limited
 def batch():
-    """Up to 50 postings in one call and one commit, for trusted services; an outcome per
+    """Up to 1,000 postings in one call and one commit, for trusted services; an outcome per
     item. Every item's kind must be allowed by the token, or nothing is written."""
     principal = current_principal()
+    if principal.role != "service":
+        raise ApiError(403, "forbidden", "a batch needs a service token")
+    request.max_content_length = current_app.config["WALLET_MAX_BATCH_BODY_BYTES"]  # services, on this route only
     body = parse_body(BatchRequest)
     missing = {SCOPE_OF_KIND[p.kind] for p in body.postings} - principal.scopes
-    if principal.role != "service" or missing:
+    if missing:
         raise ApiError(403, "forbidden", f"this batch needs a service token with scopes {sorted(missing)}")
     postings = [p.model_dump(mode="json", exclude_none=True) for p in body.postings]
     rows = get_db().call(
