@@ -168,6 +168,48 @@ def test_bank_of_random_traffic_adds_up(connect, new_user, report):
     assert tally["replayed"] == tally["acknowledged"]
 
 
+def test_one_key_raced_by_batches_and_single_calls(connect, new_user, admin, report):
+    """A single call on one wallet of an account claims a key and holds its transaction
+    open; a batch for the account's other wallet (a lock it does not share) reads the key
+    as free and meets it at its insert. When the single call commits, the batch posts
+    item by item instead and refuses the key; when it rolls back, the batch's entry
+    stands. One entry per key, no error escaping, the other items posted either way."""
+    import json
+
+    rounds, outcomes = 20, Counter()
+    for r in range(rounds):
+        user, other = new_user(gold=100), new_user(gold=100)
+        key, commits = f"race-{r}", r % 4 != 3
+        batch = [
+            {"kind": "topup", "user_id": str(user), "asset_type_id": 1, "amount": 5, "idempotency_key": key},
+            {"kind": "spend", "user_id": str(other), "asset_type_id": 1, "amount": 5, "idempotency_key": f"ok-{r}"},
+        ]
+
+        def call(c, i, batch=batch, user=user, key=key, commits=commits):
+            if i == 0:
+                time.sleep(0.05)  # after the single call has claimed the key
+                rows = c.execute("SELECT error_name FROM wallet_post_batch(%s::jsonb)", (json.dumps(batch),))
+                return tuple(row[0] or "posted" for row in rows)
+            c.execute("BEGIN")
+            c.execute("SELECT entry_id FROM wallet_topup(%s, 2, 5, %s)", (user, key))
+            time.sleep(0.3)
+            c.execute("COMMIT" if commits else "ROLLBACK")
+            return "committed" if commits else "rolled back"
+
+        batch_result, single_result = run_at_once(2, connect, call)
+        assert batch_result[1] == "posted", "the other account's item posts either way"
+        outcomes[(single_result, batch_result[0])] += 1
+        entries = admin.execute(
+            "SELECT count(*) FROM wallet.ledger_entries e JOIN wallet.accounts a USING (account_id)"
+            " WHERE a.user_id = %s AND e.idempotency_key = %s",
+            (user, key),
+        ).fetchone()[0]
+        assert entries == 1
+    report(f"a batch meeting a key a single call holds x {rounds}: {dict(outcomes)}")
+    assert outcomes == {("committed", "idempotency_key_reused"): 15, ("rolled back", "posted"): 5}
+    assert_consistent(connect())
+
+
 def test_concurrent_batches_in_opposite_orders(connect, new_user, report):
     """Batches naming the same wallets in opposite orders: wallet_post_batch locks them in
     one order, so none deadlocks, and every item lands once."""
