@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -31,6 +32,7 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 import requests
+from psycopg.types.json import Jsonb
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from wallet_api.credentials import set_database_login
@@ -46,9 +48,10 @@ OUT = BENCH / "out"
 USERS = 100_000
 BENCH_ROLE = "wallet_bench"  # pgbench logs in as this member of wallet_service
 BENCH_PASSWORD = "bench-only-password"  # noqa: S105 (a throwaway cluster on loopback)
-BATCH_SIZE = 20
-BATCH = f"batch of {BATCH_SIZE}, 50/50"  # wallet_post_batch: tps counts calls, not postings
-HTTP_BATCH = "HTTP batch of 20 spends"  # POST /wallet/batch: req/s counts calls, not postings
+BATCH_SIZES = (100, 1000)
+BATCHES = {f"batch of {n}, 50/50": n for n in BATCH_SIZES}  # wallet_post_batch: tps counts calls, not postings
+HTTP_BATCH_SIZE = 20
+HTTP_BATCH = f"HTTP batch of {HTTP_BATCH_SIZE} spends"  # POST /wallet/batch: req/s counts calls, not postings
 USER_UUID = "('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid"  # bench user n, in SQL
 
 
@@ -224,7 +227,7 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
         "pgbench -N": ("postgres", ["-N"]),
         "mixed 50/50": (BENCH_ROLE, scripts(("topup", 1), ("spend", 1))),
         "spend-heavy 20/80": (BENCH_ROLE, scripts(("topup", 1), ("spend", 4))),
-        BATCH: (BENCH_ROLE, [*scripts(("batch", 1)), "-D", f"batch={BATCH_SIZE}"]),
+        **{name: (BENCH_ROLE, [*scripts(("batch", 1)), "-D", f"batch={n}"]) for name, n in BATCHES.items()},
     }
     runs = {name: {c: [] for c in client_counts} for name in workloads}
     with psycopg.connect(url, autocommit=True) as conn:
@@ -252,11 +255,51 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
         "runs": runs,
         "profile": profile,
         "wal": wal,
+        "server_ms": server_time_per_posting(url, reps),
         "verify_rows": verify_rows,
         "entries": entries,
         "seconds": seconds,
         "reps": reps,
     }
+
+
+def server_time_per_posting(url: str, reps: int) -> dict:
+    """Execution time per posting as pg_stat_statements counts it (no round trip, no
+    commit), from one client: mixed single postings, then batches of each size,
+    interleaved `reps` times; each phase alone in the statistics."""
+    rng = random.Random(7)
+
+    def item(kind: str) -> dict:
+        user = f"00000000-0000-4000-8000-{rng.randint(1, USERS):012d}"
+        return {"kind": kind, "user_id": user, "asset_type_id": 1, "amount": 1, "idempotency_key": str(uuid.uuid4())}
+
+    def single(conn: psycopg.Connection) -> None:
+        for k in range(2000):
+            kind = ("topup", "spend")[k % 2]
+            posting = item(kind)
+            conn.execute(f"SELECT * FROM wallet_{kind}(%s, 1, 1, %s)", (posting["user_id"], posting["idempotency_key"]))
+
+    def batches(n: int):
+        def run(conn: psycopg.Connection) -> None:
+            for _ in range(max(2000 // n, 4)):
+                postings = [item(("topup", "spend")[k % 2]) for k in range(n)]
+                conn.execute("SELECT count(*) FROM wallet_post_batch(%s)", (Jsonb(postings),))
+
+        return run
+
+    phases = {"single": (single, 1), **{str(n): (batches(n), n) for n in BATCH_SIZES}}
+    per_posting: dict[str, list[float]] = {name: [] for name in phases}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(reps):
+            for name, (run, size) in phases.items():
+                conn.execute("SELECT pg_stat_statements_reset()")
+                run(conn)
+                total, calls = conn.execute(
+                    "SELECT sum(total_exec_time), sum(calls) FROM pg_stat_statements"
+                    " WHERE query ~ '^SELECT (\\*|count\\(\\*\\)) FROM wallet_(topup|spend|post_batch)\\('"
+                ).fetchone()
+                per_posting[name].append(float(total) / float(calls) / size)
+    return {name: statistics.fmean(values) for name, values in per_posting.items()}
 
 
 def service_token(base: str, client_id: str) -> str:
@@ -761,7 +804,7 @@ def charts(report: dict) -> list[str]:
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, by_clients in report["sql"]["runs"].items():
             xs = sorted(by_clients)
-            scale = BATCH_SIZE if name == BATCH else 1  # postings, not calls
+            scale = BATCHES.get(name, 1)  # postings, not calls
             stats = [{k: v * scale for k, v in summarize(by_clients[c]).items()} for c in xs]
             name = f"{name} (postings/s)" if scale > 1 else name
             ax.errorbar(
@@ -780,7 +823,7 @@ def charts(report: dict) -> list[str]:
         fig, ax = plt.subplots(figsize=(7, 4))
         for name, by_c in report["http"]["runs"].items():
             xs = sorted(by_c)
-            scale = BATCH_SIZE if name == HTTP_BATCH else 1
+            scale = HTTP_BATCH_SIZE if name == HTTP_BATCH else 1
             ax.plot(
                 xs,
                 [scale * statistics.fmean(r["rps"] for r in by_c[c]) for c in xs],
@@ -846,7 +889,7 @@ def write_results(report: dict, command: str) -> None:
             "| p50 / p99 ms |",
             "|---|---|---|---|---|---|---|---|",
         ]
-        batch = runs.pop(BATCH, None)
+        batches = {name: runs.pop(name) for name in BATCHES if name in runs}
         for c in sorted(runs["pgbench -N"]):
             base = summarize(runs["pgbench -N"][c])
             row = [str(c), fmt_range(base)]
@@ -862,24 +905,35 @@ def write_results(report: dict, command: str) -> None:
                 "",
                 f"Mixed at 32 clients is {m[32] / m[16]:.2f}x of 16 clients (no collapse on system accounts).",
             ]
-        if batch:
+        if batches:
             lines += [
                 "",
-                f"**Batch calls** (`wallet_post_batch`, {BATCH_SIZE} postings per call and commit, "
-                "measured in the same run):",
+                "**Batch calls** (`wallet_post_batch`, half top-ups and half spends of 1 GOLD for random users, "
+                "one commit per call, measured in the same run):",
                 "",
-                "| clients | calls/s | postings/s | vs mixed single postings | p99 ms per call |",
-                "|---|---|---|---|---|",
+                "| clients | postings per call | calls/s | postings/s | vs mixed single postings | p99 ms per call |",
+                "|---|---|---|---|---|---|",
             ]
-            for c in sorted(batch):
-                s = summarize(batch[c])
+            for c in sorted(runs["mixed 50/50"]):
                 single = summarize(runs["mixed 50/50"][c])["mean"]
-                lines.append(
-                    f"| {c} | {fmt_range(s)} | {s['mean'] * BATCH_SIZE:,.0f} | "
-                    f"{s['mean'] * BATCH_SIZE / single:.1f}x | "
-                    f"{statistics.fmean(r['p99_ms'] for r in batch[c]):.2f} |"
+                for name, batch in batches.items():
+                    n, s = BATCHES[name], summarize(batch[c])
+                    lines.append(
+                        f"| {c} | {n:,} | {fmt_range(s)} | {s['mean'] * n:,.0f} | {s['mean'] * n / single:.1f}x | "
+                        f"{statistics.fmean(r['p99_ms'] for r in batch[c]):.2f} |"
+                    )
+            runs.update(batches)
+        if sql.get("server_ms"):
+            ms = sql["server_ms"]
+            lines += [
+                "",
+                "Server time per posting (pg_stat_statements' execution time, one client, no round trip or "
+                f"commit): single postings {ms['single']:.3f} ms; "
+                + "; ".join(
+                    f"in batches of {n:,} {ms[str(n)]:.3f} ms ({ms[str(n)] / ms['single']:.2f}x)" for n in BATCH_SIZES
                 )
-            runs[BATCH] = batch
+                + ".",
+            ]
         failed = sum(r["failed"] for by_c in runs.values() for rs in by_c.values() for r in rs)
         lines += [
             "",
@@ -916,7 +970,7 @@ def write_results(report: dict, command: str) -> None:
             spend = runs["HTTP spend"][c]
             s = summarize(spend, "rps")
             sq = summarize(runs["SQL spend (pgbench)"][c], "rps")
-            batch = BATCH_SIZE * summarize(runs[HTTP_BATCH][c], "rps")["mean"]
+            batch = HTTP_BATCH_SIZE * summarize(runs[HTTP_BATCH][c], "rps")["mean"]
             statuses: dict = {}
             for name in ("HTTP spend", "HTTP mixed 50/50", HTTP_BATCH):
                 for r in runs[name][c]:

@@ -102,6 +102,10 @@ BEGIN
             USING ERRCODE = 'WA002';
     END IF;
     v_count := jsonb_array_length(p_postings);
+    -- outcomes are set by item number, in any order: the arrays hold every number from 1 on
+    v_entry := array_fill(NULL::bigint, ARRAY[v_count]); v_balance := v_entry; v_paid := v_entry; v_free := v_entry;
+    v_replayed := array_fill(NULL::boolean, ARRAY[v_count]);
+    v_sqlstate := array_fill(NULL::text, ARRAY[v_count]); v_name := v_sqlstate;
 
     SELECT array_agg(p.value ORDER BY p.ordinality),
            -- by value, not text: '{0f6d...}' and '0f6d...' are one wallet and must sort as one
@@ -152,24 +156,9 @@ BEGIN
             FROM item
         ), sorted AS (
             SELECT judged.*, bool_and(usual) OVER (PARTITION BY account_id) AND account_id IS NOT NULL AS fast,
-                   sum(amount) FILTER (WHERE kind = 'spend') OVER (PARTITION BY account_id, asset_type_id) AS need
+                   sum(amount) FILTER (WHERE kind = 'spend') OVER (PARTITION BY account_id, asset_type_id) AS need,
+                   row_number() OVER (PARTITION BY account_id, asset_type_id ORDER BY idx) = 1 AS first_of_wallet
             FROM judged
-        ), lot AS (  -- each spending wallet's lots in spend order, as far as its spends may reach
-            SELECT n.account_id, n.asset_type_id, l.lot_id, l.remaining, l.class, l.expires_at, n.need,
-                   sum(l.remaining) OVER (PARTITION BY n.account_id, n.asset_type_id
-                                          ORDER BY l.class = n.first_class DESC, coalesce(l.expires_at, 'infinity'),
-                                                   l.lot_id) AS upto
-            FROM (SELECT DISTINCT s.account_id, s.asset_type_id, s.first_class, s.need FROM sorted s
-                  WHERE s.fast AND s.need > 0) n
-            JOIN wallet.lots l ON l.account_id = n.account_id AND l.asset_type_id = n.asset_type_id
-                              AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
-        ), lots AS (
-            SELECT lot.account_id, lot.asset_type_id, array_agg(lot.lot_id ORDER BY lot.upto) AS lot_ids,
-                   array_agg(lot.remaining ORDER BY lot.upto) AS lot_remaining,
-                   array_agg(lot.class ORDER BY lot.upto) AS lot_classes,
-                   array_agg(lot.expires_at ORDER BY lot.upto) AS lot_expiries
-            FROM lot WHERE lot.upto - lot.remaining < lot.need
-            GROUP BY lot.account_id, lot.asset_type_id
         )
         SELECT s.idx, s.fast, s.kind, s.account_id, s.asset_type_id, s.amount, s.idempotency_key, s.metadata,
                s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds,
@@ -180,7 +169,20 @@ BEGIN
         FROM sorted s
         LEFT JOIN wallet.ledger_entries p ON s.fast AND p.account_id = s.account_id
                                          AND p.idempotency_key = s.idempotency_key
-        LEFT JOIN lots ON lots.account_id = s.account_id AND lots.asset_type_id = s.asset_type_id
+        -- on a wallet's first item: its lots in spend order, as far as its spends may reach
+        LEFT JOIN LATERAL (
+            SELECT array_agg(l.lot_id ORDER BY l.upto) AS lot_ids, array_agg(l.remaining ORDER BY l.upto) AS lot_remaining,
+                   array_agg(l.class ORDER BY l.upto) AS lot_classes,
+                   array_agg(l.expires_at ORDER BY l.upto) AS lot_expiries
+            FROM (SELECT l.lot_id, l.remaining, l.class, l.expires_at,
+                         sum(l.remaining) OVER (ORDER BY l.class = s.first_class DESC,
+                                                         coalesce(l.expires_at, 'infinity'), l.lot_id) AS upto
+                  FROM wallet.lots l
+                  WHERE s.fast AND s.first_of_wallet AND s.need > 0  -- read at all only then
+                    AND l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
+                    AND l.open AND coalesce(l.expires_at, 'infinity') > v_now) l
+            WHERE l.upto - l.remaining < s.need
+        ) lots ON true
         ORDER BY s.user_id, s.asset_type_id, s.idx
     LOOP
         v_order := v_order || v_it.idx;
@@ -349,8 +351,9 @@ BEGIN
             -- a concurrent call claimed one of these keys after they were read, or a hold
             -- has one: post every item one at a time instead, as if none had been judged
             v_slow := v_order;
-            v_entry := NULL; v_balance := NULL; v_replayed := NULL; v_sqlstate := NULL; v_name := NULL;
-            v_paid := NULL; v_free := NULL;
+            v_entry := array_fill(NULL::bigint, ARRAY[v_count]); v_balance := v_entry; v_paid := v_entry;
+            v_free := v_entry; v_replayed := array_fill(NULL::boolean, ARRAY[v_count]);
+            v_sqlstate := array_fill(NULL::text, ARRAY[v_count]); v_name := v_sqlstate;
         END;
     END IF;
 
@@ -392,8 +395,9 @@ BEGIN
     END LOOP;
 
     RETURN QUERY
-    SELECT i, v_entry[i], v_balance[i], v_replayed[i], v_sqlstate[i], v_name[i], v_paid[i], v_free[i]
-    FROM generate_series(1, v_count) i;
+    SELECT o.i::integer, o.entry_id, o.balance, o.replayed, o.error_sqlstate, o.error_name, o.paid, o.free
+    FROM unnest(v_entry, v_balance, v_replayed, v_sqlstate, v_name, v_paid, v_free)
+         WITH ORDINALITY o(entry_id, balance, replayed, error_sqlstate, error_name, paid, free, i);
 END
 $$;
 
