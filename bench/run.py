@@ -11,6 +11,7 @@ synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import platform
@@ -39,7 +40,7 @@ from wallet_api.credentials import set_database_login
 from wallet_api.migrate import migrate, seed
 from wallet_dev.pgcluster import PgCluster, _as_postgres
 from wallet_dev.ports import free_port
-from wallet_dev.servers import start_gunicorn, wait_until_healthy
+from wallet_dev.servers import start_granian, start_gunicorn, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -50,6 +51,7 @@ BENCH_ROLE = "wallet_bench"  # pgbench logs in as this member of wallet_service
 BENCH_PASSWORD = "bench-only-password"  # noqa: S105 (a throwaway cluster on loopback)
 BATCH_SIZES = (100, 1000)
 BATCHES = {f"batch of {n}, 50/50": n for n in BATCH_SIZES}  # wallet_post_batch: tps counts calls, not postings
+SECTIONS = ("sql", "http", "servers", "memory", "growth", "lots", "holds", "feed")
 HTTP_BATCH_SIZE = 20
 HTTP_BATCH = f"HTTP batch of {HTTP_BATCH_SIZE} spends"  # POST /wallet/batch: req/s counts calls, not postings
 USER_UUID = "('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid"  # bench user n, in SQL
@@ -340,6 +342,7 @@ def wrk(base: str, mode: str, connections: int, seconds: int, env: dict) -> dict
         "mean_ms": data["mean_us"] / 1000,
         "statuses": data["statuses"],
         "socket_errors": data["socket_errors"],
+        "requests": data["requests"],
     }
 
 
@@ -403,6 +406,126 @@ def bench_http(
         server.terminate()
         server.wait(timeout=30)
     return {"runs": runs, "workers": workers, "threads": threads, "seconds": seconds, "profile": profile}
+
+
+def process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo += [int(c) for c in subprocess.run(["pgrep", "-P", str(p)], capture_output=True, text=True).stdout.split()]
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pids: list[int]) -> list[float]:
+    sizes = []
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+    return sizes
+
+
+def api_env(cluster: PgCluster, threads: int) -> dict:
+    """The API's environment against the bench database, as its own login."""
+    url = cluster.url.rsplit("/", 1)[0] + "/bench"
+    seed(url)  # the service clients and their dev secrets
+    set_database_login(url, "wallet_app", BENCH_PASSWORD)
+    return {
+        **os.environ,
+        "WALLET_ENV": "bench",
+        "JWT_SECRET_KEY": "b" * 48,
+        "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_app", password=BENCH_PASSWORD),
+        "WALLET_POOL_MAX_SIZE": str(threads),
+        "WALLET_POOL_MIN_SIZE": str(threads),
+    }  # default rate limits
+
+
+def bench_servers(cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int]) -> dict:
+    """gunicorn gthread and granian's WSGI interface, each 2 workers x 4 threads with a pool
+    of 4, on whoami and spend, interleaved; the servers' CPU time per request."""
+    log("HTTP servers: gunicorn gthread vs granian WSGI, 2 workers x 4 threads each, interleaved")
+    env = api_env(cluster, 4)
+    servers, bases = {}, {}
+    ports = {"gunicorn gthread": free_port(), "granian WSGI": free_port()}
+    servers["gunicorn gthread"] = start_gunicorn(
+        {**env, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}, ports["gunicorn gthread"], OUT / "gunicorn.log"
+    )
+    servers["granian WSGI"] = start_granian(env, ports["granian WSGI"], OUT / "granian.log", workers=2, threads=4)
+    runs: dict = {name: {mode: {c: [] for c in concurrencies} for mode in ("whoami", "spend")} for name in servers}
+    try:
+        for name, proc in servers.items():
+            bases[name] = f"http://127.0.0.1:{ports[name]}"
+            wait_until_healthy(bases[name], proc)
+        tokens = {name: service_token(base, "game") for name, base in bases.items()}
+        for rep in range(reps):
+            for c in concurrencies:
+                for name in servers:
+                    wrk_env = {**os.environ, "PAY_TOKEN": tokens[name], "GAME_TOKEN": tokens[name]}
+                    for mode in ("whoami", "spend"):
+                        pids = process_tree(servers[name].pid)
+                        before = cpu_seconds(pids)
+                        result = wrk(bases[name], mode, c, seconds, wrk_env)
+                        result["cpu_us"] = (cpu_seconds(pids) - before) * 1e6 / max(result["requests"], 1)
+                        runs[name][mode][c].append(result)
+                        log(
+                            f"  rep {rep + 1} c={c:<3} {name:<17} {mode:<7} {result['rps']:8.0f} req/s  "
+                            f"p99 {result['p99_ms']:.2f} ms  {result['cpu_us']:.0f} us CPU/request  "
+                            f"{result['statuses']}"
+                        )
+    finally:
+        for proc in servers.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+    return {"runs": runs, "seconds": seconds, "reps": reps}
+
+
+def bench_memory(cluster: PgCluster, seconds: int) -> dict:
+    """The API's workers' memory at rest, after a minute of mixed load and after `seconds`
+    more of it (gunicorn, 2 x 4), and the database's backends meanwhile."""
+    log(f"Memory: gunicorn 2 x 4 under mixed load at 16 connections for {seconds} s")
+    env = {**api_env(cluster, 4), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+    port = free_port()
+    server = start_gunicorn(env, port, OUT / "gunicorn.log")
+    base = f"http://127.0.0.1:{port}"
+    samples = []
+    try:
+        wait_until_healthy(base, server)
+        workers = process_tree(server.pid)[1:]
+        tokens = {"PAY_TOKEN": service_token(base, "payments"), "GAME_TOKEN": service_token(base, "game")}
+        wrk_env = {**os.environ, **tokens}
+        with psycopg.connect(cluster.url, autocommit=True) as conn:
+
+            def sample(label: str) -> None:
+                backends = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                ).fetchone()[0]
+                samples.append({"at": label, "rss_mib": rss_mib(workers), "backends": backends})
+                log(f"  {label:<14} worker RSS {', '.join(f'{m:.1f}' for m in samples[-1]['rss_mib'])} MiB, "
+                    f"{backends} client backends")  # fmt: skip
+
+            sample("at rest")
+            wrk(base, "mix", 16, 60, wrk_env)
+            sample("after warm-up")
+            step = max(seconds // 5, 1)
+            for k in range(1, 6):
+                result = wrk(base, "mix", 16, step, wrk_env)
+                sample(f"+{k * step} s")
+            samples[-1]["rps"] = result["rps"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"samples": samples, "seconds": seconds}
 
 
 def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
@@ -992,6 +1115,56 @@ def write_results(report: dict, command: str) -> None:
             http["profile"],
             "",
         ]
+    if "servers" in report:
+        srv = report["servers"]
+        lines += [
+            "## HTTP servers",
+            "",
+            f"The same app under gunicorn (gthread) and granian's WSGI interface, each 2 workers x 4 threads with "
+            f"a pool of 4 connections per worker, {srv['seconds']} s per point, {srv['reps']} repetitions, "
+            "interleaved; wrk on `/auth/whoami` (no database) and on spends. CPU is the server's processes' "
+            "user + system time per request.",
+            "",
+            "| server | connections | whoami req/s | spend req/s | spend / whoami | spend p99 ms "
+            "| CPU us per whoami | CPU us per spend |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for c in sorted(next(iter(srv["runs"].values()))["whoami"], key=int):
+            for name, modes in srv["runs"].items():
+                who, spend = summarize(modes["whoami"][c], "rps"), summarize(modes["spend"][c], "rps")
+                lines.append(
+                    f"| {name} | {c} | {fmt_range(who)} | {fmt_range(spend)} | {spend['mean'] / who['mean']:.2f}x | "
+                    f"{statistics.fmean(r['p99_ms'] for r in modes['spend'][c]):.1f} | "
+                    f"{statistics.fmean(r['cpu_us'] for r in modes['whoami'][c]):.0f} | "
+                    f"{statistics.fmean(r['cpu_us'] for r in modes['spend'][c]):.0f} |"
+                )
+        names = list(srv["runs"])
+        if len(names) == 2:
+            a, b = names
+            ratios = [
+                summarize(srv["runs"][b][mode][c], "rps")["mean"] / summarize(srv["runs"][a][mode][c], "rps")["mean"]
+                for mode in ("whoami", "spend")
+                for c in srv["runs"][a][mode]
+            ]
+            lines += ["", f"{b} / {a}: {min(ratios):.2f}x to {max(ratios):.2f}x across the points above.", ""]
+    if "memory" in report:
+        mem = report["memory"]
+        samples = mem["samples"]
+        warm = statistics.fmean(samples[1]["rss_mib"])
+        end = statistics.fmean(samples[-1]["rss_mib"])
+        lines += [
+            "## Memory",
+            "",
+            f"gunicorn 2 x 4 under the mixed HTTP load at 16 connections: a minute of warm-up, then {mem['seconds']} s "
+            "more, RSS of each API worker and the database's client backends sampled along the way.",
+            "",
+            "| when | API worker RSS MiB | client backends |",
+            "|---|---|---|",
+            *(f"| {x['at']} | {', '.join(f'{m:.1f}' for m in x['rss_mib'])} | {x['backends']} |" for x in samples),
+            "",
+            f"Growth after warm-up: {100 * (end - warm) / warm:+.1f}% (mean worker RSS {warm:.1f} -> {end:.1f} MiB).",
+            "",
+        ]
     if "growth" in report:
         g = report["growth"]
         res = g["results"]
@@ -1141,7 +1314,7 @@ def load_report(path: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for checking the harness")
-    parser.add_argument("--only", default="sql,http,growth,lots,holds,feed")
+    parser.add_argument("--only", default=",".join(SECTIONS))
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite RESULTS.md and the charts from bench/out/results.json"
     )
@@ -1167,12 +1340,20 @@ def main() -> int:
             if "sql" not in only:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
             report["http"] = bench_http(cluster, seconds, reps, [4, 16, 32, 64], workers=2, threads=4)
-        if "holds" in only:
+        if "servers" in only:
             if not only & {"sql", "http"}:
+                bench_sql(cluster, 1, 1, [1])  # the bench database and its users
+            report["servers"] = bench_servers(cluster, seconds, reps, [4, 16, 64])
+        if "memory" in only:
+            if not only & {"sql", "http", "servers"}:
+                bench_sql(cluster, 1, 1, [1])  # the bench database and its users
+            report["memory"] = bench_memory(cluster, 30 if args.quick else 300)
+        if "holds" in only:
+            if not only & {"sql", "http", "servers", "memory"}:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
             report["holds"] = bench_holds(cluster, seconds, reps)
         if "feed" in only:
-            if not only & {"sql", "http", "holds"}:
+            if not only & {"sql", "http", "servers", "memory", "holds"}:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
             report["feed"] = bench_feed(cluster, seconds)
         if "lots" in only:
@@ -1185,7 +1366,7 @@ def main() -> int:
         cluster.stop("fast")
         shutil.rmtree(tmp, ignore_errors=True)
     earlier = OUT / "results.json"
-    if earlier.exists() and only != {"sql", "http", "growth", "lots", "holds", "feed"}:  # keep the sections not re-run
+    if earlier.exists() and only != set(SECTIONS):  # keep the sections not re-run
         report = {**load_report(earlier), **report}
     charts(report)
     write_results(report, "make bench" + (" (--quick)" if args.quick else ""))

@@ -1,4 +1,5 @@
-"""The API under a real gunicorn on a free port, for tests and benchmarks."""
+"""The API under a real gunicorn (or granian, for the benchmark) on a free port, for tests
+and benchmarks."""
 
 import contextlib
 import subprocess
@@ -23,6 +24,19 @@ def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def start_granian(env: dict, port: int, log_path: Path, workers: int, threads: int) -> subprocess.Popen:
+    """The same app under granian's WSGI interface (the benchmark's comparison)."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "wallet_api.wsgi:app"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def wait_until_healthy(base: str, proc: subprocess.Popen, seconds: float = 30) -> None:
