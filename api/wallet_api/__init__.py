@@ -1,7 +1,9 @@
 """The wallet service: a thin HTTP layer over the PL/pgSQL ledger in sql/."""
 
+import itertools
 import json
 import logging
+import os
 import time
 import uuid
 from datetime import timedelta
@@ -55,6 +57,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+class _RequestIds:
+    """Unique request ids without a random draw per request: a random prefix per process
+    (a forked worker draws its own), then a counter."""
+
+    def __init__(self) -> None:
+        self._pid = 0
+        self._prefix = ""
+        self._count = itertools.count()
+
+    def __next__(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix, self._count = os.getpid(), uuid.uuid4().hex[:16], itertools.count()
+        return f"{self._prefix}{next(self._count):016x}"
+
+
+_request_ids = _RequestIds()
+
+
 def _log_requests(app: Flask) -> None:
     from .metrics import observe_pool, observe_request
 
@@ -65,7 +85,7 @@ def _log_requests(app: Flask) -> None:
     @app.before_request
     def start():
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else next(_request_ids)
         g.started = time.perf_counter()
 
     @app.after_request

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
 from flask_limiter.util import get_remote_address
 
@@ -110,12 +110,38 @@ def _login_valid_since(kind: str, subject: str) -> float | None:
     return since
 
 
-def current_principal() -> Principal:
-    """The request's verified caller; the token is decoded once per request, and refused
-    when its login was revoked or given a new secret after the token was issued."""
-    if "principal" not in g:
-        verify_jwt_in_request()
+# Authorization header value -> the claims of the token it carries, once verified. A
+# service sends one token for many requests: its signature and claims are checked once
+# per worker, its expiry on every request.
+_verified: OrderedDict[str, dict] = OrderedDict()
+_verified_lock = threading.Lock()
+VERIFIED_CACHE_SIZE = 10_000
+
+
+def _verified_claims() -> dict:
+    header = request.headers.get("Authorization", "")
+    with _verified_lock:
+        claims = _verified.get(header)
+        if claims is not None:
+            _verified.move_to_end(header)
+    if claims is None:
+        verify_jwt_in_request()  # signature, algorithm, expiry, the claims' shape
         claims = get_jwt()
+        with _verified_lock:
+            _verified[header] = claims
+            while len(_verified) > VERIFIED_CACHE_SIZE:
+                _verified.popitem(last=False)
+    elif claims["exp"] <= time.time():
+        raise ApiError(401, "unauthenticated", "the access token has expired", {"WWW-Authenticate": "Bearer"})
+    return claims
+
+
+def current_principal() -> Principal:
+    """The request's verified caller; the token is verified once per worker (its expiry
+    on every request), and refused when its login was revoked or given a new secret after
+    the token was issued."""
+    if "principal" not in g:
+        claims = _verified_claims()
         since = _login_valid_since(claims["role"], claims["sub"])
         if since is None or claims["iat"] < int(since):
             raise ApiError(401, "unauthenticated", "the access token's login was revoked or its secret changed",

@@ -119,6 +119,18 @@ def test_bad_tokens_are_401(api, jwt_secret):
         assert r.json()["code"] == "unauthenticated", name
 
 
+def test_a_verified_token_still_expires(api, jwt_secret):
+    """Workers keep a token they have verified, but check its expiry on every request."""
+    token = pyjwt.encode(_claims(exp=int(time.time()) + 2), jwt_secret, algorithm="HS256")
+    assert _balance_with(api, token).status_code == 200
+    assert _balance_with(api, token).status_code == 200
+    time.sleep(2.5)
+    for _ in range(4):  # whichever worker answers
+        r = _balance_with(api, token)
+        assert r.status_code == 401 and r.json()["code"] == "unauthenticated", r.text
+        assert "expired" in r.json()["detail"]
+
+
 def test_service_refuses_to_start_without_a_secret_outside_development(server_env, tmp_path):
     env = {k: v for k, v in server_env.items() if k != "JWT_SECRET_KEY"} | {"WALLET_ENV": "production"}
     proc = subprocess.run(
