@@ -1,5 +1,5 @@
-# The wallet API: gunicorn on port 8000, as a non-root user. The same Makefile targets
-# as CI: `make migrate seed api-login` (one-shot step in docker-compose.yml) and `make serve`.
+# The wallet API (granian, api/wallet_api/serve.py) on port 8000, as a non-root user.
+# The same Makefile targets as CI: `make migrate seed api-login` (one-shot step in docker-compose.yml) and `make serve`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

@@ -63,9 +63,10 @@ worker-login: venv-runtime
 run: venv-runtime
 	$(PY) -m wallet_dev.run
 
-# The API alone, under gunicorn, against DATABASE_URL (what the Docker image runs).
+# The API alone, against DATABASE_URL (what the Docker image runs): granian, or gunicorn
+# with WALLET_SERVER=gunicorn (api/wallet_api/serve.py).
 serve: venv-runtime
-	$(PY) -m gunicorn -c api/gunicorn.conf.py wallet_api.wsgi:app
+	$(PY) -m wallet_api.serve
 
 # The background worker alone, against DATABASE_URL (the Docker image's worker service).
 worker: venv-runtime

@@ -40,7 +40,7 @@ from wallet_api.credentials import set_database_login
 from wallet_api.migrate import migrate, seed
 from wallet_dev.pgcluster import PgCluster, _as_postgres
 from wallet_dev.ports import free_port
-from wallet_dev.servers import start_granian, start_gunicorn, wait_until_healthy
+from wallet_dev.servers import start_server, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -51,6 +51,7 @@ BENCH_ROLE = "wallet_bench"  # pgbench logs in as this member of wallet_service
 BENCH_PASSWORD = "bench-only-password"  # noqa: S105 (a throwaway cluster on loopback)
 BATCH_SIZES = (100, 1000)
 BATCHES = {f"batch of {n}, 50/50": n for n in BATCH_SIZES}  # wallet_post_batch: tps counts calls, not postings
+SERVER = os.environ.get("WALLET_SERVER", "granian")  # the API's server (wallet_api.serve)
 SECTIONS = ("sql", "http", "servers", "memory", "growth", "lots", "holds", "feed")
 HTTP_BATCH_SIZE = 20
 HTTP_BATCH = f"HTTP batch of {HTTP_BATCH_SIZE} spends"  # POST /wallet/batch: req/s counts calls, not postings
@@ -349,7 +350,7 @@ def wrk(base: str, mode: str, connections: int, seconds: int, env: dict) -> dict
 def bench_http(
     cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int], workers: int, threads: int
 ) -> dict:
-    log(f"HTTP level: gunicorn {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
+    log(f"HTTP level: {SERVER} {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
     url = cluster.url.rsplit("/", 1)[0] + "/bench"
     seed(url)  # the service clients and their dev secrets
     set_database_login(url, "wallet_app", BENCH_PASSWORD)
@@ -360,11 +361,11 @@ def bench_http(
         "JWT_SECRET_KEY": "b" * 48,
         "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_app", password=BENCH_PASSWORD),
         "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_THREADS": str(threads),
+        "WALLET_THREADS": str(threads),
         "WALLET_POOL_MAX_SIZE": str(threads),
         "WALLET_POOL_MIN_SIZE": str(threads),
     }  # default rate limits
-    server = start_gunicorn(env, port, OUT / "gunicorn.log")
+    server = start_server(env, port, OUT / "api-server.log")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, server)
@@ -405,7 +406,14 @@ def bench_http(
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"runs": runs, "workers": workers, "threads": threads, "seconds": seconds, "profile": profile}
+    return {
+        "runs": runs,
+        "workers": workers,
+        "threads": threads,
+        "seconds": seconds,
+        "profile": profile,
+        "server": SERVER,
+    }
 
 
 def process_tree(pid: int) -> list[int]:
@@ -458,10 +466,12 @@ def bench_servers(cluster: PgCluster, seconds: int, reps: int, concurrencies: li
     env = api_env(cluster, 4)
     servers, bases = {}, {}
     ports = {"gunicorn gthread": free_port(), "granian WSGI": free_port()}
-    servers["gunicorn gthread"] = start_gunicorn(
-        {**env, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}, ports["gunicorn gthread"], OUT / "gunicorn.log"
-    )
-    servers["granian WSGI"] = start_granian(env, ports["granian WSGI"], OUT / "granian.log", workers=2, threads=4)
+    for name, server in (("gunicorn gthread", "gunicorn"), ("granian WSGI", "granian")):
+        servers[name] = start_server(
+            {**env, "WALLET_SERVER": server, "WEB_CONCURRENCY": "2", "WALLET_THREADS": "4"},
+            ports[name],
+            OUT / f"{server}.log",
+        )
     runs: dict = {name: {mode: {c: [] for c in concurrencies} for mode in ("whoami", "spend")} for name in servers}
     try:
         for name, proc in servers.items():
@@ -492,11 +502,11 @@ def bench_servers(cluster: PgCluster, seconds: int, reps: int, concurrencies: li
 
 def bench_memory(cluster: PgCluster, seconds: int) -> dict:
     """The API's workers' memory at rest, after a minute of mixed load and after `seconds`
-    more of it (gunicorn, 2 x 4), and the database's backends meanwhile."""
-    log(f"Memory: gunicorn 2 x 4 under mixed load at 16 connections for {seconds} s")
-    env = {**api_env(cluster, 4), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+    more of it (the API's server, 2 x 4), and the database's backends meanwhile."""
+    log(f"Memory: {SERVER} 2 x 4 under mixed load at 16 connections for {seconds} s")
+    env = {**api_env(cluster, 4), "WEB_CONCURRENCY": "2", "WALLET_THREADS": "4"}
     port = free_port()
-    server = start_gunicorn(env, port, OUT / "gunicorn.log")
+    server = start_server(env, port, OUT / "api-server.log")
     base = f"http://127.0.0.1:{port}"
     samples = []
     try:
@@ -525,11 +535,11 @@ def bench_memory(cluster: PgCluster, seconds: int) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"samples": samples, "seconds": seconds}
+    return {"samples": samples, "seconds": seconds, "server": SERVER}
 
 
 def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
-    """py-spy on one gunicorn worker while wrk drives spends: where a request's time goes."""
+    """py-spy on one API worker while wrk drives spends: where a request's time goes."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
     if not Path(spy).exists() or not children:
@@ -567,7 +577,7 @@ def summarize_profile(path: Path) -> str:
         "pydantic validation": ("pydantic",),
         "flask-limiter": ("flask_limiter", "limits"),
         "request log / json": ("json",),
-        "werkzeug / gunicorn HTTP": ("werkzeug", "gunicorn"),
+        "werkzeug / server HTTP": ("werkzeug", "gunicorn", "granian"),
     }
     totals, all_samples = dict.fromkeys(buckets, 0), 0
     for line in path.read_text().splitlines():
@@ -957,7 +967,7 @@ def charts(report: dict) -> list[str]:
             xscale="log",
             xlabel="concurrent requests (clients)",
             ylabel="requests (postings)/s",
-            title="HTTP level under gunicorn",
+            title=f"HTTP level under {report['http'].get('server', 'gunicorn')}",
         )
         made.append(save_chart(fig, ax, xs, "http-throughput.png"))
     if "growth" in report:
@@ -1077,7 +1087,8 @@ def write_results(report: dict, command: str) -> None:
         lines += [
             "## HTTP level",
             "",
-            f"gunicorn with {http['workers']} gthread workers x {http['threads']} threads (a pool of as many "
+            f"{http.get('server', 'gunicorn')} with {http['workers']} workers x {http['threads']} threads "
+            "(a pool of as many "
             f"connections per worker); wrk with 2 threads, {http['seconds']} s per point, a Lua script posting "
             "spends (service token `game`) or a 50/50 mix with top-ups (`payments`) with fresh keys. "
             "`/auth/whoami` checks the JWT and touches no database: the framework's own cost. The SQL column "
@@ -1155,7 +1166,8 @@ def write_results(report: dict, command: str) -> None:
         lines += [
             "## Memory",
             "",
-            f"gunicorn 2 x 4 under the mixed HTTP load at 16 connections: a minute of warm-up, then {mem['seconds']} s "
+            f"{mem.get('server', 'gunicorn')} 2 x 4 under the mixed HTTP load at 16 connections: a minute of warm-up, "
+            f"then {mem['seconds']} s "
             "more, RSS of each API worker and the database's client backends sampled along the way.",
             "",
             "| when | API worker RSS MiB | client backends |",
@@ -1295,11 +1307,11 @@ def write_results(report: dict, command: str) -> None:
         "  997 to 587 us, per spend from 2,026 to 1,732 us (the old and the new tree served side by side,",
         "  3 x 8 s each at 16 connections, interleaved).",
         "- `wallet_post_batch` posted item by item (one subtransaction each), so a batch saved commits but",
-        "  not work. It is set-at-a-time now (docs/benchmarks.md, \"Batches\"): server time per posting",
+        '  not work. It is set-at-a-time now (docs/benchmarks.md, "Batches"): server time per posting',
         "  about a third of a single posting's.",
         "- The HTTP ceiling on these two cores is the framework's: `/auth/whoami`, which touches no",
         "  database, stays near 2,500-4,700 req/s, below the SQL rate, whatever the worker model or server",
-        "  (see \"HTTP servers\"). Trusted services that need more use `POST /wallet/batch`, which carries",
+        '  (see "HTTP servers"). Trusted services that need more use `POST /wallet/batch`, which carries',
         "  many postings per request and per commit.",
         "",
     ]

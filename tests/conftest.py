@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-# the API server fixtures (real gunicorn), shared by tests/api and tests/faults
+# the API server fixtures (the real server), shared by tests/api and tests/faults
 pytest_plugins = ["tests.server_fixtures"]
 # tests/ha needs a pg_auto_failover formation: `make test-ha` makes one and runs them
 collect_ignore = [] if os.environ.get("WALLET_HA_DIR") else ["ha"]

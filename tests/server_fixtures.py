@@ -1,4 +1,4 @@
-"""A real gunicorn serving the API against the test database, migrated and seeded, and
+"""The real API server (wallet_api.serve) serving the API against the test database, migrated and seeded, and
 logged in as its own role (a member of wallet_api only), as in production."""
 
 import os
@@ -42,7 +42,7 @@ def server_env(api_db_url, jwt_secret) -> dict:
         "JWT_SECRET_KEY": jwt_secret,
         "WALLET_ENV": "test",
         "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "4",
+        "WALLET_THREADS": "4",
         "WALLET_RATE_LIMIT_LOGIN": "10000/minute",
         "WALLET_RATE_LIMIT_LOGIN_ADDRESS": "10000/minute",
     }
@@ -50,7 +50,7 @@ def server_env(api_db_url, jwt_secret) -> dict:
 
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("gunicorn") / "server.log"
+    return tmp_path_factory.mktemp("api-server") / "server.log"
 
 
 @pytest.fixture(scope="session")

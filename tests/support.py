@@ -1,10 +1,10 @@
-"""Helpers shared by the API and fault tests: constants of the dev seed, a gunicorn
+"""Helpers shared by the API and fault tests: constants of the dev seed, the API server
 process on a free port, and a small HTTP client."""
 
 import requests
 
 from wallet_dev.ports import free_port  # noqa: F401 (re-exported for the tests)
-from wallet_dev.servers import ROOT, start_gunicorn, wait_until_healthy  # noqa: F401
+from wallet_dev.servers import ROOT, start_server, wait_until_healthy  # noqa: F401
 
 ALICE = "0f6d220d-61fa-4be7-b0a2-e05dbd9aee32"
 BOB = "b55709be-d0f6-467e-942c-cc04155ad54c"

@@ -12,6 +12,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
+from .metrics import forget_dead_workers
 
 access_log = logging.getLogger("wallet_api.access")
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (auth, wallet, accounts, assets, reports, health, metrics, docs):
         app.register_blueprint(module.bp)
     _log_requests(app)
+    forget_dead_workers()
     return app
 
 

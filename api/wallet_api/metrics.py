@@ -1,8 +1,9 @@
 """Prometheus metrics (prometheus-client), served at GET /metrics.
 
-Under gunicorn every worker process writes its samples to files in
-PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py sets it, empties it when the server starts
-and drops a dead worker's live gauges), and a scrape of any worker adds up all of them.
+Every server worker process writes its samples to files in PROMETHEUS_MULTIPROC_DIR
+(wallet_api.serve sets it and empties it when the server starts; a worker starting
+drops the live gauges of workers that are gone), and a scrape of any worker adds up all
+of them.
 Without that variable (a single process) the default registry is served. With
 WALLET_METRICS_TOKEN set, a scrape must send it as a bearer token.
 """
@@ -50,6 +51,18 @@ POSTING_KINDS = {
     ("POST", "/wallet/holds/<int:hold_id>/capture"): "capture",
     ("POST", "/wallet/holds/<int:hold_id>/void"): "void",
 }
+
+
+def forget_dead_workers() -> None:
+    """Drops the live gauges of worker processes that no longer run (a worker the server
+    replaced): their last pool figures would otherwise be added up forever."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory or not os.path.isdir(directory):
+        return
+    for name in os.listdir(directory):
+        pid = name.rsplit("_", 1)[-1].removesuffix(".db")
+        if name.startswith("gauge_live") and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            multiprocess.mark_process_dead(int(pid), directory)
 
 
 def observe_request(route: str | None, method: str, status: int, seconds: float, replayed: bool,

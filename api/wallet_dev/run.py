@@ -1,5 +1,5 @@
 """`make run`: DATABASE_URL, or a project-local cluster in .data/ kept between runs;
-migrate and load the dev seed as the owner; serve the API with gunicorn on HOST:PORT
+migrate and load the dev seed as the owner; serve the API (wallet_api.serve) on HOST:PORT
 (default 127.0.0.1:8000), logged in as its own role `wallet_app`, which has only the
 rights of wallet_api, and run the background worker beside it as `wallet_worker_app`
 (rights of wallet_worker). Either one stopping stops the other; so does Ctrl-C.
@@ -90,9 +90,8 @@ def main() -> int:
     python = sys.executable
     children = [
         subprocess.Popen([python, "-m", "wallet_api.worker"], env={**env, "DATABASE_URL": worker_url}),
-        subprocess.Popen([python, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn.conf.py"),
-                          "wallet_api.wsgi:app"], env=env),
-    ]  # fmt: skip
+        subprocess.Popen([python, "-m", "wallet_api.serve"], env=env),
+    ]
     return supervise(children)
 
 

@@ -131,27 +131,19 @@ def test_a_verified_token_still_expires(api, jwt_secret):
         assert "expired" in r.json()["detail"]
 
 
-def test_service_refuses_to_start_without_a_secret_outside_development(server_env, tmp_path):
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_service_refuses_to_start_without_a_secret_outside_development(server_env, server):
     env = {k: v for k, v in server_env.items() if k != "JWT_SECRET_KEY"} | {"WALLET_ENV": "production"}
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "api" / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{free_port()}",
-            "wallet_api.wsgi:app",
-        ],
-        env=env,
+        [sys.executable, "-m", "wallet_api.serve"],
+        env={**env, "WALLET_SERVER": server, "PORT": str(free_port())},
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert proc.returncode != 0
-    assert "JWT_SECRET_KEY is required" in proc.stderr
+    assert "JWT_SECRET_KEY is required" in proc.stderr + proc.stdout
 
 
 def test_production_refuses_published_and_predictable_keys():

@@ -36,7 +36,7 @@ def test_revoked_and_replaced_logins_lose_their_tokens_within_a_minute(api, db_u
     assert credentials_command(["revoke", "client", revoked]) == 0
     set_credential(db_url, "client", replaced, "second-secret-456", ["wallet:read"])
     started, refused_since = time.monotonic(), None
-    # each gunicorn worker checks on its own: refused in 10 rounds in a row means by all
+    # each server worker checks on its own: refused in 10 rounds in a row means by all
     streak = 0
     while streak < 10:
         assert time.monotonic() - started < 60, "a revoked login's token still works after a minute"

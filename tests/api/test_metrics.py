@@ -1,4 +1,4 @@
-"""GET /metrics through the real gunicorn (2 workers, multiprocess mode): scraped before
+"""GET /metrics through the real server (2 workers, multiprocess mode): scraped before
 and after a concurrent load, its counters move by exactly what the clients saw."""
 
 import uuid
@@ -57,7 +57,7 @@ def test_counters_match_the_requests_sent_under_load(api, funded_user, report):
     assert delta(before, after, "wallet_http_requests_total", route="unmatched", method="GET", status=str(unknown)) == 1
     assert ("wallet_db_pool_connections", ()) in after and ("wallet_db_pool_in_use", ()) in after
     report(f"/metrics under 8 clients: 160 spends {dict(spends)} and 40 balance reads counted exactly, across 2 "
-           "gunicorn workers")  # fmt: skip
+           "workers")  # fmt: skip
 
 
 def test_metrics_token_when_set(server_env, tmp_path):
@@ -71,3 +71,19 @@ def test_metrics_token_when_set(server_env, tmp_path):
         assert (
             requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
         )
+
+
+def test_a_dead_workers_live_gauges_are_dropped(tmp_path, monkeypatch):
+    """A worker starting drops the live gauges of workers that are gone (a server that
+    replaced a crashed worker would otherwise add up its last pool figures forever)."""
+    import os
+
+    from wallet_api.metrics import forget_dead_workers
+
+    gone, alive = 99_999_999, os.getpid()  # above any pid_max: no such process
+    names = [f"gauge_livesum_{gone}.db", f"gauge_livesum_{alive}.db", f"counter_{gone}.db"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    forget_dead_workers()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:]), "counters stay: they are totals"

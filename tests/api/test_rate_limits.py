@@ -168,11 +168,11 @@ def redis_url(tmp_path):
 
 
 def test_a_shared_store_holds_the_login_limit_across_workers(server_env, tmp_path, redis_url, report):
-    """Two gunicorn workers, the limits in redis: 30 guesses at one account from one
+    """Two server workers, the limits in redis: 30 guesses at one account from one
     address get exactly the budget of 10, whichever worker answers."""
     settings = {"WEB_CONCURRENCY": "2", "WALLET_RATE_LIMIT_LOGIN": "10/minute", "WALLET_RATE_LIMIT_STORAGE": redis_url}
     with serving({**server_env, **settings}, tmp_path / "redis.log") as base:
         with ThreadPoolExecutor(6) as pool:
             statuses = list(pool.map(lambda _: guess(base, ALICE), range(30)))
     assert sorted(statuses) == [401] * 10 + [429] * 20
-    report("login limit in redis across 2 gunicorn workers: 30 guesses, 10 answered, 20 refused")
+    report("login limit in redis across 2 workers: 30 guesses, 10 answered, 20 refused")

@@ -1,7 +1,8 @@
 """Slow clients: 64 connections trickling their headers or body one byte at a time.
-Straight at gunicorn (1 worker x 4 threads) they hold every thread and /healthz stops
-answering; through the buffering proxy of the Docker path (nginx, docker/nginx.conf)
-neither /healthz nor a spend is delayed by more than a second."""
+Straight at the API's server (1 worker x 4 threads; granian, and gunicorn alike) they
+hold every thread and /healthz stops answering; through the buffering proxy of the
+Docker path (nginx, docker/nginx.conf) neither /healthz nor a spend is delayed by more
+than a second."""
 
 import shutil
 import socket
@@ -98,16 +99,16 @@ def nginx_in_front():
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def test_slow_clients_stall_gunicorn_but_not_the_proxied_api(server_env, tmp_path, funded_user, api, nginx_in_front,
+def test_slow_clients_stall_the_server_but_not_the_proxied_api(server_env, tmp_path, funded_user, api, nginx_in_front,
                                                              report):  # fmt: skip
     user = funded_user(1000)
     game = api.service_token("game")
-    env = {**server_env, "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4", "WALLET_TRUSTED_PROXIES": "1"}
+    env = {**server_env, "WEB_CONCURRENCY": "1", "WALLET_THREADS": "4", "WALLET_TRUSTED_PROXIES": "1"}
     with serving(env, tmp_path / "slow.log") as base:
         port = int(base.rsplit(":", 1)[1])
         with Trickle(port, 64):
             direct, outcome = timed(lambda: requests.get(f"{base}/healthz", timeout=3))
-        assert outcome != 200 or direct > 1, "gunicorn alone answered despite the slow clients: the test proves nothing"
+        assert outcome != 200 or direct > 1, "the server alone answered despite them: the test proves nothing"
 
         proxy = nginx_in_front(port)
         front = f"http://127.0.0.1:{proxy}"
@@ -122,6 +123,6 @@ def test_slow_clients_stall_gunicorn_but_not_the_proxied_api(server_env, tmp_pat
     worst = max(seconds for seconds, _ in times)
     assert worst < 1.0, times
     report(
-        f"64 slow clients: gunicorn alone /healthz {direct:.1f} s ({outcome}); behind nginx, /healthz and spends "
+        f"64 slow clients: the server alone /healthz {direct:.1f} s ({outcome}); behind nginx, /healthz and spends "
         f"at most {worst * 1000:.0f} ms"
     )

@@ -7,7 +7,7 @@ import time
 import psycopg
 import requests
 
-from tests.support import free_port, start_gunicorn, wait_until_healthy
+from tests.support import free_port, start_server, wait_until_healthy
 
 
 def hold_wallet_lock(db_url, user_id):
@@ -59,12 +59,12 @@ def test_exhausted_pool_fails_fast_and_leaks_nothing(server_env, funded_user, ap
     env = {
         **server_env,
         "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "8",
+        "WALLET_THREADS": "8",
         "WALLET_POOL_MAX_SIZE": "2",
         "WALLET_POOL_TIMEOUT_MS": "300",
         "WALLET_LOCK_TIMEOUT_MS": "3000",
     }
-    proc = start_gunicorn(env, port, tmp_path / "small-pool.log")
+    proc = start_server(env, port, tmp_path / "small-pool.log")
     base = f"http://127.0.0.1:{port}"
     results, lock = [], threading.Lock()
     try:

@@ -1,0 +1,50 @@
+"""Serves the API: `python -m wallet_api.serve` (what `make serve`, `make run` and the
+Docker image run). granian's WSGI interface by default, the faster of the two servers
+measured (bench/RESULTS.md, "HTTP servers"); WALLET_SERVER=gunicorn serves it with
+gunicorn's gthread workers instead (api/gunicorn.conf.py).
+
+HOST and PORT (127.0.0.1:8000), WEB_CONCURRENCY worker processes (the CPU count) and
+WALLET_THREADS request threads per worker (4; keep WALLET_POOL_MAX_SIZE equal). Each
+worker writes its metrics to PROMETHEUS_MULTIPROC_DIR, emptied here before the server
+starts, so that a restart begins from zero."""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+
+
+def server_command(environ: dict[str, str]) -> list[str]:
+    host, port = environ.get("HOST", "127.0.0.1"), environ.get("PORT", "8000")
+    workers = environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 1))
+    threads = environ.get("WALLET_THREADS", "4")
+    server = environ.get("WALLET_SERVER", "granian")
+    if server == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "wallet_api.wsgi:app"]
+    if server != "granian":
+        raise SystemExit(f"WALLET_SERVER must be granian or gunicorn, not {server!r}")
+    return [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws",
+        "--host", host, "--port", port, "--workers", workers, "--blocking-threads", threads,
+        "--respawn-failed-workers",  # a worker that dies is replaced, as gunicorn does
+        "--workers-kill-timeout", "20",  # on SIGTERM, requests in flight get this long
+        "wallet_api.wsgi:app",
+    ]  # fmt: skip
+
+
+def main() -> None:
+    os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR",
+        os.path.join(tempfile.gettempdir(), f"wallet-metrics-{os.environ.get('PORT', '8000')}"),
+    )
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700)
+    command = server_command(dict(os.environ))
+    os.execv(command[0], command)  # the server gets this process's signals
+
+
+if __name__ == "__main__":
+    main()
