@@ -87,7 +87,8 @@ SELECT results_eq($$SELECT l.entry_id, t.amount FROM wallet.ledger_entries e,
                     WHERE e.idempotency_key = 'b3-spend' ORDER BY t.lot_id DESC$$,
                   $$SELECT e.entry_id, x.amount FROM (VALUES ('b3-soon', 5::bigint), ('b3-old', 2)) x(key, amount)
                     JOIN wallet.ledger_entries e ON e.idempotency_key = x.key
-                    WHERE e.account_id = wallet.user_account_id('ba000000-0000-4000-8000-000000000003')$$,
+                    WHERE e.account_id = wallet.user_account_id('ba000000-0000-4000-8000-000000000003')
+                    ORDER BY e.entry_id DESC$$,
                   'the spend took the batch''s new expiring lot first, then the older one');
 
 -- holds share the key space: an item keyed like a hold is refused, the others post
