@@ -86,51 +86,60 @@ def _incomplete_token(header, payload):
     return _unauthenticated("the access token is invalid")
 
 
+class _Recent:
+    """A map shared by a worker's threads that forgets its least recently used entries
+    beyond `size`."""
+
+    def __init__(self, size: int):
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 # (kind, subject) -> (valid since, as a Unix time, or None: revoked; when it was read)
-_valid_since: OrderedDict[tuple[str, str], tuple[float | None, float]] = OrderedDict()
-_valid_since_lock = threading.Lock()
-VALID_SINCE_CACHE_SIZE = 100_000
+_valid_since = _Recent(100_000)
 
 
 def _login_valid_since(kind: str, subject: str) -> float | None:
     """When the subject's login got its current secret (None: revoked), read from the
     database at most every WALLET_CREDENTIAL_CHECK_SECONDS per subject in this worker."""
     now = time.monotonic()
-    with _valid_since_lock:
-        cached = _valid_since.get((kind, subject))
+    cached = _valid_since.get((kind, subject))
     if cached and now - cached[1] < current_app.config["WALLET_CREDENTIAL_CHECK_SECONDS"]:
         return cached[0]
     (row,) = get_db().call("SELECT wallet_credential_valid_since(%s, %s) AS since", (kind, subject))
     since = row["since"].timestamp() if row["since"] else None
-    with _valid_since_lock:
-        _valid_since[(kind, subject)] = (since, now)
-        _valid_since.move_to_end((kind, subject))
-        while len(_valid_since) > VALID_SINCE_CACHE_SIZE:
-            _valid_since.popitem(last=False)
+    _valid_since.put((kind, subject), (since, now))
     return since
 
 
 # Authorization header value -> the claims of the token it carries, once verified. A
 # service sends one token for many requests: its signature and claims are checked once
 # per worker, its expiry on every request.
-_verified: OrderedDict[str, dict] = OrderedDict()
-_verified_lock = threading.Lock()
-VERIFIED_CACHE_SIZE = 10_000
+_verified = _Recent(10_000)
 
 
 def _verified_claims() -> dict:
     header = request.headers.get("Authorization", "")
-    with _verified_lock:
-        claims = _verified.get(header)
-        if claims is not None:
-            _verified.move_to_end(header)
+    claims = _verified.get(header)
     if claims is None:
         verify_jwt_in_request()  # signature, algorithm, expiry, the claims' shape
         claims = get_jwt()
-        with _verified_lock:
-            _verified[header] = claims
-            while len(_verified) > VERIFIED_CACHE_SIZE:
-                _verified.popitem(last=False)
+        _verified.put(header, claims)
     elif claims["exp"] <= time.time():
         raise ApiError(401, "unauthenticated", "the access token has expired", {"WWW-Authenticate": "Bearer"})
     return claims
