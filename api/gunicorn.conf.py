@@ -4,8 +4,6 @@
 # pool has as many connections as the worker has threads (WALLET_POOL_MAX_SIZE).
 import multiprocessing
 import os
-import shutil
-import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -17,17 +15,9 @@ keepalive = 5
 accesslog = None  # the app logs one structured line per request itself
 errorlog = "-"
 
-# Prometheus metrics from every worker (wallet_api.metrics): each writes its samples to
-# files here. Emptied when the server starts, so that a restart begins from zero; a dead
-# worker's live gauges are dropped.
-os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"wallet-metrics-{os.environ.get('PORT', '8000')}")
-)
-
-
-def on_starting(server):
-    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700)
+# Prometheus metrics from every worker (wallet_api.metrics) go to PROMETHEUS_MULTIPROC_DIR,
+# which wallet_api.serve sets and empties before it starts gunicorn; a dead worker's live
+# gauges are dropped here.
 
 
 def child_exit(server, worker):
