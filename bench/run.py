@@ -351,21 +351,8 @@ def bench_http(
     cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int], workers: int, threads: int
 ) -> dict:
     log(f"HTTP level: {SERVER} {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
-    url = cluster.url.rsplit("/", 1)[0] + "/bench"
-    seed(url)  # the service clients and their dev secrets
-    set_database_login(url, "wallet_app", BENCH_PASSWORD)
     port = free_port()
-    env = {
-        **os.environ,
-        "WALLET_ENV": "bench",
-        "JWT_SECRET_KEY": "b" * 48,
-        "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_app", password=BENCH_PASSWORD),
-        "WEB_CONCURRENCY": str(workers),
-        "WALLET_THREADS": str(threads),
-        "WALLET_POOL_MAX_SIZE": str(threads),
-        "WALLET_POOL_MIN_SIZE": str(threads),
-    }  # default rate limits
-    server = start_server(env, port, OUT / "api-server.log")
+    server = start_server(api_env(cluster, workers, threads), port, OUT / "api-server.log")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, server)
@@ -444,8 +431,9 @@ def rss_mib(pids: list[int]) -> list[float]:
     return sizes
 
 
-def api_env(cluster: PgCluster, threads: int) -> dict:
-    """The API's environment against the bench database, as its own login."""
+def api_env(cluster: PgCluster, workers: int, threads: int) -> dict:
+    """The API's environment against the bench database, as its own login, with a pool of
+    as many connections per worker as it has threads."""
     url = cluster.url.rsplit("/", 1)[0] + "/bench"
     seed(url)  # the service clients and their dev secrets
     set_database_login(url, "wallet_app", BENCH_PASSWORD)
@@ -454,6 +442,8 @@ def api_env(cluster: PgCluster, threads: int) -> dict:
         "WALLET_ENV": "bench",
         "JWT_SECRET_KEY": "b" * 48,
         "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_app", password=BENCH_PASSWORD),
+        "WEB_CONCURRENCY": str(workers),
+        "WALLET_THREADS": str(threads),
         "WALLET_POOL_MAX_SIZE": str(threads),
         "WALLET_POOL_MIN_SIZE": str(threads),
     }  # default rate limits
@@ -463,12 +453,12 @@ def bench_servers(cluster: PgCluster, seconds: int, reps: int, concurrencies: li
     """gunicorn gthread and granian's WSGI interface, each 2 workers x 4 threads with a pool
     of 4, on whoami and spend, interleaved; the servers' CPU time per request."""
     log("HTTP servers: gunicorn gthread vs granian WSGI, 2 workers x 4 threads each, interleaved")
-    env = api_env(cluster, 4)
+    env = api_env(cluster, workers=2, threads=4)
     servers, bases = {}, {}
     ports = {"gunicorn gthread": free_port(), "granian WSGI": free_port()}
     for name, server in (("gunicorn gthread", "gunicorn"), ("granian WSGI", "granian")):
         servers[name] = start_server(
-            {**env, "WALLET_SERVER": server, "WEB_CONCURRENCY": "2", "WALLET_THREADS": "4"},
+            {**env, "WALLET_SERVER": server},
             ports[name],
             OUT / f"{server}.log",
         )
@@ -504,7 +494,7 @@ def bench_memory(cluster: PgCluster, seconds: int) -> dict:
     """The API's workers' memory at rest, after a minute of mixed load and after `seconds`
     more of it (the API's server, 2 x 4), and the database's backends meanwhile."""
     log(f"Memory: {SERVER} 2 x 4 under mixed load at 16 connections for {seconds} s")
-    env = {**api_env(cluster, 4), "WEB_CONCURRENCY": "2", "WALLET_THREADS": "4"}
+    env = api_env(cluster, workers=2, threads=4)
     port = free_port()
     server = start_server(env, port, OUT / "api-server.log")
     base = f"http://127.0.0.1:{port}"
