@@ -1,5 +1,6 @@
 """Serves the API: `python -m wallet_api.serve` (what `make serve`, `make run` and the
-Docker image run). granian's WSGI interface by default, the faster of the two servers
+Docker image run). granian's WSGI interface by default (`make run` asks for gunicorn, as
+the contract names it), the faster of the two servers
 measured (bench/RESULTS.md, "HTTP servers"); WALLET_SERVER=gunicorn serves it with
 gunicorn's gthread workers instead (api/gunicorn.conf.py).
 

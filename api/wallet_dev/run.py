@@ -1,10 +1,10 @@
 """`make run`: DATABASE_URL, or a project-local cluster in .data/ kept between runs;
-migrate and load the dev seed as the owner; serve the API (wallet_api.serve) on HOST:PORT
-(default 127.0.0.1:8000), logged in as its own role `wallet_app`, which has only the
-rights of wallet_api, and run the background worker beside it as `wallet_worker_app`
-(rights of wallet_worker). Either one stopping stops the other; so does Ctrl-C.
-Generated secrets (database passwords, the JWT key) are kept mode 0600 in .data/ of the
-current folder (or WALLET_DATA_DIR)."""
+migrate and load the dev seed as the owner; serve the API with gunicorn (wallet_api.serve;
+WALLET_SERVER=granian for the image's server) on HOST:PORT (default 127.0.0.1:8000),
+logged in as its own role `wallet_app`, which has only the rights of wallet_api, and run
+the background worker beside it as `wallet_worker_app` (rights of wallet_worker). Either
+one stopping stops the other; so does Ctrl-C. Generated secrets (database passwords, the
+JWT key) are kept mode 0600 in .data/ of the current folder (or WALLET_DATA_DIR)."""
 
 import os
 import secrets
@@ -67,6 +67,7 @@ def main() -> int:
     env.setdefault("WALLET_ENV", "development")
     env.setdefault("HOST", "127.0.0.1")
     env.setdefault("PORT", "8000")
+    env.setdefault("WALLET_SERVER", "gunicorn")  # the contract's `make run` serves with gunicorn
     data = Path(env.get("WALLET_DATA_DIR") or ".data").resolve()  # make runs in the project's folder
     try:
         owner_url = env.get("DATABASE_URL")
