@@ -26,7 +26,9 @@ BEGIN
     v_account_id := wallet.user_account_id(p_user_id);
     v_hold := wallet.locked_hold(v_account_id, p_hold_id);
     v_asset := v_hold.asset_type_id;
-    IF v_hold.state = 'captured' OR v_hold.state <> 'voided' AND v_hold.expires_at <= v_now THEN
+    -- expired by its state (a sweep with a later clock released it while this call waited
+    -- for the wallet) or by this call's clock
+    IF v_hold.state IN ('captured', 'expired') OR v_hold.state = 'open' AND v_hold.expires_at <= v_now THEN
         RAISE EXCEPTION 'hold_not_open: hold % is %', p_hold_id, CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END
             USING ERRCODE = 'WA010',
                   DETAIL = format('state: %s', CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END);

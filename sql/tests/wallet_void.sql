@@ -3,7 +3,7 @@
 -- state; reserved credit of a lot that expired meanwhile expires at the void; unknown
 -- holds; wallet_verify() clean.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 CREATE FUNCTION pg_temp.detail_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE v_detail text;
@@ -50,6 +50,15 @@ UPDATE wallet.holds SET expires_at = now() WHERE hold_id = (SELECT hold_id FROM 
 UPDATE wallet.wallets SET next_hold_expiry = now() WHERE account_id = (SELECT account_id FROM acct) AND asset_type_id = 1;
 SELECT is(pg_temp.detail_of(format($$SELECT * FROM wallet_void('a3000000-0000-4000-8000-000000000001', %s)$$, (SELECT hold_id FROM h3))),
           'WA010 state: expired', 'void at exactly expires_at: hold_not_open, state expired');
+-- a sweep whose clock was past expires_at released the hold while this void waited for
+-- the wallet: by the void's own clock the hold is still open, but it is expired
+CREATE TEMP TABLE h5 AS SELECT * FROM wallet_hold('a3000000-0000-4000-8000-000000000001', 1, 10, 'h-5');
+UPDATE wallet.holds SET expires_at = now() WHERE hold_id = (SELECT hold_id FROM h5);
+UPDATE wallet.wallets SET next_hold_expiry = now() WHERE account_id = (SELECT account_id FROM acct) AND asset_type_id = 1;
+SELECT count(*) FROM wallet_expire();
+UPDATE wallet.holds SET expires_at = now() + interval '1 hour' WHERE hold_id = (SELECT hold_id FROM h5);
+SELECT is(pg_temp.detail_of(format($$SELECT * FROM wallet_void('a3000000-0000-4000-8000-000000000001', %s)$$, (SELECT hold_id FROM h5))),
+          'WA010 state: expired', 'a hold a sweep has released: hold_not_open, state expired, whatever the void''s clock');
 SELECT throws_ok($$SELECT * FROM wallet_void('a3000000-0000-4000-8000-000000000001', 999999999)$$,
                  'WA009', NULL, 'an unknown hold: hold_not_found');
 SELECT throws_ok($$SELECT * FROM wallet_void('a3000000-0000-4000-8000-0000000000ff', 1)$$,
