@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha backup restore-drill bench
+.PHONY: venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha shards stop-shards backup restore-drill bench bench-shards
 
 # Runtime packages only (the Docker image); the dev set adds test and lint tools. The
 # package itself is installed editable, so nothing needs PYTHONPATH.
@@ -22,12 +22,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 test: venv
 	$(PY) -m wallet_dev.pgcluster run -- $(MAKE) --no-print-directory test-suite
 
-# The suite against DATABASE_URL: lint, migrate, pgTAP, pytest.
+# The suite against DATABASE_URL: lint, migrate, pgTAP, pytest (tests/sql also through a
+# PL/Proxy router over 4 shard databases made beside it, and tests/shards).
 test-suite: lint
 	$(PY) -m wallet_api.migrate migrate
 	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
 	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
-	$(PY) -m pytest -q
+	$(PY) -m wallet_dev.shards run 4 -- $(PY) -m pytest -q
 
 # The failover tests, on a throwaway pg_auto_failover formation (monitor, primary,
 # synchronous standby) on loopback.
@@ -89,6 +90,16 @@ backup: venv-runtime
 
 restore-drill: venv-runtime
 	$(PY) -m wallet_dev.backup drill .data "$(AT)"
+
+# The wallet split by user over N shard databases (a power of two) behind a PL/Proxy
+# router, in a local cluster in .data/shards (kept), migrated and seeded; prints the
+# router's URL to give the API and the worker (docs/sharding.md).
+N ?= 4
+shards: venv-runtime
+	$(PY) -m wallet_dev.shards start .data/shards $(N)
+
+stop-shards: venv-runtime
+	$(PY) -m wallet_dev.shards stop .data/shards
 
 stop-db: venv-runtime
 	$(PY) -m wallet_dev.pgcluster stop $${WALLET_DATA_DIR:-.data}

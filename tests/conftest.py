@@ -11,6 +11,8 @@ import pytest
 pytest_plugins = ["tests.server_fixtures"]
 # tests/ha needs a pg_auto_failover formation: `make test-ha` makes one and runs them
 collect_ignore = [] if os.environ.get("WALLET_HA_DIR") else ["ha"]
+# tests/shards needs the router and shards that `make test` makes (wallet_dev.shards)
+collect_ignore += [] if os.environ.get("WALLET_ROUTER_URL") else ["shards"]
 
 
 def database_url() -> str:

@@ -102,11 +102,14 @@ def unavailable(detail: str):
 def database_problem(exc: psycopg.Error):
     if exc.sqlstate in SQLSTATE_ERRORS:
         status, code = SQLSTATE_ERRORS[exc.sqlstate]
-        # our own functions' messages are "name: what happened"; only that part is shown
-        message = exc.diag.message_primary or ""
+        # our own functions' messages are "name: what happened"; only that part is shown.
+        # Through the PL/Proxy router (docs/sharding.md) they come as "<function>:
+        # [<shard>] REMOTE ERROR: name: what happened", the DETAIL as "Remote detail: ...".
+        message = (exc.diag.message_primary or "").rpartition("REMOTE ERROR: ")[2]
         members = {}
         if code == "hold_not_open":  # its DETAIL is "state: <state>"
-            members["state"] = (exc.diag.message_detail or "").removeprefix("state: ")
+            detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
+            members["state"] = detail.removeprefix("state: ")
         return problem(status, code, message.split(": ", 1)[-1], members=members)
     if isinstance(exc, PoolTimeout):
         POOL_TIMEOUTS.inc()

@@ -12,7 +12,7 @@ change therefore needs a new migration that drops the old function first; the fi
 in sql/functions then creates the new one. Renamed or removed functions are dropped
 by a migration too (sql/tests/00_structure.sql lists every function that must exist).
 
-`seed`: the development seed (sql/seed/dev.sql); refused when WALLET_ENV=production.
+`seed`: the development seed (sql/seed/dev.sql, then dev_credentials.sql); refused when WALLET_ENV=production.
 """
 
 import hashlib
@@ -65,7 +65,7 @@ def migrate(conninfo: str) -> list[str]:
                 (path.name, checksum),
             )
             applied_now.append(path.name)
-        _apply_job_queue_schema(conn)
+        apply_job_queue_schema(conn)
         # bodies are checked when called, so functions may refer to ones loaded after them
         conn.execute("SET LOCAL check_function_bodies = off")
         for path in sorted((SQL_DIR / "functions").rglob("*.sql")):
@@ -73,7 +73,7 @@ def migrate(conninfo: str) -> list[str]:
     return applied_now
 
 
-def _apply_job_queue_schema(conn: psycopg.Connection) -> None:
+def apply_job_queue_schema(conn: psycopg.Connection) -> None:
     """The worker's job queue: procrastinate's own schema (of the pinned release) in the
     schema `procrastinate`, made once, and granted to wallet_worker each time. A new
     procrastinate release brings migrations of its own to apply here."""
@@ -97,6 +97,7 @@ def seed(conninfo: str) -> None:
         raise RuntimeError("refusing to load the development seed with WALLET_ENV=production")
     with connect(conninfo) as conn:
         conn.execute((SQL_DIR / "seed" / "dev.sql").read_text())
+        conn.execute((SQL_DIR / "seed" / "dev_credentials.sql").read_text())
 
 
 def main(argv: list[str]) -> int:

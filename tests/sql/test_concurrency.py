@@ -9,6 +9,7 @@ import uuid
 from collections import Counter, defaultdict
 
 import psycopg
+import pytest
 
 SPEND = "SELECT entry_id, balance, replayed FROM wallet_spend(%s, %s, %s, %s)"
 
@@ -168,6 +169,7 @@ def test_bank_of_random_traffic_adds_up(connect, new_user, report):
     assert tally["replayed"] == tally["acknowledged"]
 
 
+@pytest.mark.single_database
 def test_one_key_raced_by_batches_and_single_calls(connect, new_user, admin, report):
     """A single call on one wallet of an account claims a key and holds its transaction
     open; a batch for the account's other wallet (a lock it does not share) reads the key
@@ -247,6 +249,7 @@ def test_concurrent_batches_in_opposite_orders(connect, new_user, report):
     assert_consistent(conn)
 
 
+@pytest.mark.single_database
 def test_batches_lock_by_uuid_value_whatever_its_spelling(connect, new_user, admin):
     """Regression: wallets were locked in the order of the user id's text, so
     '{1...}' (braced) sorted after 'f...' while '1...' sorted before it, and two batches
@@ -294,6 +297,7 @@ def test_batches_lock_by_uuid_value_whatever_its_spelling(connect, new_user, adm
     assert_consistent(conn)
 
 
+@pytest.mark.single_database
 def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, admin, report):
     """50 spends at once over a wallet of 20 lots (paid and free, some expiring): every
     unit is taken once, from the lots in spend order, and the splits add up."""
@@ -329,6 +333,7 @@ def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, admin, r
     )
 
 
+@pytest.mark.single_database
 def test_expiry_racing_spends(connect, new_user, admin, report):
     """wallet_expire() sweeping while spends run on the same wallets: every unit is spent
     or expired exactly once, never both."""

@@ -42,6 +42,7 @@ def slow_commits(admin):
     admin.execute("DROP TRIGGER zz_test_slow_commit ON wallet.events; DROP FUNCTION wallet.test_slow_commit()")
 
 
+@pytest.mark.single_database
 def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin, slow_commits, report):
     users = [new_user(gold=100_000) for _ in range(8)]
     (start,) = admin.execute("SELECT coalesce(max(event_id), 0) FROM wallet.event_feed").fetchone()

@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+import pytest
 
 from tests.sql.test_concurrency import assert_consistent, run_at_once
 
@@ -31,6 +32,7 @@ def held_and_available(conn, user, asset=1):
     ).fetchone()
 
 
+@pytest.mark.single_database
 def test_capture_void_and_expiry_racing_on_one_hold(connect, new_user, admin, report):
     rounds, start = 200, 10_000
     user = new_user(gold=start)

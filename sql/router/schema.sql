@@ -1,0 +1,56 @@
+-- The router database (docs/sharding.md): PL/Proxy twins of the public wallet functions
+-- over the shard databases of the foreign server `wallet_shards` (one option pN per
+-- shard, made by wallet_dev.shards). It holds no ledger: only the routing, the roles the
+-- twins are granted to, and a copy of the shards' event feeds in one commit order.
+-- Safe to apply again; the functions in sql/router/functions are re-created each time.
+CREATE EXTENSION IF NOT EXISTS plproxy;
+CREATE SCHEMA IF NOT EXISTS router;
+REVOKE ALL ON SCHEMA router FROM PUBLIC;
+
+-- The roles the shards grant their functions to (the same names, so a login made for
+-- one database works against the router).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_service') THEN
+        CREATE ROLE wallet_service NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_auth') THEN
+        CREATE ROLE wallet_auth NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_api') THEN
+        CREATE ROLE wallet_api NOLOGIN IN ROLE wallet_service, wallet_auth;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_worker') THEN
+        CREATE ROLE wallet_worker NOLOGIN IN ROLE wallet_service;
+    END IF;
+END
+$$;
+
+-- The worker's job queue lives here (wallet_api.migrate adds procrastinate's tables).
+CREATE SCHEMA IF NOT EXISTS procrastinate;
+REVOKE ALL ON SCHEMA procrastinate FROM PUBLIC;
+GRANT USAGE ON SCHEMA procrastinate TO wallet_worker;
+
+-- The feed as the router serves it: each shard's events, taken in that shard's own
+-- (commit) order and appended here under one lock, so a position here is a single
+-- cursor over all shards (router.wallet_events).
+CREATE TABLE IF NOT EXISTS router.feed (
+    event_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    shard           integer NOT NULL,
+    shard_event_id  bigint NOT NULL,
+    type            text NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    user_id         uuid,
+    asset_type_id   integer,
+    entry_id        bigint,
+    hold_id         bigint,
+    amount          bigint,
+    balance         bigint,
+    available       bigint,
+    paid            bigint,
+    free            bigint,
+    held            bigint,
+    idempotency_key text,
+    metadata        jsonb,
+    UNIQUE (shard, shard_event_id)
+);

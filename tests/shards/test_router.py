@@ -1,0 +1,274 @@
+"""The PL/Proxy router over 4 shards (docs/sharding.md): every public function has a
+routed twin, users spread evenly, a user's rows stay on their shard, the shards stay
+consistent under concurrent traffic, the one feed misses nothing, and the API serves
+through the router unchanged. The contract's SQL-level suite (tests/sql) runs through
+the router as well."""
+
+import os
+import random
+import threading
+import uuid
+from collections import Counter, defaultdict
+
+import psycopg
+import pytest
+
+from tests.support import ALICE, Api
+from wallet_dev.servers import serving
+
+SIGNATURES = """
+    SELECT p.proname::text, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
+           ARRAY(SELECT a.grantee::regrole::text FROM aclexplode(p.proacl) a
+                 WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner AND a.grantee <> 0 ORDER BY 1)
+    FROM pg_proc p
+    WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\\_%'
+    ORDER BY 1
+"""
+
+
+def test_every_public_function_has_a_routed_twin_with_the_same_signature(router_url, shards):
+    with psycopg.connect(router_url) as conn:
+        routed = conn.execute(SIGNATURES).fetchall()
+        languages = dict(
+            conn.execute(
+                "SELECT p.proname::text, l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+                " WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\\_%'"
+            ).fetchall()
+        )
+    single = shards[0].execute(SIGNATURES).fetchall()
+    assert len(single) == 33
+    # name, arguments with their defaults, result and who may execute it: all the same
+    assert routed == single
+    # each twin is PL/Proxy, or SQL over PL/Proxy functions that combine the shards' answers
+    assert set(languages.values()) <= {"plproxy", "sql", "plpgsql"}
+    assert sum(lang == "plproxy" for lang in languages.values()) >= 15
+
+
+def test_users_spread_across_the_shards_within_ten_percent_of_even(router, shards, report):
+    users = [uuid.uuid5(uuid.NAMESPACE_URL, f"wallet-spread-{i}") for i in range(4000)]
+    with router.pipeline():
+        for user_id in users:
+            router.execute("SELECT wallet_open_account(%s, 'spread')", (user_id,))
+    counts = [
+        conn.execute("SELECT count(*) FROM wallet.accounts WHERE user_id = ANY(%s)", (users,)).fetchone()[0]
+        for conn in shards
+    ]
+    report(f"4,000 users over 4 shards: {counts}")
+    assert sum(counts) == len(users)
+    assert all(abs(c - 1000) <= 100 for c in counts), counts
+
+
+def test_a_users_rows_are_all_on_their_shard(router, shards, shard_of):
+    user_id = uuid.uuid4()
+    router.execute("SELECT wallet_open_account(%s, 'placed')", (user_id,))
+    router.execute("SELECT * FROM wallet_topup(%s, 1, 500, 'pay-1')", (user_id,))
+    router.execute("SELECT * FROM wallet_bonus(%s, 1, 100, 'bonus-1', '{}', now() + interval '1 day')", (user_id,))
+    router.execute("SELECT * FROM wallet_spend(%s, 1, 150, 'spend-1')", (user_id,))
+    (hold_id,) = router.execute("SELECT hold_id FROM wallet_hold(%s, 1, 50, 'hold-1')", (user_id,)).fetchone()
+    router.execute("SELECT * FROM wallet_capture(%s, %s, 'capture-1')", (user_id, hold_id))
+    router.execute("SELECT * FROM wallet_refund(%s, 'pay-1', 100, 'refund-1')", (user_id,))
+    router.execute("SELECT * FROM wallet_reverse_spend(%s, 'spend-1', 20, 'reversal-1')", (user_id,))
+    rows = {
+        table: [
+            conn.execute(
+                f"SELECT count(*) FROM wallet.{table} t JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s",
+                (user_id,),
+            ).fetchone()[0]
+            for conn in shards
+        ]
+        for table in ("wallets", "ledger_entries", "lots", "holds", "events")
+    }
+    home = shard_of(user_id)
+    for table, counts in rows.items():
+        assert counts[home] > 0 and sum(counts) == counts[home], (table, counts, home)
+    # and the router answers from there: the balance is what the home shard holds
+    balance = router.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 1", (user_id,)).fetchone()
+    assert balance == (500 + 100 - 150 - 50 - 100 + 20,)
+
+
+def test_verify_is_clean_on_every_shard_after_concurrent_traffic(router_url, router, shards, report):
+    users = [uuid.uuid4() for _ in range(24)]
+    for user_id in users:
+        router.execute("SELECT wallet_open_account(%s, 'busy')", (user_id,))
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with psycopg.connect(router_url, autocommit=True) as conn:
+            conn.execute("SET ROLE wallet_service")
+            for i in range(60):
+                user_id, asset = rng.choice(users), rng.choice((1, 2))
+                kind = rng.choice(("wallet_topup", "wallet_bonus", "wallet_spend", "wallet_spend"))
+                key = f"k{rng.randrange(40)}" if rng.random() < 0.2 else f"c{seed}-{i}"
+                try:
+                    if rng.random() < 0.15:
+                        items = [
+                            {"kind": "spend", "user_id": str(rng.choice(users)), "asset_type_id": asset,
+                             "amount": rng.randint(1, 30), "idempotency_key": f"b{seed}-{i}-{n}"}
+                            for n in range(8)
+                        ]  # fmt: skip
+                        conn.execute("SELECT * FROM wallet_post_batch(%s)", (psycopg.types.json.Jsonb(items),))
+                        result = "batch"
+                    else:
+                        conn.execute(f"SELECT * FROM {kind}(%s, %s, %s, %s)", (user_id, asset, rng.randint(1, 50), key))
+                        result = "posted"
+                except psycopg.Error as exc:
+                    result = exc.diag.sqlstate or "?"
+                with lock:
+                    outcomes[result] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report(f"8 clients x 60 calls through the router: {dict(outcomes)}")
+    assert outcomes["posted"] > 100 and set(outcomes) <= {"posted", "batch", "WA005", "WA006"}
+    assert router.execute("SELECT * FROM wallet_verify()").fetchall() == []
+    # each shard proves itself, conservation against its own Treasury included
+    for conn in shards:
+        assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
+
+
+def test_the_one_feed_through_the_router_misses_nothing_and_keeps_each_wallets_order(router_url, router, report):
+    (start,) = router.execute("SELECT coalesce(max(event_id), 0) FROM wallet_events(0, 1000)").fetchone()
+    while True:  # to the end of what is there already
+        rows = router.execute("SELECT event_id FROM wallet_events(%s, 1000)", (start,)).fetchall()
+        if not rows:
+            break
+        start = rows[-1][0]
+    users = [uuid.uuid4() for _ in range(16)]
+    for user_id in users:
+        router.execute("SELECT wallet_open_account(%s, 'feed')", (user_id,))
+    written: dict[uuid.UUID, list[int]] = defaultdict(list)
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        with psycopg.connect(router_url, autocommit=True) as conn:
+            conn.execute("SET ROLE wallet_service")
+            for i in range(50):
+                user_id = rng.choice(users)
+                (entry_id,) = conn.execute(
+                    "SELECT entry_id FROM wallet_topup(%s, 1, 5, %s)", (user_id, f"f{seed}-{i}")
+                ).fetchone()
+                with lock:
+                    written[user_id].append(entry_id)
+
+    seen: list[tuple] = []
+
+    def consumer() -> None:
+        after = start
+        with psycopg.connect(router_url, autocommit=True) as conn:
+            conn.execute("SET ROLE wallet_service")
+            while True:
+                finished = done.is_set()
+                rows = conn.execute(
+                    "SELECT event_id, user_id, entry_id FROM wallet_events(%s, 100)", (after,)
+                ).fetchall()
+                seen.extend(rows)
+                if rows:
+                    after = rows[-1][0]
+                elif finished:
+                    return
+
+    reading = threading.Thread(target=consumer)
+    reading.start()
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    reading.join()
+    ids = [row[0] for row in seen]
+    assert ids == sorted(set(ids)), "each event once, in event_id order"
+    by_user: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for _, user_id, entry_id in seen:
+        by_user[user_id].append(entry_id)
+    assert {u: sorted(e) for u, e in written.items()} == {u: sorted(e) for u, e in by_user.items()}
+    assert all(entries == sorted(entries) for entries in by_user.values()), "each wallet's events in entry order"
+    report(f"feed through the router: {len(seen)} of {sum(map(len, written.values()))} events, read while written")
+
+
+def test_webhook_deliveries_settle_on_their_events_shards(router_url, router, shards):
+    with psycopg.connect(router_url, autocommit=True) as owner:
+        secret = "whsec_" + "A" * 32
+        (sub,) = owner.execute("SELECT wallet_webhook_subscribe('http://127.0.0.1:9/hook', %s)", (secret,)).fetchone()
+        try:
+            users = [uuid.uuid4() for _ in range(12)]
+            for user_id in users:
+                router.execute("SELECT wallet_open_account(%s, 'hooked')", (user_id,))
+                router.execute("SELECT * FROM wallet_topup(%s, 1, 7, 'hook-pay')", (user_id,))
+            owner.execute("SET ROLE wallet_worker")
+            made = 0
+            for _ in range(5):
+                made += owner.execute("SELECT wallet_webhook_fan_out(1000)").fetchone()[0]
+            claimed = owner.execute(
+                "SELECT subscription_id, event_id, attempt FROM wallet_webhook_claim(1000)"
+            ).fetchall()
+            mine = [row for row in claimed if row[0] == sub]
+            assert made >= 12 and len(mine) >= 12
+            assert len({event_id for _, event_id, _ in mine}) == len(mine), "event ids are unique across shards"
+            settled = owner.execute(
+                "SELECT state FROM wallet_webhook_settle(%s, %s, %s, %s)",
+                ([r[0] for r in mine], [r[1] for r in mine], [r[2] for r in mine], [None] * len(mine)),
+            ).fetchall()
+            assert settled == [("delivered",)] * len(mine)
+            owner.execute("RESET ROLE")
+            (pending,) = owner.execute(
+                "SELECT pending FROM wallet_webhook_subscriptions() WHERE subscription_id = %s", (sub,)
+            ).fetchone()
+            assert pending == 0
+        finally:
+            owner.execute("RESET ROLE")
+            assert owner.execute("SELECT wallet_webhook_unsubscribe(%s)", (sub,)).fetchone() == (True,)
+
+
+def test_errors_keep_their_sqlstate_through_the_router(router):
+    user_id = uuid.uuid4()
+    router.execute("SELECT wallet_open_account(%s, 'refused')", (user_id,))
+    cases = {
+        "WA006": ("SELECT * FROM wallet_spend(%s, 1, 5, 'k')", (user_id,)),
+        "WA001": ("SELECT * FROM wallet_topup(%s, 1, 0, 'k')", (user_id,)),
+        "WA003": ("SELECT * FROM wallet_balance(%s)", (uuid.uuid4(),)),
+        "WA004": ("SELECT * FROM wallet_topup(%s, 99, 5, 'k')", (user_id,)),
+        "WA009": ("SELECT * FROM wallet_void(%s, 123456789)", (user_id,)),
+        "WA002": ("SELECT * FROM wallet_post_batch('{}')", ()),
+    }
+    for sqlstate, (query, args) in cases.items():
+        with pytest.raises(psycopg.Error) as caught:
+            router.execute(query, args)
+        assert caught.value.diag.sqlstate == sqlstate, (query, caught.value)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        router.execute("SELECT wallet_set_spend_order(1, 'paid_first')")
+
+
+def test_the_api_serves_through_the_router_unchanged(router_url, tmp_path, jwt_secret):
+    from wallet_api.credentials import set_database_login
+
+    set_database_login(router_url, "wallet_router_api", "router-api-password")
+    env = {
+        **os.environ,
+        "DATABASE_URL": psycopg.conninfo.make_conninfo(
+            router_url, user="wallet_router_api", password="router-api-password"
+        ),
+        "JWT_SECRET_KEY": jwt_secret,
+        "WALLET_ENV": "test",
+        "WEB_CONCURRENCY": "1",
+        "WALLET_THREADS": "2",
+    }
+    with serving(env, tmp_path / "server.log") as base:
+        api = Api(base)
+        token = api.user_token(ALICE)
+        before = api.balance(ALICE)
+        r = api.post(
+            "/wallet/spend", token, json={"asset_type_id": 1, "amount": 3, "idempotency_key": str(uuid.uuid4())}
+        )
+        assert r.status_code == 201, r.text
+        assert api.balance(ALICE) == before - 3 == r.json()["balance"]
+        r = api.post("/wallet/spend", token, json={"asset_type_id": 1, "amount": 10**12, "idempotency_key": "too-much"})
+        assert r.status_code == 422 and r.json()["code"] == "insufficient_funds", r.text
+        assert r.json()["detail"].startswith("available"), r.json()
