@@ -1,0 +1,112 @@
+"""The PL/Proxy router's cost (make bench-shards): the SQL mix (50/50 top-ups and spends
+of random users, bench/pgbench) straight into one database and through the router over
+1, 2 and 4 shard databases, all in one PostgreSQL server on this machine, interleaved;
+and the router's added latency per call (one client, balance reads and spends). The
+shards share the machine's cores, so this measures what routing costs, not what
+sharding gains (docs/sharding.md works that out from the single-database figures).
+
+    .venv/bin/python bench/shards.py [--seconds 10] [--reps 2] [--clients 16] [--users 4000]
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+from wallet_api.migrate import migrate
+from wallet_dev.pgcluster import PgCluster, _as_postgres
+from wallet_dev.shards import build
+
+BENCH = Path(__file__).resolve().parent
+BALANCE = "\\set uid random(1, :users)\nSELECT * FROM wallet_balance(('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid);\n"  # noqa: E501
+
+
+def bench_user(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def load_users(url: str, users: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn, conn.pipeline():
+        for n in range(1, users + 1):
+            conn.execute("SELECT wallet_open_account(%s, 'bench')", (bench_user(n),))
+            conn.execute("SELECT * FROM wallet_topup(%s, 1, 1000000000, 'bench-fund')", (bench_user(n),))
+
+
+def pgbench(cluster: PgCluster, dbname: str, clients: int, seconds: int, files: list[str], users: int) -> dict:
+    args = ["-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds)]
+    for f in files:
+        args += ["-f", f]
+    cmd = [str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
+           *args, "-D", f"users={users}", dbname]  # fmt: skip
+    proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, cwd="/",
+                          env={"PGPASSWORD": cluster.password, "PATH": "/usr/bin:/bin"})  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    tps = float(proc.stdout.split("tps = ")[1].split()[0])
+    latency = float(proc.stdout.split("latency average = ")[1].split()[0])
+    return {"tps": tps, "latency_ms": latency}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--users", type=int, default=4000)
+    opts = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="wallet-bench-shards-"))
+    tmp.chmod(0o755)
+    cluster = PgCluster(tmp / "cluster")
+    cluster.ensure({"max_connections": "300"})
+    scripts = tmp / "scripts"
+    scripts.mkdir()
+    scripts.chmod(0o755)
+    (scripts / "balance.sql").write_text(BALANCE)
+    mix = [f"{BENCH / 'pgbench' / 'topup.sql'}@1", f"{BENCH / 'pgbench' / 'spend.sql'}@1"]
+    balance = [str(scripts / "balance.sql")]
+    try:
+        targets = {"one database": "wallet"}
+        migrate(cluster.url)
+        print(f"loading {opts.users:,} users into each target", flush=True)
+        load_users(cluster.url, opts.users)
+        for n in (1, 2, 4):
+            router_url, _ = build(cluster.url, n, f"b{n}_", "bench-router-password")
+            load_users(router_url, opts.users)
+            targets[f"router, {n} shard{'s' if n > 1 else ''}"] = f"b{n}_router"
+        results: dict[str, dict[str, list[dict]]] = {t: {"mix": [], "balance 1": [], "mix 1": []} for t in targets}
+        for rep in range(opts.reps):
+            for target, dbname in targets.items():
+                for name, clients, files in (("mix", opts.clients, mix), ("mix 1", 1, mix), ("balance 1", 1, balance)):
+                    r = pgbench(cluster, dbname, clients, opts.seconds, files, opts.users)
+                    results[target][name].append(r)
+                    print(f"rep {rep + 1} {target:<17} {name:<10} {r['tps']:8.0f} tps  {r['latency_ms']:.3f} ms",
+                          flush=True)  # fmt: skip
+    finally:
+        cluster.stop("immediate")
+    base = {name: statistics.fmean(r["tps"] for r in results["one database"][name]) for name in ("mix",)}
+    one = {
+        name: statistics.fmean(r["latency_ms"] for r in results["one database"][name])
+        for name in ("mix 1", "balance 1")
+    }
+    print(f"\n| target | mix at {opts.clients} clients, tps | vs one database | spend/top-up at 1 client, ms "
+          "| added | balance read at 1 client, ms | added |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for target, runs in results.items():
+        tps = [r["tps"] for r in runs["mix"]]
+        lat = {name: statistics.fmean(r["latency_ms"] for r in runs[name]) for name in ("mix 1", "balance 1")}
+        print(
+            f"| {target} | {statistics.fmean(tps):,.0f} ({min(tps):,.0f}-{max(tps):,.0f}) "
+            f"| {statistics.fmean(tps) / base['mix']:.2f}x "
+            f"| {lat['mix 1']:.3f} | {lat['mix 1'] - one['mix 1']:+.3f} "
+            f"| {lat['balance 1']:.3f} | {lat['balance 1'] - one['balance 1']:+.3f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
