@@ -3,6 +3,7 @@ BEGIN;
 SELECT plan(4);
 
 \i sql/seed/dev.sql
+\i sql/seed/dev_credentials.sql
 SELECT results_eq($$SELECT secret_hash LIKE '$argon2id$%', scopes FROM wallet_auth_credential('service', 'payments')$$,
                   $$VALUES (true, ARRAY['wallet:topup', 'wallet:refund', 'wallet:read'])$$, 'a service client has an argon2 hash and its scopes');
 SELECT results_eq($$SELECT count(*)::int FROM wallet_auth_credential('user', '0f6d220d-61fa-4be7-b0a2-e05dbd9aee32')$$,
