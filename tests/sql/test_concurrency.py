@@ -297,8 +297,7 @@ def test_batches_lock_by_uuid_value_whatever_its_spelling(connect, new_user, adm
     assert_consistent(conn)
 
 
-@pytest.mark.single_database
-def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, admin, report):
+def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, behind, report):
     """50 spends at once over a wallet of 20 lots (paid and free, some expiring): every
     unit is taken once, from the lots in spend order, and the splits add up."""
     user = new_user()
@@ -320,11 +319,15 @@ def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, admin, r
     paid, free = sum(p for p, _ in taken), sum(f for _, f in taken)
     assert paid + free == 23 * len(taken)
     assert free == 500, "free credit goes first, all of it before any paid"
-    remaining = admin.execute(
-        "SELECT sum(remaining), count(*) FILTER (WHERE remaining > 0) FROM wallet.lots l"
-        " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s",
-        (user,),
-    ).fetchone()
+    remaining = (
+        behind.of(user)
+        .execute(
+            "SELECT sum(remaining), count(*) FILTER (WHERE remaining > 0) FROM wallet.lots l"
+            " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = %s",
+            (user,),
+        )
+        .fetchone()
+    )
     assert remaining[0] == 1000 - 23 * len(taken) == balance_of(conn, user)
     assert_consistent(conn)
     report(
@@ -333,8 +336,7 @@ def test_simultaneous_spends_over_twenty_lots_add_up(connect, new_user, admin, r
     )
 
 
-@pytest.mark.single_database
-def test_expiry_racing_spends(connect, new_user, admin, report):
+def test_expiry_racing_spends(connect, new_user, behind, report):
     """wallet_expire() sweeping while spends run on the same wallets: every unit is spent
     or expired exactly once, never both."""
     users = [new_user() for _ in range(4)]
@@ -347,16 +349,17 @@ def test_expiry_racing_spends(connect, new_user, admin, report):
             )
     # The promotions' hour passes while the spends below are taking their credit: two
     # spenders a wallet, 7 every 10 ms at the most, cannot take its 300 free in 150 ms.
-    admin.execute(
-        "UPDATE wallet.lots l SET expires_at = now() + interval '150 milliseconds' FROM wallet.accounts a"
-        " WHERE a.account_id = l.account_id AND a.user_id = ANY(%s) AND l.class = 'free'",
-        (users,),
-    )
-    admin.execute(
-        "UPDATE wallet.wallets w SET next_expiry = now() + interval '150 milliseconds'"
-        " FROM wallet.accounts a WHERE a.account_id = w.account_id AND a.user_id = ANY(%s)",
-        (users,),
-    )
+    for home in behind.all:
+        home.execute(
+            "UPDATE wallet.lots l SET expires_at = now() + interval '150 milliseconds' FROM wallet.accounts a"
+            " WHERE a.account_id = l.account_id AND a.user_id = ANY(%s) AND l.class = 'free'",
+            (users,),
+        )
+        home.execute(
+            "UPDATE wallet.wallets w SET next_expiry = now() + interval '150 milliseconds'"
+            " FROM wallet.accounts a WHERE a.account_id = w.account_id AND a.user_id = ANY(%s)",
+            (users,),
+        )
 
     def act(c, i):
         if i < 2:
@@ -380,12 +383,13 @@ def test_expiry_racing_spends(connect, new_user, admin, report):
     assert all(isinstance(r, tuple) for r in results), results
     expired_lots = sum(n for kind, n in results if kind == "expired")
     spent = sum(n for kind, n in results if kind == "spent")
-    totals = admin.execute(
+    totals: Counter = Counter()
+    for kind, amount in behind.rows(
         "SELECT e.kind, sum(e.amount) FROM wallet.ledger_entries e JOIN wallet.accounts a USING (account_id)"
         " WHERE a.user_id = ANY(%s) AND e.kind IN ('spend', 'expire') GROUP BY 1",
         (users,),
-    ).fetchall()
-    totals = dict(totals)
+    ):
+        totals[kind] += amount
     assert totals.get("spend", 0) == spent
     balances = sum(balance_of(conn, u) for u in users)
     assert spent + totals.get("expire", 0) + balances == 4 * 400, "every unit spent, expired or still there, once"
