@@ -272,3 +272,44 @@ def test_the_api_serves_through_the_router_unchanged(router_url, tmp_path, jwt_s
         r = api.post("/wallet/spend", token, json={"asset_type_id": 1, "amount": 10**12, "idempotency_key": "too-much"})
         assert r.status_code == 422 and r.json()["code"] == "insufficient_funds", r.text
         assert r.json()["detail"].startswith("available"), r.json()
+
+
+def test_the_worker_sweeps_every_shard_through_the_router(router_url, router, shard_of, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from wallet_api.credentials import set_database_login
+
+    set_database_login(router_url, "wallet_worker_router", "router-worker-password", "wallet_worker")
+    env = {
+        **os.environ,
+        "DATABASE_URL": psycopg.conninfo.make_conninfo(
+            router_url, user="wallet_worker_router", password="router-worker-password"
+        ),
+        "WALLET_EXPIRE_CRON": "* * * * * */2",  # every two seconds
+        "WALLET_WORKER_METRICS_PORT": "0",
+    }
+    users = [uuid.uuid4() for _ in range(8)]
+    for user_id in users:
+        router.execute("SELECT wallet_open_account(%s, 'swept')", (user_id,))
+        router.execute(
+            "SELECT * FROM wallet_bonus(%s, 1, 40, 'promo', '{}', clock_timestamp() + interval '1 second')", (user_id,)
+        )
+    assert len({shard_of(u) for u in users}) > 1
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        swept: set[uuid.UUID] = set()
+        while time.monotonic() < deadline and len(swept) < len(users):
+            time.sleep(1)
+            for user_id in users:
+                kinds = router.execute("SELECT kind FROM wallet_history(%s)", (user_id,)).fetchall()
+                if ("expire",) in kinds:
+                    swept.add(user_id)
+        assert swept == set(users), (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        worker.terminate()
+        assert worker.wait(timeout=30) == 0
