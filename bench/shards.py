@@ -75,7 +75,7 @@ def main() -> int:
         print(f"loading {opts.users:,} users into each target", flush=True)
         load_users(cluster.url, opts.users)
         for n in (1, 2, 4):
-            router_url, _ = build(cluster.url, n, f"b{n}_", "bench-router-password")
+            router_url, _ = build([cluster.url], n, f"b{n}_", "bench-router-password")
             load_users(router_url, opts.users)
             targets[f"router, {n} shard{'s' if n > 1 else ''}"] = f"b{n}_router"
         results: dict[str, dict[str, list[dict]]] = {t: {"mix": [], "balance 1": [], "mix 1": []} for t in targets}

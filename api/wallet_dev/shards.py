@@ -3,23 +3,27 @@
 Treasury); the router database holds the PL/Proxy twins of the public functions
 (sql/router), and the API and the worker run against it unchanged.
 
-    python -m wallet_dev.shards start DIR N     a kept cluster for DIR holding the router
-                                                 and N shards (N a power of two), migrated
-                                                 and seeded; prints the router's URL
+    python -m wallet_dev.shards start DIR N     two kept servers in DIR: the router and the
+                                                 even shards on one, the odd shards on the
+                                                 other (N a power of two); migrated and
+                                                 seeded; prints the router's URL
     python -m wallet_dev.shards stop DIR
-    python -m wallet_dev.shards run N -- CMD...  N throwaway shards and a router in the
-                                                 cluster of DATABASE_URL; runs CMD with
+    python -m wallet_dev.shards run N -- CMD...  a router and the even shards in the server
+                                                 of DATABASE_URL, the odd ones on a
+                                                 throwaway second server; runs CMD with
                                                  WALLET_ROUTER_URL and WALLET_SHARD_URLS
-                                                 (space-separated) set, then drops them
+                                                 (space-separated) set, then removes them
 
-Here all databases share one PostgreSQL server; a shard on a server of its own is one
-more line in the foreign server's options (router_setup takes any conninfo).
+The servers share this machine; a shard on a machine of its own is one more libpq
+string in the foreign server's options (router_setup takes any).
 """
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -143,30 +147,54 @@ def seed(router_url: str, shard_urls: list[str]) -> None:
             conn.execute((migrate.SQL_DIR / "seed" / "dev_credentials.sql").read_text())
 
 
-def build(admin_url: str, count: int, prefix: str, login_password: str) -> tuple[str, list[str]]:
-    """Creates (or brings up to date) the router and `count` shards in the server of
-    admin_url; answers their URLs."""
+def build(admin_urls: list[str], count: int, prefix: str, login_password: str) -> tuple[str, list[str]]:
+    """Creates (or brings up to date) the router and `count` shards: shard i on the
+    server of admin_urls[i % len(admin_urls)], the router on the first. PL/Proxy logs in
+    to every shard with one user mapping per caller, so each server must know the
+    owner's login and password alike. Answers the router's URL and the shards'."""
     router_db, shard_dbs = database_names(prefix, count)
-    _create_databases(admin_url, [router_db, *shard_dbs])
-    shard_urls = [_with_db(admin_url, name) for name in shard_dbs]
-    router_url = _with_db(admin_url, router_db)
+    homes = [admin_urls[i % len(admin_urls)] for i in range(count)]
+    for server in admin_urls:
+        _create_databases(server, [name for name, home in zip(shard_dbs, homes, strict=True) if home == server])
+    _create_databases(admin_urls[0], [router_db])
+    shard_urls = [_with_db(home, name) for name, home in zip(shard_dbs, homes, strict=True)]
+    router_url = _with_db(admin_urls[0], router_db)
     for number, url in enumerate(shard_urls):
         migrate_shard(url, number)
-    ensure_shard_login(admin_url, login_password)
+    for server in admin_urls:  # after the migrations, which make the roles it joins
+        ensure_shard_login(server, login_password)
     router_setup(router_url, shard_urls, login_password)
     return router_url, shard_urls
 
 
+def second_server(cluster: PgCluster, first_url: str, settings: dict[str, str] | None = None) -> str:
+    """Starts another server for shards, logged in to as the first server's owner with
+    the same password (one user mapping serves every shard); answers its URL."""
+    cluster.ensure(settings)
+    password = conninfo_to_dict(first_url).get("password", "")
+    if cluster.password != password:
+        with psycopg.connect(cluster.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(password)))
+        (cluster.datadir / "password").write_text(password + "\n")
+    return cluster.url
+
+
 def _start(datadir: Path, count: int) -> str:
-    cluster = PgCluster(datadir)
-    cluster.ensure()
+    first = PgCluster(datadir / "server-a")
+    first.ensure()
+    second = second_server(PgCluster(datadir / "server-b"), first.url)
     secret = datadir / "router-password"
     if not secret.exists():
         secret.touch(mode=0o600)
         secret.write_text(secrets.token_urlsafe(24) + "\n")
-    router_url, shard_urls = build(cluster.url, count, "wallet_", secret.read_text().strip())
+    router_url, shard_urls = build([first.url, second], count, "wallet_", secret.read_text().strip())
     seed(router_url, shard_urls)
     return router_url
+
+
+def _stop(datadir: Path) -> None:
+    for server in ("server-a", "server-b"):
+        PgCluster(datadir / server).stop()
 
 
 def _run(count: int, cmd: list[str]) -> int:
@@ -176,13 +204,20 @@ def _run(count: int, cmd: list[str]) -> int:
         return 2
     prefix = f"t{os.getpid()}_"
     router_db, shard_dbs = database_names(prefix, count)
+    tmp = Path(tempfile.mkdtemp(prefix="wallet-shards-"))
+    tmp.chmod(0o755)  # the server runs as another user when we are root
+    second = PgCluster(tmp / "server-b")
     try:
-        router_url, shard_urls = build(admin_url, count, prefix, secrets.token_urlsafe(24))
+        # the odd shards on a second server: the routing crosses servers as in production
+        other = second_server(second, admin_url, {"fsync": "off", "full_page_writes": "off"})
+        router_url, shard_urls = build([admin_url, other], count, prefix, secrets.token_urlsafe(24))
         seed(router_url, shard_urls)
         env = {**os.environ, "WALLET_ROUTER_URL": router_url, "WALLET_SHARD_URLS": " ".join(shard_urls)}
         return subprocess.call(cmd, env=env)
     finally:
         _drop_databases(admin_url, [router_db, *shard_dbs])
+        second.stop("immediate")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:
@@ -193,7 +228,7 @@ def main(argv: list[str]) -> int:
             print(_start(Path(argv[1]).resolve(), int(argv[2])))
             return 0
         if len(argv) == 2 and argv[0] == "stop":
-            PgCluster(Path(argv[1])).stop()
+            _stop(Path(argv[1]).resolve())
             return 0
     except (ClusterError, ValueError) as exc:
         print(f"shards: {exc}", file=sys.stderr)
