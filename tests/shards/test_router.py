@@ -36,7 +36,7 @@ def test_every_public_function_has_a_routed_twin_with_the_same_signature(router_
             ).fetchall()
         )
     single = shards[0].execute(SIGNATURES).fetchall()
-    assert len(single) == 33
+    assert any(name == "wallet_spend" for name, *_ in single)
     # name, arguments with their defaults, result and who may execute it: all the same
     assert routed == single
     # each twin is PL/Proxy, or SQL over PL/Proxy functions that combine the shards' answers
