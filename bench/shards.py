@@ -9,6 +9,7 @@ sharding gains (docs/sharding.md works that out from the single-database figures
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def pgbench(cluster: PgCluster, dbname: str, clients: int, seconds: int, files: 
     cmd = [str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
            *args, "-D", f"users={users}", dbname]  # fmt: skip
     proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, cwd="/",
-                          env={"PGPASSWORD": cluster.password, "PATH": "/usr/bin:/bin"})  # fmt: skip
+                          env={**os.environ, "PGPASSWORD": cluster.password})  # fmt: skip
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
     tps = float(proc.stdout.split("tps = ")[1].split()[0])
@@ -93,18 +94,25 @@ def main() -> int:
         name: statistics.fmean(r["latency_ms"] for r in results["one database"][name])
         for name in ("mix 1", "balance 1")
     }
-    print(f"\n| target | mix at {opts.clients} clients, tps | vs one database | spend/top-up at 1 client, ms "
-          "| added | balance read at 1 client, ms | added |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    lines = [f"| target | mix at {opts.clients} clients, tps | vs one database | spend/top-up at 1 client, ms "
+             "| added | balance read at 1 client, ms | added |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for target, runs in results.items():
         tps = [r["tps"] for r in runs["mix"]]
         lat = {name: statistics.fmean(r["latency_ms"] for r in runs[name]) for name in ("mix 1", "balance 1")}
-        print(
+        lines.append(
             f"| {target} | {statistics.fmean(tps):,.0f} ({min(tps):,.0f}-{max(tps):,.0f}) "
             f"| {statistics.fmean(tps) / base['mix']:.2f}x "
             f"| {lat['mix 1']:.3f} | {lat['mix 1'] - one['mix 1']:+.3f} "
             f"| {lat['balance 1']:.3f} | {lat['balance 1'] - one['balance 1']:+.3f} |"
         )
+    table = "\n".join(lines)
+    print("\n" + table)
+    command = " ".join(["bench/shards.py", *sys.argv[1:]])
+    (BENCH / "RESULTS-shards.md").write_text(
+        f"# The PL/Proxy router's cost\n\n`{command}`: {opts.users:,} users, {opts.seconds} s per point, "
+        f"{opts.reps} repetitions interleaved; router and shards in one PostgreSQL server on this machine "
+        f"(docs/sharding.md).\n\n{table}\n"
+    )
     return 0
 
 
