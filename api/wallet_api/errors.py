@@ -114,10 +114,17 @@ def database_problem(exc: psycopg.Error):
     if isinstance(exc, PoolTimeout):
         POOL_TIMEOUTS.inc()
         return unavailable("all database connections are busy; retry shortly")
-    if exc.sqlstate in UNAVAILABLE_SQLSTATES or connection_lost(exc):
+    if exc.sqlstate in UNAVAILABLE_SQLSTATES or connection_lost(exc) or shard_unreachable(exc):
         log.warning("database unavailable: %s %s", exc.sqlstate, type(exc).__name__)
         return unavailable("the database is busy or unreachable; retry shortly")
     return internal_error(exc)
+
+
+def shard_unreachable(exc: psycopg.Error) -> bool:
+    """Behind the PL/Proxy router (docs/sharding.md), a shard it cannot reach or that
+    went away mid-call: PL/Proxy reports libpq's failure as XX000, naming the call."""
+    message = exc.diag.message_primary or ""
+    return exc.sqlstate == "XX000" and message.startswith("PL/Proxy function") and "] PQ" in message
 
 
 def internal_error(exc: Exception):

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.support import ALICE, Api
 from wallet_dev.servers import serving
@@ -272,6 +273,25 @@ def test_the_api_serves_through_the_router_unchanged(router_url, tmp_path, jwt_s
         r = api.post("/wallet/spend", token, json={"asset_type_id": 1, "amount": 10**12, "idempotency_key": "too-much"})
         assert r.status_code == 422 and r.json()["code"] == "insufficient_funds", r.text
         assert r.json()["detail"].startswith("available"), r.json()
+        # a shard the router cannot reach: its users' calls are 503, the others' go on
+        with psycopg.connect(router_url, autocommit=True) as owner:
+            (alice_hash,) = owner.execute("SELECT router.user_hash(%s)", (ALICE,)).fetchone()
+            alice_shard = alice_hash & 3
+            (address,) = owner.execute(
+                "SELECT option_value FROM pg_options_to_table((SELECT srvoptions FROM pg_foreign_server"
+                " WHERE srvname = 'wallet_shards')) WHERE option_name = %s",
+                (f"p{alice_shard}",),
+            ).fetchone()
+            down = sql.SQL("ALTER SERVER wallet_shards OPTIONS (SET {} {})")
+            owner.execute(down.format(sql.Identifier(f"p{alice_shard}"), sql.Literal("host=127.0.0.1 port=1")))
+            try:
+                r = api.post("/wallet/spend", token, json={"asset_type_id": 1, "amount": 1, "idempotency_key": "down"})
+                assert r.status_code == 503 and r.json()["code"] == "unavailable", r.text
+                assert r.headers["Retry-After"]
+            finally:
+                owner.execute(down.format(sql.Identifier(f"p{alice_shard}"), sql.Literal(address)))
+        r = api.post("/wallet/spend", token, json={"asset_type_id": 1, "amount": 1, "idempotency_key": "down"})
+        assert r.status_code == 201, r.text
 
 
 def test_the_worker_sweeps_every_shard_through_the_router(router_url, router, shard_of, tmp_path):
