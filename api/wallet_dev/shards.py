@@ -77,6 +77,16 @@ def migrate_shard(url: str, number: int) -> None:
                 f"ALTER SEQUENCE wallet.event_position INCREMENT BY {EVENT_ID_STEP}"
                 f" START WITH {EVENT_ID_STEP + number} RESTART WITH {EVENT_ID_STEP + number}"
             )
+        (step, start) = conn.execute(
+            "SELECT increment_by, start_value FROM pg_sequences"
+            " WHERE schemaname = 'wallet' AND sequencename = 'event_position'"
+        ).fetchone() or (0, 0)
+        if step != EVENT_ID_STEP or start % EVENT_ID_STEP != number:
+            # webhook deliveries are settled on the shard their event id names (router.event_hash)
+            raise ValueError(
+                f"shard {number} ({conninfo_to_dict(url).get('dbname')}) gave feed positions before it was made a"
+                f" shard (step {step}, from {start}); make shards from new databases"
+            )
 
 
 def ensure_shard_login(admin_url: str, password: str) -> None:
