@@ -333,3 +333,37 @@ def test_the_worker_sweeps_every_shard_through_the_router(router_url, router, sh
     finally:
         worker.terminate()
         assert worker.wait(timeout=30) == 0
+
+
+def test_functions_without_a_user_combine_every_shards_answer(router_url, router, shards):
+    users = [uuid.uuid4() for _ in range(8)]
+    for user_id in users:
+        router.execute("SELECT wallet_open_account(%s, 'reported')", (user_id,))
+        router.execute("SELECT * FROM wallet_topup(%s, 2, 11, 'report-pay')", (user_id,))
+        router.execute("SELECT * FROM wallet_bonus(%s, 2, 3, 'report-bonus')", (user_id,))
+    past = router.execute("SELECT now() - interval '1 millisecond'").fetchone()[0]
+    for at in (None, past):
+        query = "SELECT * FROM wallet_outstanding()" if at is None else "SELECT * FROM wallet_outstanding(%s)"
+        args = () if at is None else (at,)
+        per_shard = [conn.execute(query, args).fetchall() for conn in shards]
+        summed = {
+            asset: tuple(sum(row[i] for rows in per_shard for row in rows if row[0] == asset) for i in (2, 3, 4, 5))
+            for asset in (1, 2)
+        }
+        routed = {row[0]: tuple(row[2:]) for row in router.execute(query, args).fetchall()}
+        assert routed == summed, at
+    with psycopg.connect(router_url, autocommit=True) as owner:
+        owner.execute("SELECT wallet_set_spend_order(2, 'paid_first')")
+        try:
+            assert [c.execute("SELECT spend_order FROM wallet_assets() WHERE asset_type_id = 2").fetchone()
+                    for c in shards] == [("paid_first",)] * len(shards)  # fmt: skip
+            assert router.execute("SELECT spend_order FROM wallet_assets() WHERE asset_type_id = 2").fetchone() == (
+                "paid_first",
+            )
+        finally:
+            owner.execute("SELECT wallet_set_spend_order(2, 'free_first')")
+        assert owner.execute("SELECT count(*) FROM wallet_webhook_dead()").fetchone() == (0,)
+        assert owner.execute("SELECT wallet_webhook_redeliver(123456)").fetchone() == (0,)
+    # earlier tests may leave expired credit: the summed counts fall to nothing as it is swept
+    swept = [router.execute("SELECT * FROM wallet_expire(50)").fetchone() for _ in range(100)]
+    assert (0, 0) in swept and all(lots >= 0 and holds >= 0 for lots, holds in swept)
