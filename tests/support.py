@@ -1,6 +1,7 @@
-"""Helpers shared by the API and fault tests: constants of the dev seed, the API server
-process on a free port, and a small HTTP client."""
+"""Helpers shared by the tests: constants of the dev seed, the API server process on a
+free port, a small HTTP client, and connections behind the functions."""
 
+import psycopg
 import requests
 
 from wallet_dev.ports import free_port  # noqa: F401 (re-exported for the tests)
@@ -59,3 +60,22 @@ class Api:
         r = self.get("/wallet/balance", self.service_token("payments"), params={"user_id": user_id})
         assert r.status_code == 200, r.text
         return next(b["balance"] for b in r.json()["balances"] if b["asset_type_id"] == asset_type_id)
+
+
+class Behind:
+    """Superuser connections to where the rows are, for looking behind the functions:
+    the database itself, or each shard behind the router."""
+
+    def __init__(self, conns: list[psycopg.Connection]):
+        self.all = conns
+
+    def of(self, user_id) -> psycopg.Connection:
+        """The one holding this user's account (through the router: the user's shard)."""
+        for conn in self.all:
+            if conn.execute("SELECT 1 FROM wallet.accounts WHERE user_id = %s", (user_id,)).fetchone():
+                return conn
+        raise LookupError(f"no account for {user_id}")
+
+    def rows(self, query, params=()) -> list[tuple]:
+        """The query's rows from each, one after the other."""
+        return [row for conn in self.all for row in conn.execute(query, params).fetchall()]

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.support import ALICE, Api
+from tests.support import ALICE, Api, Behind
 from wallet_dev.servers import serving
 
 SIGNATURES = """
@@ -367,3 +367,63 @@ def test_functions_without_a_user_combine_every_shards_answer(router_url, router
     # earlier tests may leave expired credit: the summed counts fall to nothing as it is swept
     swept = [router.execute("SELECT * FROM wallet_expire(50)").fetchone() for _ in range(100)]
     assert (0, 0) in swept and all(lots >= 0 and holds >= 0 for lots, holds in swept)
+
+
+def test_webhooks_from_every_shard_arrive_signed_through_the_routers_worker(
+    router_url, router, shards, monkeypatch, capsys, tmp_path, report
+):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from tests.worker.test_webhooks import Receiver
+    from wallet_api.credentials import set_database_login
+    from wallet_api.webhooks import main as webhooks_command
+    from wallet_dev.ports import free_port
+
+    port = free_port()
+    monkeypatch.setenv("DATABASE_URL", router_url)
+    assert webhooks_command(["subscribe", f"http://127.0.0.1:{port}/hooks", "entry.topup"]) == 0
+    sub = json.loads(capsys.readouterr().out)
+    receiver = Receiver(port, sub["secret"])
+    receiver.start()
+    set_database_login(router_url, "wallet_worker_router", "router-worker-password", "wallet_worker")
+    env = {
+        **os.environ,
+        "DATABASE_URL": psycopg.conninfo.make_conninfo(
+            router_url, user="wallet_worker_router", password="router-worker-password"
+        ),
+        "WALLET_WORKER_METRICS_PORT": "0",
+    }
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        users = [uuid.uuid4() for _ in range(12)]
+        for i, user_id in enumerate(users):
+            router.execute("SELECT wallet_open_account(%s, 'hooked')", (user_id,))
+            router.execute("SELECT * FROM wallet_topup(%s, 1, 10, %s)", (user_id, f"hook-{i}"))
+        expected = {
+            event_id
+            for (event_id,) in Behind(shards).rows(
+                "SELECT f.event_id FROM wallet.event_feed f JOIN wallet.events e USING (account_id, seq)"
+                " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = ANY(%s) AND e.type = 'entry.topup'",
+                (users,),
+            )
+        }
+        assert len(expected) == len(users)
+        started = time.monotonic()
+        while not expected <= set(receiver.received):
+            assert time.monotonic() - started < 60, (tmp_path / "worker.log").read_text()[-3000:]
+            time.sleep(0.1)
+        assert receiver.bad_signatures == 0
+        assert {p["data"]["user_id"] for e, p in receiver.received.items() if e in expected} == set(map(str, users))
+        report(f"webhooks through the router: {len(expected)} top-ups on {len({e % 64 for e in expected})} shards, "
+               f"all arrived signed in {time.monotonic() - started:.1f} s")  # fmt: skip
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        receiver.stop()
+        monkeypatch.setenv("DATABASE_URL", router_url)
+        assert webhooks_command(["unsubscribe", str(sub["subscription_id"])]) == 0

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from tests.conftest import database_url
+from tests.support import Behind
 
 
 def targets() -> list[str]:
@@ -27,25 +28,6 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def db_url(target) -> str:
     return database_url() if target == "database" else os.environ["WALLET_ROUTER_URL"]
-
-
-class Behind:
-    """Superuser connections to where the rows are, for looking behind the functions:
-    the database itself, or each shard behind the router."""
-
-    def __init__(self, conns: list[psycopg.Connection]):
-        self.all = conns
-
-    def of(self, user_id) -> psycopg.Connection:
-        """The one holding this user's account (through the router: the user's shard)."""
-        for conn in self.all:
-            if conn.execute("SELECT 1 FROM wallet.accounts WHERE user_id = %s", (user_id,)).fetchone():
-                return conn
-        raise LookupError(f"no account for {user_id}")
-
-    def rows(self, query, params=()) -> list[tuple]:
-        """The query's rows from each, one after the other."""
-        return [row for conn in self.all for row in conn.execute(query, params).fetchall()]
 
 
 @pytest.fixture
