@@ -164,14 +164,15 @@ def build(admin_urls: list[str], count: int, prefix: str, login_password: str) -
     owner's login and password alike. Answers the router's URL and the shards'."""
     router_db, shard_dbs = database_names(prefix, count)
     homes = [admin_urls[i % len(admin_urls)] for i in range(count)]
-    for server in admin_urls:
+    servers = list(dict.fromkeys(homes))  # those that hold a shard (all of them unless N is smaller)
+    for server in servers:
         _create_databases(server, [name for name, home in zip(shard_dbs, homes, strict=True) if home == server])
     _create_databases(admin_urls[0], [router_db])
     shard_urls = [_with_db(home, name) for name, home in zip(shard_dbs, homes, strict=True)]
     router_url = _with_db(admin_urls[0], router_db)
     for number, url in enumerate(shard_urls):
         migrate_shard(url, number)
-    for server in admin_urls:  # after the migrations, which make the roles it joins
+    for server in servers:  # after the migrations, which make the roles it joins
         ensure_shard_login(server, login_password)
     router_setup(router_url, shard_urls, login_password)
     return router_url, shard_urls
