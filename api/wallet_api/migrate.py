@@ -92,12 +92,17 @@ def apply_job_queue_schema(conn: psycopg.Connection) -> None:
     )
 
 
-def seed(conninfo: str) -> None:
+SEED_FILES = ("dev.sql", "dev_credentials.sql")
+
+
+def seed(conninfo: str, files: tuple[str, ...] = SEED_FILES) -> None:
+    """Loads these files of sql/seed, in order (a sharded wallet loads them in different
+    databases: wallet_dev.shards)."""
     if os.environ.get("WALLET_ENV") == "production":
         raise RuntimeError("refusing to load the development seed with WALLET_ENV=production")
     with connect(conninfo) as conn:
-        conn.execute((SQL_DIR / "seed" / "dev.sql").read_text())
-        conn.execute((SQL_DIR / "seed" / "dev_credentials.sql").read_text())
+        for name in files:
+            conn.execute((SQL_DIR / "seed" / name).read_text())
 
 
 def main(argv: list[str]) -> int:

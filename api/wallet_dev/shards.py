@@ -148,13 +148,10 @@ def _libpq_target(url: str) -> str:
 def seed(router_url: str, shard_urls: list[str]) -> None:
     """The dev seed: accounts and top-ups through the router (each on its user's
     shard), credentials on every shard (each is read from its subject's)."""
-    if os.environ.get("WALLET_ENV") == "production":
-        raise RuntimeError("refusing to load the development seed with WALLET_ENV=production")
-    with psycopg.connect(router_url, autocommit=True) as conn:
-        conn.execute((migrate.SQL_DIR / "seed" / "dev.sql").read_text())
+    accounts, credentials = migrate.SEED_FILES
+    migrate.seed(router_url, (accounts,))
     for url in shard_urls:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute((migrate.SQL_DIR / "seed" / "dev_credentials.sql").read_text())
+        migrate.seed(url, (credentials,))
 
 
 def build(admin_urls: list[str], count: int, prefix: str, login_password: str) -> tuple[str, list[str]]:
