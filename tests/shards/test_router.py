@@ -4,9 +4,11 @@ consistent under concurrent traffic, the one feed misses nothing, and the API se
 through the router unchanged. The contract's SQL-level suite (tests/sql) runs through
 the router as well."""
 
+import json
 import os
 import random
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 
@@ -15,6 +17,10 @@ import pytest
 from psycopg import sql
 
 from tests.support import ALICE, Api, Behind
+from tests.worker.test_webhooks import Receiver
+from wallet_api.credentials import set_database_login
+from wallet_api.webhooks import main as webhooks_command
+from wallet_dev.ports import free_port
 from wallet_dev.servers import serving
 
 SIGNATURES = """
@@ -248,8 +254,6 @@ def test_errors_keep_their_sqlstate_through_the_router(router):
 
 
 def test_the_api_serves_through_the_router_unchanged(router_url, tmp_path, jwt_secret):
-    from wallet_api.credentials import set_database_login
-
     set_database_login(router_url, "wallet_router_api", "router-api-password")
     env = {
         **os.environ,
@@ -294,22 +298,7 @@ def test_the_api_serves_through_the_router_unchanged(router_url, tmp_path, jwt_s
         assert r.status_code == 201, r.text
 
 
-def test_the_worker_sweeps_every_shard_through_the_router(router_url, router, shard_of, tmp_path):
-    import subprocess
-    import sys
-    import time
-
-    from wallet_api.credentials import set_database_login
-
-    set_database_login(router_url, "wallet_worker_router", "router-worker-password", "wallet_worker")
-    env = {
-        **os.environ,
-        "DATABASE_URL": psycopg.conninfo.make_conninfo(
-            router_url, user="wallet_worker_router", password="router-worker-password"
-        ),
-        "WALLET_EXPIRE_CRON": "* * * * * */2",  # every two seconds
-        "WALLET_WORKER_METRICS_PORT": "0",
-    }
+def test_the_worker_sweeps_every_shard_through_the_router(router, shard_of, start_router_worker):
     users = [uuid.uuid4() for _ in range(8)]
     for user_id in users:
         router.execute("SELECT wallet_open_account(%s, 'swept')", (user_id,))
@@ -317,9 +306,7 @@ def test_the_worker_sweeps_every_shard_through_the_router(router_url, router, sh
             "SELECT * FROM wallet_bonus(%s, 1, 40, 'promo', '{}', clock_timestamp() + interval '1 second')", (user_id,)
         )
     assert len({shard_of(u) for u in users}) > 1
-    with open(tmp_path / "worker.log", "wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+    worker, log_path = start_router_worker(WALLET_EXPIRE_CRON="* * * * * */2")  # every two seconds
     try:
         deadline = time.monotonic() + 30
         swept: set[uuid.UUID] = set()
@@ -329,7 +316,7 @@ def test_the_worker_sweeps_every_shard_through_the_router(router_url, router, sh
                 kinds = router.execute("SELECT kind FROM wallet_history(%s)", (user_id,)).fetchall()
                 if ("expire",) in kinds:
                     swept.add(user_id)
-        assert swept == set(users), (tmp_path / "worker.log").read_text()[-3000:]
+        assert swept == set(users), log_path.read_text()[-3000:]
     finally:
         worker.terminate()
         assert worker.wait(timeout=30) == 0
@@ -370,35 +357,15 @@ def test_functions_without_a_user_combine_every_shards_answer(router_url, router
 
 
 def test_webhooks_from_every_shard_arrive_signed_through_the_routers_worker(
-    router_url, router, shards, monkeypatch, capsys, tmp_path, report
+    router_url, router, shards, monkeypatch, capsys, start_router_worker, report
 ):
-    import json
-    import subprocess
-    import sys
-    import time
-
-    from tests.worker.test_webhooks import Receiver
-    from wallet_api.credentials import set_database_login
-    from wallet_api.webhooks import main as webhooks_command
-    from wallet_dev.ports import free_port
-
     port = free_port()
     monkeypatch.setenv("DATABASE_URL", router_url)
     assert webhooks_command(["subscribe", f"http://127.0.0.1:{port}/hooks", "entry.topup"]) == 0
     sub = json.loads(capsys.readouterr().out)
     receiver = Receiver(port, sub["secret"])
     receiver.start()
-    set_database_login(router_url, "wallet_worker_router", "router-worker-password", "wallet_worker")
-    env = {
-        **os.environ,
-        "DATABASE_URL": psycopg.conninfo.make_conninfo(
-            router_url, user="wallet_worker_router", password="router-worker-password"
-        ),
-        "WALLET_WORKER_METRICS_PORT": "0",
-    }
-    with open(tmp_path / "worker.log", "wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+    worker, log_path = start_router_worker()
     try:
         users = [uuid.uuid4() for _ in range(12)]
         for i, user_id in enumerate(users):
@@ -415,7 +382,7 @@ def test_webhooks_from_every_shard_arrive_signed_through_the_routers_worker(
         assert len(expected) == len(users)
         started = time.monotonic()
         while not expected <= set(receiver.received):
-            assert time.monotonic() - started < 60, (tmp_path / "worker.log").read_text()[-3000:]
+            assert time.monotonic() - started < 60, log_path.read_text()[-3000:]
             time.sleep(0.1)
         assert receiver.bad_signatures == 0
         assert {p["data"]["user_id"] for e, p in receiver.received.items() if e in expected} == set(map(str, users))
