@@ -9,20 +9,21 @@ sharding gains (docs/sharding.md works that out from the single-database figures
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
 
-from wallet_api.migrate import migrate
-from wallet_dev.pgcluster import PgCluster, _as_postgres
-from wallet_dev.shards import build
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as bench  # noqa: E402  (the bench's pgbench runs)
 
-BENCH = Path(__file__).resolve().parent
+from wallet_api.migrate import migrate  # noqa: E402
+from wallet_dev.pgcluster import PgCluster  # noqa: E402
+from wallet_dev.shards import build  # noqa: E402
+
+BENCH = bench.BENCH
 BALANCE = "\\set uid random(1, :users)\nSELECT * FROM wallet_balance(('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid);\n"  # noqa: E501
 
 
@@ -37,21 +38,6 @@ def load_users(url: str, users: int) -> None:
             conn.execute("SELECT * FROM wallet_topup(%s, 1, 1000000000, 'bench-fund')", (bench_user(n),))
 
 
-def pgbench(cluster: PgCluster, dbname: str, clients: int, seconds: int, files: list[str], users: int) -> dict:
-    args = ["-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds)]
-    for f in files:
-        args += ["-f", f]
-    cmd = [str(cluster.pgbin / "pgbench"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
-           *args, "-D", f"users={users}", dbname]  # fmt: skip
-    proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, cwd="/",
-                          env={**os.environ, "PGPASSWORD": cluster.password})  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-2000:])
-    tps = float(proc.stdout.split("tps = ")[1].split()[0])
-    latency = float(proc.stdout.split("latency average = ")[1].split()[0])
-    return {"tps": tps, "latency_ms": latency}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
@@ -60,6 +46,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=4000)
     opts = parser.parse_args()
 
+    bench.OUT.mkdir(parents=True, exist_ok=True)  # pgbench's per-transaction logs
     tmp = Path(tempfile.mkdtemp(prefix="wallet-bench-shards-"))
     tmp.chmod(0o755)
     cluster = PgCluster(tmp / "cluster")
@@ -83,22 +70,22 @@ def main() -> int:
         for rep in range(opts.reps):
             for target, dbname in targets.items():
                 for name, clients, files in (("mix", opts.clients, mix), ("mix 1", 1, mix), ("balance 1", 1, balance)):
-                    r = pgbench(cluster, dbname, clients, opts.seconds, files, opts.users)
+                    args = [arg for f in files for arg in ("-f", f)] + ["-D", f"users={opts.users}"]
+                    r = bench.pgbench(cluster, dbname, "postgres", clients, opts.seconds, args)
                     results[target][name].append(r)
-                    print(f"rep {rep + 1} {target:<17} {name:<10} {r['tps']:8.0f} tps  {r['latency_ms']:.3f} ms",
+                    print(f"rep {rep + 1} {target:<17} {name:<10} {r['tps']:8.0f} tps  {r['mean_ms']:.3f} ms",
                           flush=True)  # fmt: skip
     finally:
         cluster.stop("immediate")
     base = {name: statistics.fmean(r["tps"] for r in results["one database"][name]) for name in ("mix",)}
     one = {
-        name: statistics.fmean(r["latency_ms"] for r in results["one database"][name])
-        for name in ("mix 1", "balance 1")
+        name: statistics.fmean(r["mean_ms"] for r in results["one database"][name]) for name in ("mix 1", "balance 1")
     }
     lines = [f"| target | mix at {opts.clients} clients, tps | vs one database | spend/top-up at 1 client, ms "
              "| added | balance read at 1 client, ms | added |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for target, runs in results.items():
         tps = [r["tps"] for r in runs["mix"]]
-        lat = {name: statistics.fmean(r["latency_ms"] for r in runs[name]) for name in ("mix 1", "balance 1")}
+        lat = {name: statistics.fmean(r["mean_ms"] for r in runs[name]) for name in ("mix 1", "balance 1")}
         lines.append(
             f"| {target} | {statistics.fmean(tps):,.0f} ({min(tps):,.0f}-{max(tps):,.0f}) "
             f"| {statistics.fmean(tps) / base['mix']:.2f}x "
