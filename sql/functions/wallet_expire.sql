@@ -98,4 +98,4 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION public.wallet_expire(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_expire(integer) TO wallet_service;
+GRANT EXECUTE ON FUNCTION public.wallet_expire(integer) TO wallet_service, wallet_worker;

@@ -20,4 +20,4 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION public.wallet_notify_events(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_notify_events(bigint) TO wallet_service;
+GRANT EXECUTE ON FUNCTION public.wallet_notify_events(bigint) TO wallet_service, wallet_worker;

@@ -21,10 +21,12 @@ BEGIN
         CREATE ROLE wallet_api NOLOGIN IN ROLE wallet_service, wallet_auth;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_worker') THEN
-        CREATE ROLE wallet_worker NOLOGIN IN ROLE wallet_service;
+        CREATE ROLE wallet_worker NOLOGIN;
     END IF;
 END
 $$;
+-- the worker posts nothing (it was a member of wallet_service before migration 017)
+REVOKE wallet_service FROM wallet_worker;
 
 -- The worker's job queue lives here (wallet_api.migrate adds procrastinate's tables).
 CREATE SCHEMA IF NOT EXISTS procrastinate;

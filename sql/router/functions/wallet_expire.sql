@@ -19,4 +19,4 @@ AS $$
 $$;
 
 REVOKE ALL ON FUNCTION public.wallet_expire(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_expire(integer) TO wallet_service;
+GRANT EXECUTE ON FUNCTION public.wallet_expire(integer) TO wallet_service, wallet_worker;
