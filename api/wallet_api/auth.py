@@ -152,7 +152,9 @@ def current_principal() -> Principal:
     if "principal" not in g:
         claims = _verified_claims()
         since = _login_valid_since(claims["role"], claims["sub"])
-        if since is None or claims["iat"] < int(since):
+        # a whole-second iat (a token from before iat had a fraction) counts as issued at
+        # the start of its second: refused when the secret changed within that second
+        if since is None or claims["iat"] <= since:
             raise ApiError(401, "unauthenticated", "the access token's login was revoked or its secret changed",
                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
         g.subject = claims["sub"]
@@ -211,7 +213,10 @@ def _check_secret(kind: str, subject: str, secret: str) -> list[str] | None:
 
 
 def _token_response(subject: str, role: str, scopes: list[str]):
-    token = create_access_token(identity=subject, additional_claims={"role": role, "scopes": scopes},
+    # iat to the millisecond (a NumericDate may have a fraction): a token issued in the
+    # same second as, but before, a secret change must still be refused
+    claims = {"role": role, "scopes": scopes, "iat": round(time.time(), 3)}
+    token = create_access_token(identity=subject, additional_claims=claims,
                                 additional_headers={"kid": key_id(current_app.config["JWT_SECRET_KEY"])})  # fmt: skip
     expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return jsonify(
