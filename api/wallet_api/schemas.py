@@ -25,6 +25,7 @@ MAX_AMOUNT = 9007199254740991  # 2^53 - 1: exact in every JSON parser
 MAX_INT4 = 2147483647
 MAX_INT8 = 2**63 - 1
 MAX_METADATA_BYTES = 4096
+MAX_METADATA_DEPTH = 32  # objects and arrays within each other, the metadata object itself the first
 MAX_BATCH = 1000  # wallet_post_batch's own limit
 MAX_PAGE = 200  # GET /wallet/transactions; wallet_history itself takes up to 1000
 MAX_HOLD_SECONDS = 7 * 24 * 3600  # wallet_hold's p_expires_in: 1 second to 7 days
@@ -88,23 +89,31 @@ def _utf8(value: str) -> str:
     return value
 
 
-def _jsonb_storable(value: Any) -> bool:
-    """PostgreSQL's jsonb holds no NUL character and no infinite or NaN number."""
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_jsonb_storable(k) and _jsonb_storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_jsonb_storable(v) for v in value)
-    return True
+def _jsonb_problem(value: Any) -> str | None:
+    """Why PostgreSQL's jsonb cannot hold the value (a NUL character, an infinite or NaN
+    number) or it is nested deeper than MAX_METADATA_DEPTH; None when it can. Walked with
+    a stack, not recursion, so no depth can exhaust Python's."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "must not contain NUL characters or non-finite numbers"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "must not contain NUL characters or non-finite numbers"
+        elif isinstance(item, dict | list):
+            if depth > MAX_METADATA_DEPTH:
+                return f"must not nest objects and arrays more than {MAX_METADATA_DEPTH} deep"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _small_object(value: dict[str, Any]) -> dict[str, Any]:
+    if problem := _jsonb_problem(value):
+        raise ValueError(problem)
     text = _utf8(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
-    if not _jsonb_storable(value):
-        raise ValueError("must not contain NUL characters or non-finite numbers")
     if len(text.encode()) > MAX_METADATA_BYTES:
         raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes of JSON")
     return value
@@ -125,7 +134,7 @@ Metadata = Annotated[
     dict[str, Any],
     AfterValidator(_small_object),
     Field(
-        description="stored with the entry: a JSON object of at most 4 KiB; no string in it (keys included) "
+        description="stored with the entry: a JSON object of at most 4 KiB, nested at most 32 deep; no string in it (keys included) "
         "may hold a NUL character or a lone UTF-16 surrogate, and no number may be NaN or infinite"
     ),
 ]
