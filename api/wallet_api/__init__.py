@@ -36,6 +36,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+        # a store that does not answer costs a request at most this long, then the
+        # limits go on in memory (limits.py)
+        RATELIMIT_STORAGE_OPTIONS=(
+            {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+            if settings.rate_limit_storage.startswith(("redis://", "rediss://"))
+            else {}
+        ),
         RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a window edge
         WALLET_RATE_LIMIT_LOGIN=settings.rate_limit_login,
         WALLET_RATE_LIMIT_LOGIN_ADDRESS=settings.rate_limit_login_address,

@@ -11,8 +11,13 @@ unless an operator sets WALLET_RATE_LIMIT_SERVICE_WRITES. Who the caller is come
 auth.py, which applies `write_limit` to every write route.
 
 The default storage is per process: use a shared one (WALLET_RATE_LIMIT_STORAGE=
-redis://...) in production, so that a limit holds across gunicorn workers and hosts."""
+redis://...) in production, so that a limit holds across the server's workers and hosts.
+While that store does not answer, each process keeps the same limits in its own memory
+(flask-limiter's in-memory fallback, re-trying the store with a growing pause): the
+service keeps serving, logs the fall once and counts it
+(wallet_rate_limit_store_fallbacks_total); a limit then holds per process only."""
 
+import logging
 import math
 import time
 import uuid
@@ -21,10 +26,26 @@ from collections.abc import Callable
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from prometheus_client import Counter
 
 # Limit headers are off: flask-limiter would put its window's Retry-After on every
 # response, 503s included. A 429 gets the exact wait from retry_after_seconds().
-limiter = Limiter(key_func=get_remote_address, headers_enabled=False)
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False, in_memory_fallback_enabled=True)
+
+STORE_FALLBACKS = Counter("wallet_rate_limit_store_fallbacks", "Times a server process lost the shared rate-limit "
+                          "store and went on with its limits in its own memory")  # fmt: skip
+
+
+class _CountStoreFallbacks(logging.Filter):
+    """flask-limiter logs one warning each time it falls back to memory: count it too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Rate limit storage unreachable"):
+            STORE_FALLBACKS.inc()
+        return True
+
+
+logging.getLogger("flask-limiter").addFilter(_CountStoreFallbacks())
 
 
 def retry_after_seconds() -> int:

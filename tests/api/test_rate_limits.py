@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.support import ALICE, PASSWORDS, SECRETS, assert_problem
+from tests.support import ALICE, BOB, PASSWORDS, SECRETS, assert_problem
 from wallet_api.config import Settings
 from wallet_dev.ports import free_port
 from wallet_dev.servers import serving
@@ -146,8 +146,8 @@ def test_the_address_comes_from_a_proxy_only_when_trusted(server_env, tmp_path):
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on a free loopback port, nothing kept on disk."""
+def redis_server(tmp_path):
+    """A real redis-server on a free loopback port, nothing kept on disk: (url, process)."""
     server = shutil.which("redis-server")
     if not server:
         pytest.fail("redis-server is needed (apt-get install redis-server)")
@@ -161,10 +161,15 @@ def redis_url(tmp_path):
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}"
+        yield f"redis://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server[0]
 
 
 def test_a_shared_store_holds_the_login_limit_across_workers(server_env, tmp_path, redis_url, report):
@@ -176,3 +181,38 @@ def test_a_shared_store_holds_the_login_limit_across_workers(server_env, tmp_pat
             statuses = list(pool.map(lambda _: guess(base, ALICE), range(30)))
     assert sorted(statuses) == [401] * 10 + [429] * 20
     report("login limit in redis across 2 workers: 30 guesses, 10 answered, 20 refused")
+
+
+def metric(base: str, name: str) -> float:
+    text = requests.get(f"{base}/metrics", timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+def test_service_goes_on_when_the_store_is_killed_and_when_it_never_answered(server_env, tmp_path, redis_server,
+                                                                            report):  # fmt: skip
+    """The store killed under a serving API, and a store that refuses connections from
+    the start: logins and user writes still answer, the limits hold in each process's
+    memory, the fall is logged once and counted."""
+    url, store = redis_server
+    run = uuid.uuid4().hex[:8]
+    for case, storage in [("killed", url), ("refusing", f"redis://127.0.0.1:{free_port()}")]:
+        settings = {"WEB_CONCURRENCY": "1", "WALLET_RATE_LIMIT_STORAGE": storage, "WALLET_RATE_LIMIT_LOGIN": "3/minute"}
+        log = tmp_path / f"store-{case}.log"
+        with serving({**server_env, **settings}, log) as base:
+            if case == "killed":
+                assert guess(base, BOB) == 401  # counted in redis
+                store.kill()
+                store.wait(timeout=10)
+            started = time.monotonic()
+            alice = token(base, ALICE)
+            spend = requests.post(f"{base}/wallet/spend", json={"asset_type_id": 1, "amount": 1},
+                                  headers={"Authorization": f"Bearer {alice}",
+                                           "Idempotency-Key": f"fallback-{case}-{run}"}, timeout=10)  # fmt: skip
+            assert spend.status_code == 201, spend.text
+            took = time.monotonic() - started
+            # the login limit still holds, in this process's memory
+            assert [guess(base, BOB) for _ in range(4)] == [401, 401, 401, 429]
+            assert metric(base, "wallet_rate_limit_store_fallbacks_total") == 1
+        assert log.read_text().count("Rate limit storage unreachable") == 1
+        report(f"rate-limit store {case}: login 200 and spend 201 in {took * 1000:.0f} ms, limits in memory, "
+               "the fall logged and counted once")  # fmt: skip
