@@ -134,8 +134,8 @@ Metadata = Annotated[
     dict[str, Any],
     AfterValidator(_small_object),
     Field(
-        description="stored with the entry: a JSON object of at most 4 KiB, nested at most 32 deep; no string in it (keys included) "
-        "may hold a NUL character or a lone UTF-16 surrogate, and no number may be NaN or infinite"
+        description="stored with the entry: a JSON object of at most 4 KiB, nested at most 32 deep; no string in "
+        "it (keys included) may hold a NUL character or a lone UTF-16 surrogate, and no number may be NaN or infinite"
     ),
 ]
 # no control characters (C0, DEL, C1), the same rule as the SQL functions'
