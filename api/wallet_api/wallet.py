@@ -278,6 +278,15 @@ STATEMENT_CSV_COLUMNS = ("line", "asset_type_id", "asset_code", "entry_id", "kin
                          "idempotency_key", "metadata", "created_at")  # fmt: skip
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(row: dict) -> dict:
+    """OWASP's advice against CSV injection: a text cell a spreadsheet would read as a
+    formula gets a leading single quote (numbers stay numbers)."""
+    return {k: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for k, v in row.items()}
+
+
 @bp.get("/statement")
 def statement():
     """Opening and closing balances and the entries between, as JSON or (Accept:
@@ -295,12 +304,12 @@ def statement():
     writer.writeheader()
     codes = {b["asset_type_id"]: b["asset_code"] for b in document["opening"]}
     for balance in document["opening"]:
-        writer.writerow({"line": "opening", **balance})
+        writer.writerow(_csv_safe({"line": "opening", **balance}))
     for entry in document["entries"]:
-        writer.writerow({"line": "entry", **entry, "asset_code": codes.get(entry["asset_type_id"]),
-                         "balance": entry["balance_after"], "metadata": json.dumps(entry["metadata"])})  # fmt: skip
+        writer.writerow(_csv_safe({"line": "entry", **entry, "asset_code": codes.get(entry["asset_type_id"]),
+                                   "balance": entry["balance_after"], "metadata": json.dumps(entry["metadata"])}))  # fmt: skip
     for balance in document["closing"]:
-        writer.writerow({"line": "closing", **balance})
+        writer.writerow(_csv_safe({"line": "closing", **balance}))
     filename = f"statement-{user_id}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip

@@ -2,10 +2,16 @@
 writes nothing and logs no traceback: metadata nested deep, formulas in statement cells,
 a repeated Idempotency-Key, timestamps without an offset, an ambiguous body length."""
 
+import csv
+import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
-from tests.support import assert_problem
+import pytest
+
+from tests.support import ALICE, assert_problem
+from wallet_api.wallet import STATEMENT_CSV_COLUMNS, _csv_safe
 
 GOLD = 1
 
@@ -39,3 +45,37 @@ def test_metadata_nested_past_32_is_400_and_logs_no_traceback(api, funded_user, 
     assert "Traceback" not in written and "RecursionError" not in written
     lines = [json.loads(line) for line in written.splitlines() if line.startswith("{")]
     assert [line["status"] for line in lines if line.get("route") == "/wallet/spend"].count(400) >= 4
+
+
+# keys are visible ASCII without spaces
+FORMULAS = ['=HYPERLINK("http://evil.example","x")-969d', "+cmd|'/C_calc'!A0", "-2+3+cmd|'/C_calc'!A0",
+            "@SUM(1+1)*cmd|'/C_calc'!A0"]  # fmt: skip
+
+
+def test_statement_csv_neutralises_formulas_in_every_text_cell(api):
+    """A user's own idempotency keys shaped as formulas come back as text in the CSV
+    (a leading single quote); amounts stay numbers."""
+    alice = api.user_token(ALICE)
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    run = str(time.time_ns())
+    for n, formula in enumerate(FORMULAS):
+        r = api.post("/wallet/spend", alice, json={"asset_type_id": GOLD, "amount": 1, "metadata": {"f": formula}},
+                     headers={"Idempotency-Key": f"{formula}{run}"})  # fmt: skip
+        assert r.status_code == 201, (n, r.text)
+    params = {"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(seconds=1)).isoformat()}
+    r = api.get("/wallet/statement", alice, params=params, headers={"Accept": "text/csv"})
+    assert r.status_code == 200, r.text
+    rows = [row for row in csv.DictReader(io.StringIO(r.text)) if row["line"] == "entry"]
+    keys = [row["idempotency_key"] for row in rows][-len(FORMULAS) :]
+    assert keys == [f"'{formula}{run}" for formula in FORMULAS]
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row.values()), row
+        assert row["amount"] == "-1"  # a number, not neutralised
+
+
+@pytest.mark.parametrize("column", STATEMENT_CSV_COLUMNS)
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_text_column_is_neutralised_for_every_formula_start(column, start):
+    cell = f"{start}1+1"
+    assert _csv_safe({column: cell, "amount": -5}) == {column: f"'{cell}", "amount": -5}
+    assert _csv_safe({column: "plain"}) == {column: "plain"}
