@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         WALLET_RATE_LIMIT_LOGIN_ADDRESS=settings.rate_limit_login_address,
         WALLET_RATE_LIMIT_USER_WRITES=settings.rate_limit_user_writes,
         WALLET_RATE_LIMIT_SERVICE_WRITES=settings.rate_limit_service_writes,
+        WALLET_RATE_LIMIT_USER_READS=settings.rate_limit_user_reads,
+        WALLET_RATE_LIMIT_SERVICE_READS=settings.rate_limit_service_reads,
     )
     # //openapi.json is a 404, not a redirect whose Location is built from the Host header
     app.url_map.merge_slashes = False

@@ -16,7 +16,7 @@ from flask_limiter.util import get_remote_address
 
 from .db import get_db
 from .errors import ApiError, problem
-from .limits import login_limited, write_limit
+from .limits import login_limited, subject_limit
 from .schemas import ClientCredentials, LoginRequest, parse_body
 from .scopes import USER_SCOPES
 
@@ -175,8 +175,12 @@ def _subject_or_address() -> str:
     return f"sub:{g.principal.subject}" if _role_or_none() else f"addr:{get_remote_address()}"
 
 
-# Every write route: a user's writes are limited, a service's only if an operator says so.
-write_limited = write_limit(_role_or_none, _subject_or_address)
+# Every write route and every read of a wallet: a user's are limited, a service's only
+# if an operator says so. A statement (up to 10,000 entries) weighs as 100 reads.
+STATEMENT_READ_COST = 100
+write_limited = subject_limit(_role_or_none, _subject_or_address, "WRITES")
+read_limited = subject_limit(_role_or_none, _subject_or_address, "READS")
+statement_limited = subject_limit(_role_or_none, _subject_or_address, "READS", cost=STATEMENT_READ_COST)
 
 
 def require_service_scope(scope: str) -> Principal:

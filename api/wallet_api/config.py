@@ -64,6 +64,8 @@ class Settings:
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed
     rate_limit_user_writes: str = "1200/minute"  # per user, every write route
     rate_limit_service_writes: str = ""  # per service client; empty: services are not throttled
+    rate_limit_user_reads: str = "3000/minute"  # per user, every read of a wallet (a statement counts 100)
+    rate_limit_service_reads: str = ""  # per service client; empty: services are not throttled
     rate_limit_storage: str = "memory://"
 
     @classmethod
@@ -104,5 +106,7 @@ class Settings:
             trusted_proxies=_int(environ, "WALLET_TRUSTED_PROXIES", 0),
             rate_limit_user_writes=environ.get("WALLET_RATE_LIMIT_USER_WRITES", cls.rate_limit_user_writes),
             rate_limit_service_writes=environ.get("WALLET_RATE_LIMIT_SERVICE_WRITES", cls.rate_limit_service_writes),
+            rate_limit_user_reads=environ.get("WALLET_RATE_LIMIT_USER_READS", cls.rate_limit_user_reads),
+            rate_limit_service_reads=environ.get("WALLET_RATE_LIMIT_SERVICE_READS", cls.rate_limit_service_reads),
             rate_limit_storage=environ.get("WALLET_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
         )

@@ -5,10 +5,11 @@ each log in; a looser ceiling per address (WALLET_RATE_LIMIT_LOGIN_ADDRESS) stop
 address spraying many accounts. The client address is the peer's, or with
 WALLET_TRUSTED_PROXIES set, the one those proxies forwarded (werkzeug's ProxyFix).
 
-Writes are limited per authenticated subject: a user has a budget of its own
-(WALLET_RATE_LIMIT_USER_WRITES); a service writes for many users and is not throttled
-unless an operator sets WALLET_RATE_LIMIT_SERVICE_WRITES. Who the caller is comes from
-auth.py, which applies `write_limit` to every write route.
+Writes and reads are limited per authenticated subject, each with a budget of its own:
+a user has WALLET_RATE_LIMIT_USER_WRITES and WALLET_RATE_LIMIT_USER_READS (a statement
+costs STATEMENT_READ_COST reads); a service acts for many users and is not throttled
+unless an operator sets WALLET_RATE_LIMIT_SERVICE_WRITES or _READS. Who the caller is
+comes from auth.py, which applies `subject_limit` to every write and read route.
 
 The default storage is per process: use a shared one (WALLET_RATE_LIMIT_STORAGE=
 redis://...) in production, so that a limit holds across the server's workers and hosts.
@@ -86,20 +87,20 @@ def login_limited(route):
     return per_address(per_account(route))
 
 
-def write_limit(role: Callable[[], str | None], key: Callable[[], str]):
-    """A decorator limiting writes by the caller's role (`role()` is "user", "service"
-    or None for a caller without a valid token, who is limited as a user and keyed by
-    `key()`, its address)."""
+def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: str, cost: int = 1):
+    """A decorator limiting a route by the caller's role: `kind` is "WRITES" or "READS",
+    whose WALLET_RATE_LIMIT_USER_<kind> and WALLET_RATE_LIMIT_SERVICE_<kind> settings
+    apply (`role()` is "user", "service" or None for a caller without a valid token, who
+    is limited as a user and keyed by `key()`, its address); the request takes `cost`
+    from the budget. A service is skipped before any key is computed unless an operator
+    set its limit."""
+    user_setting, service_setting = f"WALLET_RATE_LIMIT_USER_{kind}", f"WALLET_RATE_LIMIT_SERVICE_{kind}"
 
     def limit_of_role() -> str:
         config = current_app.config
-        return (
-            config["WALLET_RATE_LIMIT_SERVICE_WRITES"]
-            if role() == "service"
-            else config["WALLET_RATE_LIMIT_USER_WRITES"]
-        )
+        return config[service_setting] if role() == "service" else config[user_setting]
 
     def unthrottled() -> bool:
-        return role() == "service" and not current_app.config["WALLET_RATE_LIMIT_SERVICE_WRITES"]
+        return role() == "service" and not current_app.config[service_setting]
 
-    return limiter.limit(limit_of_role, key_func=key, exempt_when=unthrottled)
+    return limiter.shared_limit(limit_of_role, scope=kind.lower(), key_func=key, exempt_when=unthrottled, cost=cost)

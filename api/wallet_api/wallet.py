@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -10,7 +11,7 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app, jsonify, request
 from psycopg.types.json import Jsonb
 
-from .auth import current_principal, require_service_scope, target_user, write_limited
+from .auth import current_principal, read_limited, require_service_scope, statement_limited, target_user, write_limited
 from .db import get_db
 from .errors import SQLSTATE_ERRORS, ApiError
 from .metrics import POSTINGS
@@ -196,6 +197,7 @@ def void(hold_id: int):
 
 
 @bp.get("/holds")
+@read_limited
 def holds():
     query = parse_query(HoldsQuery, request.args)
     user_id = target_user(query.user_id, Scope.READ)
@@ -243,6 +245,7 @@ def batch():
 
 
 @bp.get("/balance")
+@read_limited
 def balance():
     query = parse_query(BalanceQuery, request.args)
     user_id = target_user(query.user_id, Scope.READ)
@@ -255,6 +258,7 @@ def balance():
 
 
 @bp.get("/transactions")
+@read_limited
 def transactions():
     query = parse_query(TransactionsQuery, request.args)
     user_id = target_user(query.user_id, Scope.READ)
@@ -288,6 +292,7 @@ def _csv_safe(row: dict) -> dict:
 
 
 @bp.get("/statement")
+@statement_limited
 def statement():
     """Opening and closing balances and the entries between, as JSON or (Accept:
     text/csv) CSV: one line per opening balance, entry and closing balance."""
@@ -299,17 +304,27 @@ def statement():
     document = row["statement"]
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) != "text/csv":
         return jsonify(document)
+    filename = f"statement-{user_id}.csv"
+    return Response(_statement_csv(document), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+def _statement_csv(document: dict) -> Iterator[str]:
+    """The statement's CSV a few lines at a time, never as one string beside the document."""
     out = io.StringIO()
     writer = csv.DictWriter(out, STATEMENT_CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     codes = {b["asset_type_id"]: b["asset_code"] for b in document["opening"]}
-    for balance in document["opening"]:
-        writer.writerow(_csv_safe({"line": "opening", **balance}))
+    lines = [{"line": "opening", **balance} for balance in document["opening"]]
     for entry in document["entries"]:
-        writer.writerow(_csv_safe({"line": "entry", **entry, "asset_code": codes.get(entry["asset_type_id"]),
-                                   "balance": entry["balance_after"], "metadata": json.dumps(entry["metadata"])}))  # fmt: skip
-    for balance in document["closing"]:
-        writer.writerow(_csv_safe({"line": "closing", **balance}))
-    filename = f"statement-{user_id}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+        lines.append({"line": "entry", **entry, "asset_code": codes.get(entry["asset_type_id"]),
+                      "balance": entry["balance_after"], "metadata": json.dumps(entry["metadata"])})  # fmt: skip
+        if len(lines) >= 100:
+            writer.writerows(map(_csv_safe, lines))
+            lines.clear()
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    lines += [{"line": "closing", **balance} for balance in document["closing"]]
+    writer.writerows(map(_csv_safe, lines))
+    yield out.getvalue()

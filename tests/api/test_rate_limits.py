@@ -216,3 +216,19 @@ def test_service_goes_on_when_the_store_is_killed_and_when_it_never_answered(ser
         assert log.read_text().count("Rate limit storage unreachable") == 1
         report(f"rate-limit store {case}: login 200 and spend 201 in {took * 1000:.0f} ms, limits in memory, "
                "the fall logged and counted once")  # fmt: skip
+
+
+def test_user_reads_are_limited_and_a_statement_weighs_a_hundred(server_env, tmp_path):
+    with server(server_env, tmp_path, WALLET_RATE_LIMIT_USER_READS="105/minute") as base:
+        alice, game = token(base, ALICE), token(base, "game")
+
+        def read(path: str, bearer: str, **params) -> int:
+            return requests.get(f"{base}{path}", params=params, headers={"Authorization": f"Bearer {bearer}"},
+                                timeout=10).status_code  # fmt: skip
+
+        period = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
+        assert read("/wallet/statement", alice, **period) == 200  # 100 of the 105
+        assert [read("/wallet/balance", alice) for _ in range(6)] == [200] * 5 + [429]
+        assert read("/wallet/transactions", alice) == 429 and read("/wallet/statement", alice, **period) == 429
+        # a service reading for many users is not throttled unless set
+        assert {read("/wallet/balance", game, user_id=ALICE) for _ in range(110)} == {200}
