@@ -21,4 +21,8 @@ def outstanding():
     rows = get_db().call(
         "SELECT asset_type_id, asset_code, paid, free, debt, paid_wallets FROM wallet_outstanding(%s)", (at,)
     )
+    # the sums are numeric (past bigint when enough credit is out): JSON integers, every
+    # digit written, never rounded through a float
+    for row in rows:
+        row.update(paid=int(row["paid"]), free=int(row["free"]), debt=int(row["debt"]))
     return jsonify(at=at.isoformat(), items=rows)

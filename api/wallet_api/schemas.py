@@ -474,12 +474,18 @@ class Statement(BaseModel):
     entries: list[StatementItem] = Field(description="made after `from` up to `to`, oldest first (at most 10,000)")
 
 
+# The sums may pass 2^53 (and bigint): every digit is written as a JSON integer. A
+# client whose JSON numbers are doubles (JavaScript's JSON.parse) must read them with a
+# big-integer parser (json-bigint, or JSON.parse's context.source) to keep them exact.
+EXACT_SUM = "; a JSON integer, exact at any size (may pass 2^53: parse with big integers)"
+
+
 class OutstandingItem(BaseModel):
     asset_type_id: int
     asset_code: str
-    paid: int = Field(description="unspent, unexpired paid credit of all users")
-    free: int = Field(description="unspent, unexpired free credit of all users")
-    debt: int = Field(description="what users owe from refunds under the debt policy")
+    paid: int = Field(description="unspent, unexpired paid credit of all users" + EXACT_SUM)
+    free: int = Field(description="unspent, unexpired free credit of all users" + EXACT_SUM)
+    debt: int = Field(description="what users owe from refunds under the debt policy" + EXACT_SUM)
     paid_wallets: int = Field(description="wallets holding paid credit")
 
 

@@ -4,9 +4,10 @@
 -- March 31 and September 30). At the present or later it reads the wallet rows (as
 -- wallet_balance would, with expiries due by p_at taken off); for a past p_at it
 -- rebuilds every lot from the ledger (wallet.lot_credit_at), a scan of all entries:
--- a report to run off-peak, not a hot-path call.
+-- a report to run off-peak, not a hot-path call. The sums are numeric: each wallet fits
+-- a bigint, their sum need not.
 CREATE OR REPLACE FUNCTION public.wallet_outstanding(p_at timestamptz DEFAULT now())
-RETURNS TABLE (asset_type_id integer, asset_code text, paid bigint, free bigint, debt bigint, paid_wallets bigint)
+RETURNS TABLE (asset_type_id integer, asset_code text, paid numeric, free numeric, debt numeric, paid_wallets bigint)
 LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
@@ -20,8 +21,8 @@ BEGIN
     END IF;
     IF p_at >= now() THEN
         RETURN QUERY
-        SELECT t.asset_type_id, t.code, coalesce(sum(v.paid), 0)::bigint, coalesce(sum(v.free), 0)::bigint,
-               coalesce(sum(v.debt), 0)::bigint, count(*) FILTER (WHERE v.paid > 0)
+        SELECT t.asset_type_id, t.code, coalesce(sum(v.paid), 0), coalesce(sum(v.free), 0),
+               coalesce(sum(v.debt), 0), count(*) FILTER (WHERE v.paid > 0)
         FROM wallet.asset_types t
         LEFT JOIN wallet.wallets w ON w.asset_type_id = t.asset_type_id
         LEFT JOIN LATERAL wallet.wallet_view(w.account_id, w.asset_type_id, p_at) v ON true
@@ -46,9 +47,9 @@ BEGIN
         GROUP BY e.asset_type_id
     )
     SELECT t.asset_type_id, t.code,
-           coalesce((SELECT sum(w.paid) FROM wallets_at w WHERE w.asset_type_id = t.asset_type_id), 0)::bigint,
-           coalesce((SELECT sum(w.free) FROM wallets_at w WHERE w.asset_type_id = t.asset_type_id), 0)::bigint,
-           coalesce((SELECT d.debt FROM debt_at d WHERE d.asset_type_id = t.asset_type_id), 0)::bigint,
+           coalesce((SELECT sum(w.paid) FROM wallets_at w WHERE w.asset_type_id = t.asset_type_id), 0),
+           coalesce((SELECT sum(w.free) FROM wallets_at w WHERE w.asset_type_id = t.asset_type_id), 0),
+           coalesce((SELECT d.debt FROM debt_at d WHERE d.asset_type_id = t.asset_type_id), 0),
            (SELECT count(*) FROM wallets_at w WHERE w.asset_type_id = t.asset_type_id AND w.paid > 0)
     FROM wallet.asset_types t
     ORDER BY t.asset_type_id;

@@ -3,7 +3,9 @@ may read what, bad periods refused."""
 
 import csv
 import io
+import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from tests.support import ALICE, BOB, assert_problem
@@ -93,3 +95,29 @@ def test_outstanding_for_finance_only(api, funded_user):
     for token in (api.user_token(ALICE), api.service_token("payments")):
         assert_problem(api.get("/reports/outstanding", token), 403, "forbidden")
     assert_problem(api.get("/reports/outstanding", finance, params={"at": "soon"}), 400, "invalid_request")
+
+
+def test_outstanding_past_bigint_is_exact_now_and_in_the_past(api, connect):
+    """Two wallets of 600 x (2^53 - 1) POINTS (a trusted top-up service can make them):
+    the report's sums pass 2^63 and come back exact, for now and for a past moment."""
+    finance = api.service_token("finance")
+
+    def points(params=None) -> dict:
+        r = api.get("/reports/outstanding", finance, params=params or {})
+        assert r.status_code == 200, r.text
+        return next(i for i in json.loads(r.text)["items"] if i["asset_code"] == "POINTS")  # ints, never floats
+
+    before = points()
+    conn = connect()
+    users = [str(uuid.uuid4()) for _ in range(2)]
+    for user in users:
+        conn.execute("SELECT wallet_open_account(%s, 'big')", (user,))
+        conn.execute("SELECT count(*) FROM generate_series(1, 600) n,"
+                     " LATERAL wallet_topup(%s, 2, 9007199254740991, 'big-' || n)", (user,))  # fmt: skip
+    between = datetime.now(UTC)
+    time.sleep(0.01)
+    now, past = points(), points({"at": iso(between)})
+    added = 2 * 600 * (2**53 - 1)
+    assert added > 2**63
+    assert now["paid"] - before["paid"] == added and isinstance(now["paid"], int)
+    assert past == now
