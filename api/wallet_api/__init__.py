@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (auth, wallet, accounts, assets, reports, health, metrics, docs):
         app.register_blueprint(module.bp)
     _log_requests(app)
+    _harden(app)  # after the request id is set, so that its refusals carry one
     forget_dead_workers()
     return app
 
@@ -84,6 +85,28 @@ class _RequestIds:
 
 
 _request_ids = _RequestIds()
+
+
+# Every answer: no content sniffing, no framing, nothing loaded; /docs sets its own policy.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+def _harden(app: Flask) -> None:
+    from .errors import ApiError
+
+    @app.before_request
+    def refuse_ambiguous_framing():
+        """A body framed by both Content-Length and Transfer-Encoding is how requests are
+        smuggled past a proxy: refused (RFC 9112, 6.1), and the connection closed."""
+        if request.environ.get("HTTP_TRANSFER_ENCODING") and request.environ.get("CONTENT_LENGTH"):
+            raise ApiError(400, "invalid_request", "a request may not carry both Content-Length and "
+                           "Transfer-Encoding", {"Connection": "close"})  # fmt: skip
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Content-Security-Policy", API_POLICY)
+        return response
 
 
 def _log_requests(app: Flask) -> None:

@@ -319,7 +319,8 @@ class HoldsQuery(BalanceQuery):
 
 PointInTime = Annotated[
     datetime,
-    Field(description="RFC 3339 with an offset, e.g. 2027-03-31T23:59:59Z (URL-encode a + offset as %2B)"),
+    # strict: what _rfc3339 did not read (a date, a time without an offset) is refused
+    Field(strict=True, description="RFC 3339 with an offset, e.g. 2027-03-31T23:59:59Z (URL-encode a + offset as %2B)"),
     BeforeValidator(_rfc3339),
 ]
 
@@ -622,6 +623,10 @@ def _merge_idempotency_key(data: dict[str, Any], key_fields: tuple[str, ...]) ->
     if any(field in data and not isinstance(data[field], str) for field in key_fields):
         return  # a key of the wrong type is refused as such by the model
     header = request.headers.get("Idempotency-Key")
+    if header is not None and "," in header:
+        # the server joins a repeated header with commas: which key was meant is unknown
+        raise ApiError(400, "invalid_request", "one Idempotency-Key header at most, and no comma in it (send a key "
+                       "with a comma in the body)")  # fmt: skip
     given = {data[field] for field in key_fields if field in data}
     if header is not None:
         given.add(parse_idempotency_header(header))
