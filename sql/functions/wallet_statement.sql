@@ -14,7 +14,7 @@ SET enable_seqscan = off  -- plans cached while a table was small must still use
 AS $$
 DECLARE
     v_limit      CONSTANT integer := 10000;
-    v_byte_limit CONSTANT bigint := 4 * 1024 * 1024;
+    v_byte_limit CONSTANT integer := 4 * 1024 * 1024;
     v_account_id bigint;
     v_entries    jsonb;
     v_count      bigint;
@@ -25,7 +25,7 @@ BEGIN
             USING ERRCODE = 'WA002', DETAIL = format('from: %s, to: %s', p_from, p_to);
     END IF;
     v_account_id := wallet.user_account_id(p_user_id);
-    SELECT count(*), sum(octet_length(s.metadata::text) + coalesce(octet_length(s.idempotency_key), 0)), jsonb_agg(jsonb_build_object(
+    SELECT count(*), sum(octet_length(s.metadata::text) + coalesce(octet_length(s.idempotency_key), 0))::bigint, jsonb_agg(jsonb_build_object(
                'entry_id', s.entry_id, 'kind', s.kind, 'asset_type_id', s.asset_type_id, 'amount', s.amount,
                'paid_amount', s.paid_amount, 'free_amount', s.free_amount, 'balance_after', s.balance_after,
                'original_entry_id', s.original_entry_id, 'hold_id', s.hold_id, 'unrecovered', s.unrecovered,

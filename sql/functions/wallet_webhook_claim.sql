@@ -3,7 +3,9 @@
 -- it: type, timestamp, data = the event as wallet_events answers it). A claim counts as
 -- an attempt and leases the delivery for p_lease: a worker that dies while sending
 -- leaves it due again when the lease ends, so nothing claimed is lost (at least once).
--- Concurrent claims take different deliveries (SKIP LOCKED). Worker only.
+-- Concurrent claims take different deliveries (SKIP LOCKED). Fair to receivers: at most
+-- 10 deliveries of one subscription per claim, none of a subscription paused after its
+-- failures (wallet_webhook_settle), oldest due first. Worker only.
 CREATE OR REPLACE FUNCTION public.wallet_webhook_claim(p_limit integer DEFAULT 100, p_lease interval DEFAULT '1 minute')
 RETURNS TABLE (subscription_id bigint, event_id bigint, attempt integer, url text, secret text, payload text)
 LANGUAGE plpgsql
@@ -20,12 +22,18 @@ BEGIN
     RETURN QUERY
     WITH due AS (
         SELECT d.subscription_id, d.event_id
-        FROM wallet.webhook_deliveries d
-        JOIN wallet.webhook_subscriptions s ON s.subscription_id = d.subscription_id
-        WHERE d.state = 'pending' AND d.due_at <= clock_timestamp() AND s.removed_at IS NULL
+        FROM wallet.webhook_subscriptions s
+        CROSS JOIN LATERAL (
+            SELECT d.subscription_id, d.event_id, d.due_at
+            FROM wallet.webhook_deliveries d
+            WHERE d.subscription_id = s.subscription_id AND d.state = 'pending' AND d.due_at <= clock_timestamp()
+            ORDER BY d.due_at
+            LIMIT least(p_limit, 10)
+            FOR UPDATE OF d SKIP LOCKED
+        ) d
+        WHERE s.removed_at IS NULL AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp())
         ORDER BY d.due_at
         LIMIT p_limit
-        FOR UPDATE OF d SKIP LOCKED
     ), claimed AS (
         UPDATE wallet.webhook_deliveries d
         SET attempts = d.attempts + 1, due_at = clock_timestamp() + p_lease,

@@ -4,7 +4,9 @@
 -- p_backoff_cap, each between half and all of it), or dead once it has been failing for
 -- p_retry_for since its first attempt. Only a delivery's latest claim (its attempt
 -- number) settles it: one whose lease ran out and was claimed again changes nothing.
--- Answers each delivery's state. Worker only.
+-- A subscription none of whose deliveries here succeeded is paused (wallet_webhook_claim
+-- skips it) for 1 s, 2 s, 4 s ... up to p_backoff_cap as its failures go on; a success
+-- lifts the pause. Answers each delivery's state. Worker only.
 CREATE OR REPLACE FUNCTION public.wallet_webhook_settle(p_subscription_ids bigint[], p_event_ids bigint[],
                                                         p_attempts integer[], p_errors text[],
                                                         p_retry_for interval DEFAULT '24 hours',
@@ -46,6 +48,16 @@ BEGIN
         WHERE d.subscription_id = o.subscription_id AND d.event_id = o.event_id
           AND d.state = 'pending' AND d.attempts = o.attempt
         RETURNING d.subscription_id, d.event_id, d.state
+    ), receivers AS (
+        UPDATE wallet.webhook_subscriptions s
+        SET consecutive_failures = CASE WHEN r.succeeded THEN 0 ELSE s.consecutive_failures + 1 END,
+            paused_until = CASE WHEN r.succeeded THEN NULL
+                                ELSE clock_timestamp()
+                                     + least(p_backoff_cap, interval '1 second' * power(2, least(s.consecutive_failures, 30)))
+                           END
+        FROM (SELECT o.subscription_id, bool_or(o.error IS NULL) AS succeeded FROM outcome o
+              GROUP BY o.subscription_id) r
+        WHERE s.subscription_id = r.subscription_id
     )
     SELECT o.subscription_id, o.event_id, coalesce(s.state, d.state)
     FROM outcome o

@@ -53,16 +53,17 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_statement', 'wallet_webhook_subscribe', 'wallet_webhook_unsubscribe',
                     'wallet_webhook_subscriptions', 'wallet_webhook_fan_out', 'wallet_webhook_claim',
                     'wallet_webhook_settle', 'wallet_webhook_dead', 'wallet_webhook_redeliver',
-                    'wallet_credential_valid_since'],
+                    'wallet_credential_valid_since', 'wallet_webhook_backlog'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 33, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 34, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
                                 'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events', 'entry_hash',
-                                'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at'],
+                                'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at',
+                                'inet_or_null', 'is_public_address'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them

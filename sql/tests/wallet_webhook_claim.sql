@@ -1,8 +1,9 @@
 -- wallet_webhook_claim: due deliveries with their URL, secret and Standard Webhooks
 -- payload; a claim is an attempt and a lease; not due again until the lease ends;
--- nothing for an ended subscription; the worker's only.
+-- nothing for an ended subscription; at most 10 of one subscription per claim, none of
+-- a paused one; the worker's only.
 BEGIN;
-SELECT plan(8);
+SELECT plan(11);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000005', 'Claimed');
 UPDATE wallet.webhook_subscriptions SET removed_at = now() WHERE removed_at IS NULL;  -- only this test's
@@ -27,6 +28,20 @@ SELECT is((SELECT attempt FROM wallet_webhook_claim(10, '1 minute')), 2,
 UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 second' WHERE subscription_id = :sub;
 SELECT wallet_webhook_unsubscribe(:sub);
 SELECT is((SELECT count(*)::int FROM wallet_webhook_claim(10, '1 minute')), 0, 'nothing for an ended subscription');
+-- a busy receiver and a quiet one: 12 due for the first, 1 for the second
+SELECT wallet_webhook_subscribe('https://hooks.example/busy', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '{entry.bonus}') AS busy \gset
+SELECT wallet_webhook_subscribe('https://hooks.example/quiet', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '{entry.spend}') AS quiet \gset
+SELECT count(*) FROM generate_series(1, 12) n, LATERAL wallet_bonus('e2000000-0000-4000-8000-000000000005', 1, 1, 'wcb-' || n);
+SELECT * FROM wallet_spend('e2000000-0000-4000-8000-000000000005', 1, 1, 'wcs-1');
+SELECT wallet_webhook_fan_out();
+CREATE TEMP TABLE fair AS SELECT * FROM wallet_webhook_claim(100, '1 minute');
+SELECT results_eq('SELECT subscription_id, count(*)::int FROM fair GROUP BY 1 ORDER BY 1',
+                  format('VALUES (%s::bigint, 10), (%s::bigint, 1)', :busy, :quiet),
+                  'at most 10 of one subscription per claim: the quiet one is not kept waiting');
+UPDATE wallet.webhook_subscriptions SET paused_until = clock_timestamp() + interval '1 minute' WHERE subscription_id = :busy;
+SELECT is((SELECT count(*)::int FROM wallet_webhook_claim(100, '1 minute')), 0, 'a paused receiver gets nothing');
+UPDATE wallet.webhook_subscriptions SET paused_until = clock_timestamp() - interval '1 second' WHERE subscription_id = :busy;
+SELECT is((SELECT count(*)::int FROM wallet_webhook_claim(100, '1 minute')), 2, 'and the rest once the pause ends');
 SELECT function_privs_are('public', 'wallet_webhook_claim', ARRAY['integer', 'interval'], 'wallet_service',
                           ARRAY[]::text[], 'not wallet_service: it hands out secrets');
 

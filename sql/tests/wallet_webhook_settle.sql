@@ -1,8 +1,9 @@
 -- wallet_webhook_settle: a claim's deliveries at once, in the order given: delivered;
 -- or due again after a backoff within [half, all] of 1 s * 2^(attempt - 1) capped; or
--- dead after the retry window; a stale claim changes nothing.
+-- dead after the retry window; a stale claim changes nothing; a receiver whose
+-- deliveries all failed is paused for 1 s, 2 s, 4 s ... capped, until a success.
 BEGIN;
-SELECT plan(9);
+SELECT plan(12);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000006', 'Settled');
 UPDATE wallet.webhook_subscriptions SET removed_at = now() WHERE removed_at IS NULL;  -- only this test's
@@ -38,6 +39,36 @@ SELECT throws_ok('SELECT * FROM wallet_webhook_settle(ARRAY[1]::bigint[], ARRAY[
                  'WA002', 'invalid_request: one subscription, event, attempt and error per delivery', 'parallel arrays');
 SELECT function_privs_are('public', 'wallet_webhook_settle', ARRAY['bigint[]', 'bigint[]', 'integer[]', 'text[]', 'interval', 'interval'],
                           'wallet_service', ARRAY[]::text[], 'the worker''s');
+
+-- the receiver as a whole: paused while its deliveries fail, doubling, capped; a success lifts it
+UPDATE wallet.webhook_deliveries SET state = 'pending', due_at = now() - interval '1 second', attempts = 0
+WHERE subscription_id = :sub;
+UPDATE wallet.webhook_subscriptions SET consecutive_failures = 0, paused_until = NULL WHERE subscription_id = :sub;
+CREATE TEMP TABLE pauses (n integer, seconds float8);
+DO $$
+DECLARE
+    v record;
+BEGIN
+    FOR n IN 1..3 LOOP
+        UPDATE wallet.webhook_subscriptions SET paused_until = NULL WHERE url = 'https://hooks.example/s';
+        UPDATE wallet.webhook_deliveries d SET due_at = now() - interval '1 second' FROM wallet.webhook_subscriptions s
+        WHERE s.subscription_id = d.subscription_id AND s.url = 'https://hooks.example/s' AND d.state = 'pending';
+        SELECT * INTO v FROM wallet_webhook_claim(1, '1 minute');
+        PERFORM wallet_webhook_settle(ARRAY[v.subscription_id], ARRAY[v.event_id], ARRAY[v.attempt],
+                                      ARRAY['TimeoutError'], '1 hour', '3 seconds');
+        INSERT INTO pauses SELECT n, extract(epoch FROM paused_until - clock_timestamp())
+        FROM wallet.webhook_subscriptions WHERE subscription_id = v.subscription_id;
+    END LOOP;
+END
+$$;
+SELECT results_eq('SELECT n, round(seconds)::int FROM pauses ORDER BY n', $$VALUES (1, 1), (2, 2), (3, 3)$$,
+                  'paused 1 s, 2 s, then the 3 s cap, failure after failure');
+SELECT is((SELECT count(*)::int FROM wallet_webhook_claim(10, '1 minute')), 0, 'nothing claimed while paused');
+UPDATE wallet.webhook_subscriptions SET paused_until = NULL WHERE subscription_id = :sub;
+SELECT wallet_webhook_settle(array_agg(subscription_id), array_agg(event_id), array_agg(attempt), array_agg(NULL::text))
+FROM wallet_webhook_claim(1, '1 minute');
+SELECT is((SELECT (consecutive_failures, paused_until)::text FROM wallet.webhook_subscriptions WHERE subscription_id = :sub),
+          '(0,)', 'a success lifts the pause and forgets the failures');
 
 SELECT * FROM finish();
 ROLLBACK;

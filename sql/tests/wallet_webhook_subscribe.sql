@@ -1,7 +1,8 @@
 -- wallet_webhook_subscribe: an http(s) URL, a Standard Webhooks secret and known event
--- types (or all); deliveries start after the feed's present position; owner only.
+-- types (or all); deliveries start after the feed's present position; no loopback,
+-- private or link-local target unless the session allows it; owner only.
 BEGIN;
-SELECT plan(9);
+SELECT plan(16);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000001', 'Hooked');
 SELECT * FROM wallet_topup('e2000000-0000-4000-8000-000000000001', 1, 10, 'ws-1');
@@ -13,8 +14,16 @@ SELECT is((SELECT event_types FROM wallet.webhook_subscriptions ORDER BY subscri
 SELECT is((SELECT fanned_out_through FROM wallet.webhook_subscriptions ORDER BY subscription_id DESC LIMIT 1),
           (SELECT max(event_id) FROM wallet.event_feed), 'starts after the events already placed');
 SELECT is((SELECT event_types FROM wallet.webhook_subscriptions
-           WHERE subscription_id = wallet_webhook_subscribe('http://127.0.0.1:8080/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')), NULL,
+           WHERE subscription_id = wallet_webhook_subscribe('http://hooks.example:8080/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')), NULL,
           'no types: every type');
+SELECT throws_ok(format($$SELECT wallet_webhook_subscribe(%L, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')$$, url), 'WA002',
+                 'invalid_request: url must not name a loopback, private or link-local address', 'refused: ' || url)
+FROM unnest(ARRAY['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/x', 'https://LOCALHOST/x',
+                  'http://user@10.0.0.7/x', 'http://[::1]:9000/x', 'http://[::ffff:192.168.1.1]/x']) url;
+SET LOCAL wallet.webhook_private_targets = 'allow';
+SELECT ok(wallet_webhook_subscribe('http://127.0.0.1:8080/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') > 0,
+          'a receiver on the operator''s own network, when the session allows it');
+RESET wallet.webhook_private_targets;
 SELECT throws_ok($$SELECT wallet_webhook_subscribe('ftp://hooks.example/w', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')$$, 'WA002',
                  'invalid_request: url must be an http or https URL', 'http or https only');
 SELECT throws_ok($$SELECT wallet_webhook_subscribe('https://hooks.example/w', 'swordfish')$$, 'WA002',
