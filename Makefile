@@ -101,8 +101,9 @@ shards: venv-runtime
 stop-shards: venv-runtime
 	$(PY) -m wallet_dev.shards stop .data/shards
 
+# The local cluster and the rate limits' redis-server that make run started.
 stop-db: venv-runtime
-	$(PY) -m wallet_dev.pgcluster stop $${WALLET_DATA_DIR:-.data}
+	$(PY) -m wallet_dev.run stop
 
 bench: venv
 	$(PY) bench/run.py

@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # limits go on in memory (limits.py)
         RATELIMIT_STORAGE_OPTIONS=(
             {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
-            if settings.rate_limit_storage.startswith(("redis://", "rediss://"))
+            if settings.rate_limit_storage.startswith(("redis://", "rediss://", "redis+unix://"))
             else {}
         ),
         RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a window edge

@@ -1,15 +1,18 @@
 """Webhook subscriptions and dead deliveries, run as the database owner:
 
-    python -m wallet_api.webhooks subscribe URL [EVENT_TYPE...]   prints the id and secret
+    python -m wallet_api.webhooks subscribe [--private-target] URL [EVENT_TYPE...]
+                                                                prints the id and secret
     python -m wallet_api.webhooks list
     python -m wallet_api.webhooks unsubscribe SUBSCRIPTION_ID
     python -m wallet_api.webhooks dead [SUBSCRIPTION_ID]
     python -m wallet_api.webhooks redeliver SUBSCRIPTION_ID [EVENT_ID]
 
-No event type means all of them. The secret (Standard Webhooks, `whsec_` + base64 of 32
-random bytes) is made here and shown once: give it to the receiver, which verifies each
-delivery's `webhook-signature` with it. The worker sends the deliveries
-(wallet_api.worker.deliveries).
+No event type means all of them. A URL on a loopback, private or link-local address is
+refused unless --private-target says the receiver is on the operator's own network
+(the worker then needs WALLET_WEBHOOK_PRIVATE_TARGETS=allow to send there). The secret
+(Standard Webhooks, `whsec_` + base64 of 32 random bytes) is made here and shown once:
+give it to the receiver, which verifies each delivery's `webhook-signature` with it.
+The worker sends the deliveries (wallet_api.worker.deliveries).
 """
 
 import base64
@@ -27,9 +30,11 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def subscribe(conninfo: str, url: str, event_types: list[str]) -> tuple[int, str]:
+def subscribe(conninfo: str, url: str, event_types: list[str], private_target: bool = False) -> tuple[int, str]:
     secret = new_secret()
     with psycopg.connect(conninfo) as conn:
+        if private_target:
+            conn.execute("SET wallet.webhook_private_targets = 'allow'")
         (subscription_id,) = conn.execute(
             "SELECT wallet_webhook_subscribe(%s, %s, %s)", (url, secret, event_types or None)
         ).fetchall()[0]
@@ -48,8 +53,11 @@ def main(argv: list[str]) -> int:
         return 2
     command, args = argv[0], argv[1:]
     try:
+        private = command == "subscribe" and args[:1] == ["--private-target"]
+        if private:
+            args = args[1:]
         if command == "subscribe" and args:
-            subscription_id, secret = subscribe(conninfo, args[0], args[1:])
+            subscription_id, secret = subscribe(conninfo, args[0], args[1:], private)
             print(json.dumps({"subscription_id": subscription_id, "secret": secret}))
         elif command == "list" and not args:
             rows = _rows(conninfo, "SELECT * FROM wallet_webhook_subscriptions()", ())

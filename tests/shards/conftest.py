@@ -62,7 +62,8 @@ def start_router_worker(router_url, tmp_path):
     started: list[subprocess.Popen] = []
 
     def _start(**settings: str) -> tuple[subprocess.Popen, Path]:
-        env = {**os.environ, "DATABASE_URL": login, "WALLET_WORKER_METRICS_PORT": "0", **settings}
+        env = {**os.environ, "DATABASE_URL": login, "WALLET_WORKER_METRICS_PORT": "0",
+               "WALLET_WEBHOOK_PRIVATE_TARGETS": "allow", **settings}  # fmt: skip
         log_path = tmp_path / f"router-worker-{len(started)}.log"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=log,

@@ -20,7 +20,8 @@ def worker_env(db_url):
     set_database_login(db_url, "wallet_worker_test", password, "wallet_worker")
     return {**os.environ, "DATABASE_URL": make_conninfo(db_url, user="wallet_worker_test", password=password),
             "WALLET_EXPIRE_CRON": "* * * * * */2",  # every two seconds
-            "WALLET_WORKER_METRICS_PORT": "0"}  # fmt: skip
+            "WALLET_WORKER_METRICS_PORT": "0",
+            "WALLET_WEBHOOK_PRIVATE_TARGETS": "allow"}  # the test receivers are on loopback  # fmt: skip
 
 
 @pytest.fixture

@@ -102,8 +102,9 @@ def test_every_event_arrives_signed_despite_failures_an_outage_and_a_killed_work
     worker_env, start_worker, connect, admin, db_url, monkeypatch, capsys, report
 ):
     port, dead_port = free_port(), free_port()
-    sub = run_command(monkeypatch, capsys, db_url, "subscribe", f"http://127.0.0.1:{port}/hooks")
-    topups = run_command(monkeypatch, capsys, db_url, "subscribe", f"http://127.0.0.1:{dead_port}/hooks", "entry.topup")
+    sub = run_command(monkeypatch, capsys, db_url, "subscribe", "--private-target", f"http://127.0.0.1:{port}/hooks")
+    topups = run_command(monkeypatch, capsys, db_url, "subscribe", "--private-target",
+                         f"http://127.0.0.1:{dead_port}/hooks", "entry.topup")  # fmt: skip
     receiver = Receiver(port, sub["secret"])
     receiver.fail_rate = 0.3
     receiver.start()
@@ -204,11 +205,13 @@ def test_every_event_arrives_signed_despite_failures_an_outage_and_a_killed_work
 
 def test_subscribe_refuses_bad_input(monkeypatch, capsys, db_url, worker_env):
     monkeypatch.setenv("DATABASE_URL", db_url)
-    for argv in (["subscribe", "ftp://example.com/x"], ["subscribe", "http://127.0.0.1:1/x", "entry.nonsense"],
-                 ["subscribe"], ["redeliver"], ["frobnicate"]):  # fmt: skip
+    for argv in (["subscribe", "ftp://example.com/x"], ["subscribe", "http://hooks.example:1/x", "entry.nonsense"],
+                 ["subscribe"], ["redeliver"], ["frobnicate"], ["subscribe", "http://169.254.169.254/latest"],
+                 ["subscribe", "http://127.0.0.1:1/x"]):  # fmt: skip
         assert webhooks_command(argv) != 0
     err = capsys.readouterr().err
     assert "invalid_request: url must be an http or https URL" in err
+    assert err.count("invalid_request: url must not name a loopback, private or link-local address") == 2
     assert "invalid_request: event types must be some of" in err
 
 

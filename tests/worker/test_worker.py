@@ -50,7 +50,7 @@ def test_worker_sweeps_expired_lots_and_holds_and_stops_on_sigterm(worker_env, s
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     runs = [line for line in lines if line.get("job") == "wallet.expire"]
     assert code == 0, log_path.read_text()
-    assert {"worker": "started", "queues": ["wallet"]} in lines and {"worker": "stopped"} in lines
+    assert {"worker": "started", "queues": ["wallet", "wallet.webhooks"]} in lines and {"worker": "stopped"} in lines
     assert runs and sum(run["lots_expired"] for run in runs) >= 1 and sum(run["holds_expired"] for run in runs) >= 1
     assert conn.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 1", (user,)).fetchone() == (40,)
     points = "SELECT balance, held, available FROM wallet_balance(%s) WHERE asset_type_id = 2"

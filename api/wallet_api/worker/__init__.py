@@ -1,19 +1,25 @@
 """The background worker: procrastinate (a PostgreSQL-backed job library) on the wallet's
-own database, in the schema `procrastinate`. Its periodic jobs: `wallet.expire` calls
-wallet_expire() until expired lots are posted and expired holds released;
-`wallet.deliver_webhooks` sends the webhook deliveries (deliveries.py) in runs of a few
-seconds, one queued behind the running one; `wallet.prune_jobs` removes finished job
-rows after three days. The logic stays in SQL. Two jobs run at a time, and the sweep
-goes first when both wait. Beside them, a thread calls wallet_notify_events() every
-`WALLET_NOTIFY_INTERVAL_MS` (default 50), which sends NOTIFY wallet_events when the
-event feed has moved. Run it beside the API:
+own database, in the schema `procrastinate`. Two procrastinate workers run in the one
+process, each on its own queue, so that neither kind of work can hold up the other:
+
+- queue `wallet`: `wallet.expire` calls wallet_expire() until expired lots are posted
+  and expired holds released (every minute, `WALLET_EXPIRE_CRON`; a sixth field counts
+  seconds); `wallet.prune_jobs` removes finished job rows after three days (hourly).
+- queue `wallet.webhooks`: `wallet.deliver_webhooks` claims webhook deliveries in runs
+  of a few seconds and hands them to the process's sender (deliveries.py), which sends
+  and settles each on its own.
+
+Beside them, a thread calls wallet_notify_events() every `WALLET_NOTIFY_INTERVAL_MS`
+(default 50), which sends NOTIFY wallet_events when the event feed has moved. The logic
+stays in SQL. Run it beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker
 
-It logs one JSON line per run, as the API does per request, and stops cleanly on
-SIGTERM or SIGINT (procrastinate finishes the running job first). `WALLET_EXPIRE_CRON`
-sets how often it sweeps (default every minute; a sixth field counts seconds); the
-webhook settings are in deliveries.py.
+It rides out a database restart or failover: when the database goes away the workers
+stop, and the process connects again with a growing pause (1 s up to 30 s) and starts
+them again; periodic jobs resume where they are due. It logs one JSON line per run, as
+the API does per request, and stops cleanly on SIGTERM or SIGINT (running jobs finish
+first).
 """
 
 import json
@@ -24,10 +30,10 @@ import time
 
 import procrastinate
 import psycopg
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
+from wallet_api.worker.deliveries import DeliverySettings, Sender, log_run
 from wallet_api.worker.deliveries import deliver_webhooks as deliver_webhooks_for
-from wallet_api.worker.deliveries import log_run
 
 log = logging.getLogger("wallet_api.worker")
 
@@ -35,9 +41,11 @@ log = logging.getLogger("wallet_api.worker")
 JOB_RUNS = Counter("wallet_worker_job_runs", "Job runs finished, by job", ["job"])
 LOTS_EXPIRED = Counter("wallet_worker_lots_expired", "Expired lot remainders posted by wallet_expire()")
 HOLDS_EXPIRED = Counter("wallet_worker_holds_expired", "Expired holds released by wallet_expire()")
+LAST_SWEEP = Gauge("wallet_worker_last_sweep_timestamp_seconds", "When the last expiry sweep finished (Unix time)")
 
 SCHEMA = "procrastinate"
-QUEUE = "wallet"
+QUEUE = "wallet"  # the sweep and the housekeeping
+WEBHOOK_QUEUE = "wallet.webhooks"
 EXPIRE_BATCH = 1000  # lots (and holds) per call and per transaction
 MAX_BATCHES = 100  # per run: a backlog larger than this is left for the next run
 
@@ -57,7 +65,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 @app.task(name="wallet.expire", queue=QUEUE, queueing_lock="wallet.expire", pass_context=False, priority=10)
 def expire(timestamp: int) -> None:
     """Posts expired lot remainders and releases expired holds."""
-    started = time.perf_counter()
+    started, late_ms = time.perf_counter(), round((time.time() - timestamp) * 1000)
     lots = holds = batches = 0
     with psycopg.connect(database_url(), autocommit=True) as conn:
         while batches < MAX_BATCHES:
@@ -71,19 +79,39 @@ def expire(timestamp: int) -> None:
     JOB_RUNS.labels("wallet.expire").inc()
     LOTS_EXPIRED.inc(lots)
     HOLDS_EXPIRED.inc(holds)
+    LAST_SWEEP.set_to_current_time()
     log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
                          "holds_expired": holds, "batches": batches,
+                         "late_ms": late_ms,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
 
 
+_sender: Sender | None = None
+
+
+def sender() -> Sender:
+    """The process's webhook sender, made on first use in the worker's event loop."""
+    global _sender
+    if _sender is None:
+        _sender = Sender(database_url(), DeliverySettings.from_env())
+    return _sender
+
+
+async def drain_sender() -> None:
+    """At the end: waits for the deliveries in flight (each within its deadline)."""
+    if _sender is not None:
+        await _sender.drain()
+
+
 # every 5 seconds; a run lasts about that long, so one follows the other (the queueing
-# lock keeps at most one waiting; two running at once take different deliveries)
+# lock keeps at most one waiting)
 @app.periodic(cron="* * * * * */5", periodic_id="deliver_webhooks")
-@app.task(name="wallet.deliver_webhooks", queue=QUEUE, queueing_lock="wallet.deliver_webhooks", pass_context=False)
-def deliver_webhooks(timestamp: int) -> None:
-    """Delivers webhook events that are due, for about WALLET_WEBHOOK_RUN_SECONDS."""
+@app.task(name="wallet.deliver_webhooks", queue=WEBHOOK_QUEUE, queueing_lock="wallet.deliver_webhooks",
+          pass_context=False)  # fmt: skip
+async def deliver_webhooks(timestamp: int) -> None:
+    """Claims webhook deliveries that are due for about WALLET_WEBHOOK_RUN_SECONDS."""
     started = time.perf_counter()
-    counts = deliver_webhooks_for(database_url())
+    counts = await deliver_webhooks_for(database_url(), sender())
     JOB_RUNS.labels("wallet.deliver_webhooks").inc()
     log_run(counts, started)
 
@@ -106,6 +134,6 @@ def notify_events_forever(stop: threading.Event) -> None:
             with psycopg.connect(database_url(), autocommit=True) as conn:
                 while not stop.wait(interval):
                     (seen,) = conn.execute("SELECT public.wallet_notify_events(%s)", (seen,)).fetchall()[0]
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:  # a restart, a failover, a standby that cannot write yet
             log.warning(json.dumps({"worker": "event notifier reconnecting", "error": type(exc).__name__}))
             stop.wait(1)
