@@ -3,9 +3,12 @@
 
 import os
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
+
+from wallet_dev.pgcluster import PgCluster
 
 # the API server fixtures (the real server), shared by tests/api and tests/faults
 pytest_plugins = ["tests.server_fixtures"]
@@ -25,6 +28,15 @@ def database_url() -> str:
 @pytest.fixture(scope="session")
 def db_url() -> str:
     return database_url()
+
+
+@pytest.fixture(scope="session")
+def cluster() -> PgCluster:
+    """The server itself, for fault tests that crash and restart it: the cluster `make
+    test` started (WALLET_PGDATA)."""
+    if not os.environ.get("WALLET_PGDATA"):
+        pytest.skip("needs the throwaway cluster of `make test` (DATABASE_URL points at a server we may not crash)")
+    return PgCluster(Path(os.environ["WALLET_PGDATA"]), Path(os.environ["WALLET_PGBIN"]))
 
 
 @pytest.fixture

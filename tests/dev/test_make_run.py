@@ -10,14 +10,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 import requests
 
-from tests.support import ALICE, PASSWORDS, ROOT, free_port
+from tests.support import ALICE, BOB, PASSWORDS, ROOT, free_port
 from wallet_dev.pgcluster import PgCluster
+from wallet_dev.redisserver import LocalRedis
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a private folder only stops the server's user as root")
 
@@ -36,6 +38,7 @@ def private_clone():
     yield folder / "wallet"
     cluster = PgCluster(folder / "wallet" / ".data")
     cluster.stop("immediate")
+    LocalRedis(folder / "wallet" / ".data").stop()
     if cluster.pgdata != folder / "wallet" / ".data" / "pg":
         shutil.rmtree(cluster.pgdata.parent, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
@@ -85,7 +88,9 @@ def test_make_run_and_stop_db_from_a_private_folder(private_clone, report):
         while '"worker": "started"' not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
         text = log.read_text()
-        assert '{"worker": "started", "queues": ["wallet"]}' in text, "the worker runs beside the API"
+        assert '{"worker": "started", "queues": ["wallet", "wallet.webhooks"]}' in text, (
+            "the worker runs beside the API"
+        )
         assert "Traceback" not in text
         assert f"http://127.0.0.1:{port}" in text and "password=" not in text
 
@@ -118,3 +123,84 @@ def test_make_run_and_stop_db_from_a_private_folder(private_clone, report):
         f"make run from a 0700 folder: served on 127.0.0.1:{port}, cluster kept in {cluster.pgdata.parent}; "
         "make stop-db stopped it"
     )
+
+
+def worker_pids(session: int) -> list[int]:
+    """The worker processes make run started (they share its session)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+                if b"wallet_api.worker" in cmdline and os.getsid(int(entry.name)) == session:
+                    pids.append(int(entry.name))
+            except (OSError, ProcessLookupError):
+                continue
+    return pids
+
+
+def wait_for(condition, seconds: float, what: str, log: Path) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            if condition():
+                return time.monotonic() - started
+        except requests.RequestException:  # the API is starting again
+            pass
+        assert time.monotonic() - started < seconds, f"timed out waiting for {what}\n{log.read_text()[-4000:]}"
+        time.sleep(0.5)
+
+
+def test_make_run_rides_out_a_database_crash_and_a_killed_worker_and_shares_its_limits(private_clone, report):
+    """Under make run: the login limit is the documented one across two API workers (a
+    shared redis beside the cluster); the database crashes and comes back: the API answers
+    again by itself and a lot that expires after it is swept (default schedule: every
+    minute); the worker is SIGKILLed: make run starts it again and the API stays up."""
+    port = free_port()
+    log = private_clone / "run.log"
+    with open(log, "wb") as out:
+        run = make(private_clone, "run", f"PORT={port}", "WEB_CONCURRENCY=2", stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: requests.get(f"{base}/readyz", timeout=2).status_code == 200, 120, "make run", log)
+        text = log.read_text()
+        assert "redis+unix://" in text, "the rate limits live in the local redis"
+        metrics = next(line.split()[-1] for line in text.splitlines() if line.startswith("Worker metrics:"))
+        wait_for(lambda: "wallet_worker_job_runs" in requests.get(metrics, timeout=2).text, 30, "worker metrics", log)
+        # 30 wrong passwords for one account from one address, spread over both workers
+        guess = {"user_id": BOB, "password": "wrong"}
+        statuses = [requests.post(f"{base}/auth/login", json=guess, timeout=10).status_code for _ in range(30)]
+        assert sorted(statuses) == [401] * 20 + [429] * 10, statuses
+
+        PgCluster(private_clone / ".data").restart("immediate")
+        back = wait_for(lambda: requests.post(f"{base}/auth/token", json={"client_id": "rewards", "client_secret":
+                        "rewards-dev"}, timeout=5).status_code == 200, 60, "the API answering again", log)  # fmt: skip
+        rewards = requests.post(f"{base}/auth/token", json={"client_id": "rewards", "client_secret": "rewards-dev"},
+                                timeout=10).json()["access_token"]  # fmt: skip
+        auth = {"Authorization": f"Bearer {rewards}"}
+        expires = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+        key = f"after-crash-{time.time_ns()}"
+        bonus = {"user_id": ALICE, "asset_type_id": 2, "amount": 3, "idempotency_key": key, "expires_at": expires}
+        r = requests.post(f"{base}/wallet/bonus", headers=auth, timeout=10, json=bonus)
+        assert r.status_code == 201, r.text
+
+        def swept() -> bool:
+            items = requests.get(f"{base}/wallet/transactions", headers=auth, timeout=5,
+                                 params={"user_id": ALICE, "asset_type_id": 2, "limit": 5}).json()["items"]  # fmt: skip
+            return any(item["kind"] == "expire" and item["amount"] == -3 for item in items)
+
+        took = wait_for(swept, 150, "the lot that expired after the crash swept", log)
+
+        (worker,) = worker_pids(run.pid)
+        os.kill(worker, signal.SIGKILL)
+        wait_for(lambda: worker_pids(run.pid) not in ([], [worker]), 30, "a new worker", log)
+        assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
+        assert "make run: the worker exited with -9; starting it again" in log.read_text()
+        assert run.poll() is None
+    finally:
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait(timeout=60)
+    assert "Traceback" not in "".join(line for line in log.read_text().splitlines(True) if "wallet_api" in line)
+    report(f"make run: login limit 20 across 2 workers (30 guesses: {statuses.count(401)} x 401, "
+           f"{statuses.count(429)} x 429); after a database crash the API answered again in {back:.1f} s and a lot "
+           f"expiring after it was swept {took:.0f} s later; a SIGKILLed worker was started again")  # fmt: skip

@@ -28,6 +28,7 @@ class Receiver:
         self.port, self.webhook = port, Webhook(secret)
         self.lock = threading.Lock()
         self.received: dict[int, dict] = {}  # event id -> payload, verified
+        self.received_at: dict[int, float] = {}  # event id -> when it first arrived (time.time())
         self.requests = self.refused_on_purpose = self.bad_signatures = self.in_flight = 0
         self.fail_rate, self.stall_seconds = 0.0, 0.0
         self.random = random.Random(7)
@@ -64,6 +65,7 @@ class Receiver:
                         else:
                             with receiver.lock:
                                 receiver.received[payload["data"]["event_id"]] = payload
+                                receiver.received_at.setdefault(payload["data"]["event_id"], time.time())
                             self.send_response(204)
                     self.end_headers()
                 finally:
