@@ -223,3 +223,66 @@ def test_the_command_runs_as_a_module(db_url, worker_env):
                           timeout=30)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert isinstance(json.loads(proc.stdout), list)
+
+
+def test_private_targets_are_refused_when_sent_and_redirects_are_never_followed(
+    worker_env, start_worker, admin, connect, db_url, monkeypatch, capsys, report
+):
+    """2130706433 is 127.0.0.1 spelled as one number: the subscribe check cannot see it,
+    the worker resolves it and refuses to send (unless private targets are allowed). A
+    receiver answering 302 to another address is a failed attempt, never followed."""
+    port, target_port = free_port(), free_port()
+    hits = {"redirector": 0, "target": 0}
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            hits["redirector" if self.server.server_port == port else "target"] += 1
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target_port}/metadata")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", p), Redirect) for p in (port, target_port)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    numeric = run_command(monkeypatch, capsys, db_url, "subscribe", f"http://2130706433:{port}/hooks", "entry.topup")
+    conn = connect()
+    user = uuid.uuid4()
+    conn.execute("SELECT wallet_open_account(%s, 'guarded')", (user,))
+    conn.execute("SELECT * FROM wallet_topup(%s, 1, 5, 'guard-1')", (user,))
+    not_allowed = {k: v for k, v in worker_env.items() if k != "WALLET_WEBHOOK_PRIVATE_TARGETS"}
+
+    def last_error(subscription) -> str | None:
+        query = ("SELECT last_error FROM wallet.webhook_deliveries WHERE subscription_id = %s"
+                 " AND last_error IS NOT NULL LIMIT 1")  # fmt: skip
+        row = admin.execute(query, (subscription["subscription_id"],)).fetchone()
+        return row[0] if row else None
+
+    worker, log_path = start_worker(not_allowed)
+    try:
+        wait_for(lambda: last_error(numeric) is not None, 30, "the numeric loopback delivery tried")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0, log_path.read_text()
+        run_command(monkeypatch, capsys, db_url, "unsubscribe", str(numeric["subscription_id"]))
+    assert last_error(numeric).startswith("refused: 2130706433 is a loopback, private or link-local address")
+    assert hits == {"redirector": 0, "target": 0}
+
+    redirecting = run_command(monkeypatch, capsys, db_url, "subscribe", "--private-target",
+                              f"http://127.0.0.1:{port}/hooks", "entry.topup")  # fmt: skip
+    conn.execute("SELECT * FROM wallet_topup(%s, 1, 5, 'guard-2')", (user,))
+    worker, log_path = start_worker(worker_env)
+    try:
+        wait_for(lambda: last_error(redirecting) is not None, 30, "the redirected delivery tried")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0, log_path.read_text()
+        run_command(monkeypatch, capsys, db_url, "unsubscribe", str(redirecting["subscription_id"]))
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert last_error(redirecting) == "HTTP 302" and hits["redirector"] >= 1 and hits["target"] == 0
+    report("webhooks: a loopback receiver spelled 2130706433 refused when sent (nothing reached it); a 302 to another "
+           "address counted as a failure and never followed")  # fmt: skip
