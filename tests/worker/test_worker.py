@@ -5,6 +5,7 @@ event feed moves, logging JSON lines, and stopping cleanly on SIGTERM."""
 
 import json
 import signal
+import socket
 import time
 
 
@@ -76,3 +77,20 @@ def test_a_stop_as_the_worker_starts_is_clean(worker_env, start_worker, report):
         assert code == 0 and '{"worker": "stopped"}' in text and "Traceback" not in text, text
         outcomes.append(code)
     report(f"worker stopped with SIGTERM right after it started: {len(outcomes)} of 5 exit 0 and say so")
+
+
+def test_a_taken_metrics_port_leaves_the_worker_running(worker_env, start_worker, report):
+    """Another process (a second clone's worker) holds the metrics port: the worker says
+    so and does its work without the endpoint."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        worker, log_path = start_worker({**worker_env, "WALLET_WORKER_METRICS_PORT": str(port)})
+        deadline = time.monotonic() + 30
+        while '"job": "wallet.expire"' not in log_path.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 0, log_path.read_text()
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert [line for line in lines if line.get("worker") == "metrics endpoint off" and line["port"] == port]
+    report(f"worker with its metrics port {port} taken: ran, swept, said the endpoint is off, exit 0")
