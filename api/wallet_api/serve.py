@@ -37,6 +37,12 @@ def server_command(environ: dict[str, str]) -> list[str]:
 
 
 def main() -> None:
+    from wallet_api.config import ConfigError, Settings
+
+    try:  # a configuration error is said once here, not by every worker the server starts
+        Settings.from_env()
+    except ConfigError as exc:
+        raise SystemExit(f"wallet_api.serve: {exc}") from None
     os.environ.setdefault(
         "PROMETHEUS_MULTIPROC_DIR",
         os.path.join(tempfile.gettempdir(), f"wallet-metrics-{os.environ.get('PORT', '8000')}"),
