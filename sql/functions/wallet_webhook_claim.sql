@@ -4,9 +4,12 @@
 -- an attempt and leases the delivery for p_lease: a worker that dies while sending
 -- leaves it due again when the lease ends, so nothing claimed is lost (at least once).
 -- Concurrent claims take different deliveries (SKIP LOCKED). Fair to receivers: at most
--- 10 deliveries of one subscription per claim, none of a subscription paused after its
--- failures (wallet_webhook_settle), oldest due first. Worker only.
-CREATE OR REPLACE FUNCTION public.wallet_webhook_claim(p_limit integer DEFAULT 100, p_lease interval DEFAULT '1 minute')
+-- p_per_subscription deliveries of one subscription per claim, none of a subscription
+-- paused after its failures (wallet_webhook_settle) or named in p_busy (the worker has
+-- enough of its deliveries in flight already), oldest due first. Worker only.
+CREATE OR REPLACE FUNCTION public.wallet_webhook_claim(p_limit integer DEFAULT 100, p_lease interval DEFAULT '1 minute',
+                                                       p_busy bigint[] DEFAULT NULL,
+                                                       p_per_subscription integer DEFAULT 10)
 RETURNS TABLE (subscription_id bigint, event_id bigint, attempt integer, url text, secret text, payload text)
 LANGUAGE plpgsql
 VOLATILE
@@ -15,9 +18,11 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'  -- the payload's timestamps read the same whoever calls
 AS $$
 BEGIN
-    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 OR p_lease IS NULL OR p_lease < interval '1 second' THEN
-        RAISE EXCEPTION 'invalid_request: limit must be from 1 to 1000 and the lease at least 1 second'
-            USING ERRCODE = 'WA002', DETAIL = format('limit: %s, lease: %s', p_limit, p_lease);
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 OR p_lease IS NULL OR p_lease < interval '1 second'
+       OR p_per_subscription IS NULL OR p_per_subscription NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'invalid_request: limit and per_subscription must be from 1 to 1000 and the lease at least 1 second'
+            USING ERRCODE = 'WA002',
+                  DETAIL = format('limit: %s, lease: %s, per_subscription: %s', p_limit, p_lease, p_per_subscription);
     END IF;
     RETURN QUERY
     WITH due AS (
@@ -28,10 +33,11 @@ BEGIN
             FROM wallet.webhook_deliveries d
             WHERE d.subscription_id = s.subscription_id AND d.state = 'pending' AND d.due_at <= clock_timestamp()
             ORDER BY d.due_at
-            LIMIT least(p_limit, 10)
+            LIMIT least(p_limit, p_per_subscription)
             FOR UPDATE OF d SKIP LOCKED
         ) d
         WHERE s.removed_at IS NULL AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp())
+          AND s.subscription_id <> ALL (coalesce(p_busy, '{}'))
         ORDER BY d.due_at
         LIMIT p_limit
     ), claimed AS (
@@ -60,5 +66,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_webhook_claim(integer, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_webhook_claim(integer, interval) TO wallet_worker;
+REVOKE ALL ON FUNCTION public.wallet_webhook_claim(integer, interval, bigint[], integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_webhook_claim(integer, interval, bigint[], integer) TO wallet_worker;

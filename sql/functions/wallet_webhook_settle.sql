@@ -4,9 +4,11 @@
 -- p_backoff_cap, each between half and all of it), or dead once it has been failing for
 -- p_retry_for since its first attempt. Only a delivery's latest claim (its attempt
 -- number) settles it: one whose lease ran out and was claimed again changes nothing.
--- A subscription none of whose deliveries here succeeded is paused (wallet_webhook_claim
--- skips it) for 1 s, 2 s, 4 s ... up to p_backoff_cap as its failures go on; a success
--- lifts the pause. Answers each delivery's state. Worker only.
+-- A receiver that times out holds the worker's slots: a subscription whose deliveries
+-- here timed out (the error starts with TimeoutError) and none succeeded is paused
+-- (wallet_webhook_claim skips it) for 1 s, 2 s, 4 s ... up to p_backoff_cap as its
+-- timeouts go on; a success lifts the pause. Other failures (refused, 5xx) cost no time
+-- and back off per delivery only. Answers each delivery's state. Worker only.
 CREATE OR REPLACE FUNCTION public.wallet_webhook_settle(p_subscription_ids bigint[], p_event_ids bigint[],
                                                         p_attempts integer[], p_errors text[],
                                                         p_retry_for interval DEFAULT '24 hours',
@@ -55,9 +57,10 @@ BEGIN
                                 ELSE clock_timestamp()
                                      + least(p_backoff_cap, interval '1 second' * power(2, least(s.consecutive_failures, 30)))
                            END
-        FROM (SELECT o.subscription_id, bool_or(o.error IS NULL) AS succeeded FROM outcome o
-              GROUP BY o.subscription_id) r
-        WHERE s.subscription_id = r.subscription_id
+        FROM (SELECT o.subscription_id, bool_or(o.error IS NULL) AS succeeded,
+                     bool_or(o.error LIKE 'TimeoutError%') AS timed_out
+              FROM outcome o GROUP BY o.subscription_id) r
+        WHERE s.subscription_id = r.subscription_id AND (r.succeeded OR r.timed_out)
     )
     SELECT o.subscription_id, o.event_id, coalesce(s.state, d.state)
     FROM outcome o

@@ -1,6 +1,6 @@
--- A receiver that keeps failing (timing out, refusing, answering 5xx) is backed off as a
--- whole: wallet_webhook_settle pauses its subscription for 1 s, 2 s, 4 s ... up to the
--- backoff cap while its deliveries fail and lifts the pause on a success, and
+-- A receiver that keeps timing out is backed off as a whole: wallet_webhook_settle
+-- pauses its subscription for 1 s, 2 s, 4 s ... up to the backoff cap while its
+-- deliveries time out and lifts the pause on a success, and
 -- wallet_webhook_claim skips paused subscriptions and hands out at most a few
 -- deliveries of one subscription per claim, so one slow receiver never holds the others'.
 ALTER TABLE wallet.webhook_subscriptions

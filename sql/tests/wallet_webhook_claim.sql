@@ -3,7 +3,7 @@
 -- nothing for an ended subscription; at most 10 of one subscription per claim, none of
 -- a paused one; the worker's only.
 BEGIN;
-SELECT plan(11);
+SELECT plan(13);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000005', 'Claimed');
 UPDATE wallet.webhook_subscriptions SET removed_at = now() WHERE removed_at IS NULL;  -- only this test's
@@ -42,7 +42,13 @@ UPDATE wallet.webhook_subscriptions SET paused_until = clock_timestamp() + inter
 SELECT is((SELECT count(*)::int FROM wallet_webhook_claim(100, '1 minute')), 0, 'a paused receiver gets nothing');
 UPDATE wallet.webhook_subscriptions SET paused_until = clock_timestamp() - interval '1 second' WHERE subscription_id = :busy;
 SELECT is((SELECT count(*)::int FROM wallet_webhook_claim(100, '1 minute')), 2, 'and the rest once the pause ends');
-SELECT function_privs_are('public', 'wallet_webhook_claim', ARRAY['integer', 'interval'], 'wallet_service',
+UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 second' WHERE subscription_id IN (:busy, :quiet) AND state = 'pending';
+SELECT results_eq(format('SELECT subscription_id, count(*)::int FROM wallet_webhook_claim(100, ''1 minute'', ARRAY[%s]) GROUP BY 1', :busy),
+                  format('VALUES (%s::bigint, 1)', :quiet), 'nothing of a receiver the worker says is busy');
+UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 second' WHERE subscription_id IN (:busy, :quiet) AND state = 'pending';
+SELECT results_eq('SELECT subscription_id, count(*)::int FROM wallet_webhook_claim(100, ''1 minute'', NULL, 3) GROUP BY 1 ORDER BY 1',
+                  format('VALUES (%s::bigint, 3), (%s::bigint, 1)', :busy, :quiet), 'at most p_per_subscription of one');
+SELECT function_privs_are('public', 'wallet_webhook_claim', ARRAY['integer', 'interval', 'bigint[]', 'integer'], 'wallet_service',
                           ARRAY[]::text[], 'not wallet_service: it hands out secrets');
 
 SELECT * FROM finish();

@@ -3,7 +3,7 @@
 -- dead after the retry window; a stale claim changes nothing; a receiver whose
 -- deliveries all failed is paused for 1 s, 2 s, 4 s ... capped, until a success.
 BEGIN;
-SELECT plan(12);
+SELECT plan(13);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000006', 'Settled');
 UPDATE wallet.webhook_subscriptions SET removed_at = now() WHERE removed_at IS NULL;  -- only this test's
@@ -69,6 +69,11 @@ SELECT wallet_webhook_settle(array_agg(subscription_id), array_agg(event_id), ar
 FROM wallet_webhook_claim(1, '1 minute');
 SELECT is((SELECT (consecutive_failures, paused_until)::text FROM wallet.webhook_subscriptions WHERE subscription_id = :sub),
           '(0,)', 'a success lifts the pause and forgets the failures');
+UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 second' WHERE subscription_id = :sub AND state = 'pending';
+SELECT wallet_webhook_settle(array_agg(subscription_id), array_agg(event_id), array_agg(attempt), ARRAY['HTTP 503'])
+FROM wallet_webhook_claim(1, '1 minute');
+SELECT is((SELECT (consecutive_failures, paused_until)::text FROM wallet.webhook_subscriptions WHERE subscription_id = :sub),
+          '(0,)', 'a refusal costs no time: the receiver is not paused, the delivery backs off alone');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,10 +1,11 @@
 """Webhook deliveries, run by the worker's `wallet.deliver_webhooks` job. The decisions
 live in SQL: wallet_webhook_fan_out makes a pending delivery per matching event,
 wallet_webhook_claim hands out what is due (leased, so a worker killed mid-send leaves
-it due again; at most a few per receiver, none to a receiver paused after failures),
+it due again; at most a few per receiver, none to a receiver paused after failures or
+already at its share of the worker's slots),
 wallet_webhook_settle records the outcome (delivered, retried after a backoff with
-jitter, or dead after the retry window; a receiver whose deliveries fail is paused as a
-whole). This module only signs (Standard Webhooks, with the subscription's secret) and
+jitter, or dead after the retry window; a receiver whose deliveries time out is paused
+as a whole). This module only signs (Standard Webhooks, with the subscription's secret) and
 sends, each delivery on its own: one slow receiver never holds another's deliveries.
 
 A delivery has one deadline for all of it (connecting, sending, the answer's status
@@ -184,6 +185,13 @@ class Sender:
     def free_slots(self) -> int:
         return self.settings.concurrency - len(self.in_flight) - len(self.waiting)
 
+    def busy_receivers(self) -> list[int]:
+        """Subscriptions with as many deliveries in flight or waiting as they may have:
+        the next claim leaves theirs in the database."""
+        waiting = Tally(d.subscription_id for d in self.waiting)
+        return [s for s in {*self.per_receiver, *waiting}
+                if self.per_receiver[s] + waiting[s] >= self.settings.per_receiver]  # fmt: skip
+
     def add(self, deliveries: list[Delivery]) -> None:
         self.waiting.extend(deliveries)
         self.start_sends()
@@ -291,8 +299,8 @@ async def deliver_webhooks(database_url: str, sender: Sender) -> dict[str, int]:
                 if (free := sender.free_slots()) > 0:
                     cur = await conn.execute(
                         "SELECT subscription_id, event_id, attempt, url, secret, payload"
-                        " FROM public.wallet_webhook_claim(%s, %s)",
-                        (min(CLAIM_BATCH, free), settings.lease),
+                        " FROM public.wallet_webhook_claim(%s, %s, %s::bigint[], %s)",
+                        (min(CLAIM_BATCH, free), settings.lease, sender.busy_receivers(), settings.per_receiver),
                     )
                     now = time.monotonic()
                     claimed = [Delivery(s, e, a, u, k, p, claimed_at=now) for s, e, a, u, k, p in await cur.fetchall()]
