@@ -6,7 +6,8 @@
 -- Concurrent claims take different deliveries (SKIP LOCKED). Fair to receivers: at most
 -- p_per_subscription deliveries of one subscription per claim, none of a subscription
 -- paused after its failures (wallet_webhook_settle) or named in p_busy (the worker has
--- enough of its deliveries in flight already), oldest due first. Worker only.
+-- enough of its deliveries in flight already); one of each receiver before a second of
+-- any, the receiver served least recently first, then oldest due first. Worker only.
 CREATE OR REPLACE FUNCTION public.wallet_webhook_claim(p_limit integer DEFAULT 100, p_lease interval DEFAULT '1 minute',
                                                        p_busy bigint[] DEFAULT NULL,
                                                        p_per_subscription integer DEFAULT 10)
@@ -29,17 +30,22 @@ BEGIN
         SELECT d.subscription_id, d.event_id
         FROM wallet.webhook_subscriptions s
         CROSS JOIN LATERAL (
-            SELECT d.subscription_id, d.event_id, d.due_at
-            FROM wallet.webhook_deliveries d
-            WHERE d.subscription_id = s.subscription_id AND d.state = 'pending' AND d.due_at <= clock_timestamp()
-            ORDER BY d.due_at
-            LIMIT least(p_limit, p_per_subscription)
-            FOR UPDATE OF d SKIP LOCKED
+            SELECT d.subscription_id, d.event_id, d.due_at, row_number() OVER (ORDER BY d.due_at) AS nth
+            FROM (SELECT d.subscription_id, d.event_id, d.due_at
+                  FROM wallet.webhook_deliveries d
+                  WHERE d.subscription_id = s.subscription_id AND d.state = 'pending'
+                    AND d.due_at <= clock_timestamp()
+                  ORDER BY d.due_at
+                  LIMIT least(p_limit, p_per_subscription)
+                  FOR UPDATE OF d SKIP LOCKED) d
         ) d
         WHERE s.removed_at IS NULL AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp())
           AND s.subscription_id <> ALL (coalesce(p_busy, '{}'))
-        ORDER BY d.due_at
+        ORDER BY d.nth, s.last_claimed_at NULLS FIRST, d.due_at
         LIMIT p_limit
+    ), served AS (
+        UPDATE wallet.webhook_subscriptions s SET last_claimed_at = clock_timestamp()
+        WHERE s.subscription_id IN (SELECT due.subscription_id FROM due)
     ), claimed AS (
         UPDATE wallet.webhook_deliveries d
         SET attempts = d.attempts + 1, due_at = clock_timestamp() + p_lease,

@@ -3,7 +3,7 @@
 -- nothing for an ended subscription; at most 10 of one subscription per claim, none of
 -- a paused one; the worker's only.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000005', 'Claimed');
 UPDATE wallet.webhook_subscriptions SET removed_at = now() WHERE removed_at IS NULL;  -- only this test's
@@ -48,6 +48,12 @@ SELECT results_eq(format('SELECT subscription_id, count(*)::int FROM wallet_webh
 UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 second' WHERE subscription_id IN (:busy, :quiet) AND state = 'pending';
 SELECT results_eq('SELECT subscription_id, count(*)::int FROM wallet_webhook_claim(100, ''1 minute'', NULL, 3) GROUP BY 1 ORDER BY 1',
                   format('VALUES (%s::bigint, 3), (%s::bigint, 1)', :busy, :quiet), 'at most p_per_subscription of one');
+UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 second' WHERE subscription_id = :busy AND state = 'pending';
+UPDATE wallet.webhook_deliveries SET due_at = now() - interval '1 millisecond' WHERE subscription_id = :quiet AND state = 'pending';
+UPDATE wallet.webhook_subscriptions SET last_claimed_at = clock_timestamp() WHERE subscription_id = :busy;
+UPDATE wallet.webhook_subscriptions SET last_claimed_at = NULL WHERE subscription_id = :quiet;
+SELECT results_eq('SELECT subscription_id FROM wallet_webhook_claim(1, ''1 minute'')', format('VALUES (%s::bigint)', :quiet),
+                  'the receiver served least recently first, though its delivery came due last');
 SELECT function_privs_are('public', 'wallet_webhook_claim', ARRAY['integer', 'interval', 'bigint[]', 'integer'], 'wallet_service',
                           ARRAY[]::text[], 'not wallet_service: it hands out secrets');
 
