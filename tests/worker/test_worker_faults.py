@@ -64,6 +64,8 @@ class Trickler:
                 conn, _ = self.server.accept()
             except TimeoutError:
                 continue
+            except OSError:  # stop() closed the socket
+                return
             self.requests += 1
             threading.Thread(target=self.trickle, args=(conn,), daemon=True).start()
 
