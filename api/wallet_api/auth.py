@@ -220,15 +220,14 @@ def _token_response(subject: str, role: str, scopes: list[str]):
     # iat to the millisecond (a NumericDate may have a fraction): a token issued in the
     # same second as, but before, a secret change must still be refused
     now = time.time()
-    expires = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
-    claims = {"role": role, "scopes": scopes, "iat": round(now, 3), "exp": int(now) + expires}
+    lifetime = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+    claims = {"role": role, "scopes": scopes, "iat": round(now, 3), "exp": int(now) + lifetime}
     token = create_access_token(identity=subject, additional_claims=claims,
                                 additional_headers={"kid": key_id(current_app.config["JWT_SECRET_KEY"])})  # fmt: skip
-    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return jsonify(
         access_token=token,
         token_type="Bearer",  # noqa: S106 (not a password)
-        expires_in=int(expires.total_seconds()),
+        expires_in=lifetime,
     )
 
 

@@ -177,7 +177,7 @@ class Sender:
         self.in_flight: set[asyncio.Task] = set()
         self.per_receiver: Tally[int] = Tally()
         self.waiting: list[Delivery] = []  # claimed while their receiver had no free slot
-        self.answered = asyncio.Event()
+        self.wake = asyncio.Event()  # a delivery was answered (a run's listener also sets it on new events)
         self._conn: psycopg.AsyncConnection | None = None
         self._client = httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
         self._lock = asyncio.Lock()
@@ -225,7 +225,7 @@ class Sender:
                                     "error": f"{type(exc).__name__}: {exc}"[:300]}))  # fmt: skip
         finally:
             self.per_receiver[delivery.subscription_id] -= 1
-            self.answered.set()
+            self.wake.set()
             self.start_sends()
 
     async def settle(self, delivery: Delivery, error: str | None) -> str:
@@ -283,14 +283,12 @@ async def deliver_webhooks(database_url: str, sender: Sender) -> dict[str, int]:
     deadline = time.monotonic() + settings.run_for
     counts = {"fanned_out": 0, "claimed": 0}
     settled_before = dict(sender.counts)
-    wake = asyncio.Event()
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        listener = asyncio.create_task(listen(database_url, wake))
+        listener = asyncio.create_task(listen(database_url, sender.wake))
         try:
             await report_backlog(conn)
             while (left := deadline - time.monotonic()) > 0:
-                wake.clear()
-                sender.answered.clear()
+                sender.wake.clear()
                 cur = await conn.execute("SELECT public.wallet_webhook_fan_out(%s)", (FAN_OUT_POSITIONS,))
                 (made,) = await cur.fetchone() or (0,)
                 counts["fanned_out"] += made
@@ -308,10 +306,10 @@ async def deliver_webhooks(database_url: str, sender: Sender) -> dict[str, int]:
                     sender.add(claimed)
                 if not made and not claimed:
                     # new events and answered deliveries wake it at once; retries come due by time
-                    waits = [asyncio.create_task(wake.wait()), asyncio.create_task(sender.answered.wait())]
-                    await asyncio.wait(waits, timeout=min(left, 0.5), return_when=asyncio.FIRST_COMPLETED)
-                    for task in waits:
-                        task.cancel()
+                    try:
+                        await asyncio.wait_for(sender.wake.wait(), min(left, 0.5))
+                    except TimeoutError:
+                        pass
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
