@@ -11,7 +11,7 @@ AS $$
 DECLARE
     v_last bigint;
 BEGIN
-    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
+    v_last := coalesce(pg_sequence_last_value('wallet.event_position'::regclass), 0);
     IF v_last > coalesce(p_seen, 0) THEN
         PERFORM pg_notify('wallet_events', '');
     END IF;

@@ -58,7 +58,7 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
            AND proname LIKE 'wallet\_%'), 34, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
-                                'refuse_ledger_change', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
+                                'refuse_ledger_change', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'expired_holds', 'refuse_hold_key',
                                 'refuse_hold_removal', 'place_event', 'wallet_view', 'write_events', 'entry_hash',

@@ -33,6 +33,7 @@ DECLARE
     v_view        bigint;        -- the caller's balance before this entry
     v_class       text;
     v_entry_id    bigint;
+    v_entry       wallet.ledger_entries;  -- the entry to write, hash included
     v_paid        bigint := 0::bigint;
     v_free        bigint := 0::bigint;
     v_lots        bigint[] := '{}'::bigint[];  -- the lots a spend takes from, in order
@@ -57,7 +58,8 @@ BEGIN
     END IF;
 
     FOR v_attempt IN 1..2 LOOP
-        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
+               w.chain_head
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
@@ -73,7 +75,8 @@ BEGIN
         SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e
         WHERE e.account_id = v_wallet.account_id;
         v_released := wallet.release_expired_holds(v_wallet.account_id, p_asset_type_id, v_now);
-        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds
+        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
+               w.chain_head
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
@@ -91,17 +94,18 @@ BEGIN
     v_overflow := p_kind <> 'spend' AND v_wallet.balance > 9223372036854775807 - p_amount;
     IF p_kind <> 'spend' AND NOT v_overflow THEN
         IF p_kind = 'topup' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
-        -- the entry claims the key; only if it was inserted do the lot and the cache follow
+        -- the entry, chained to the head read under the lock; it claims the key, and only
+        -- if it was inserted do the lot and the cache follow
+        v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_wallet.account_id, p_asset_type_id,
+                       p_kind, wallet.treasury_account_id(), v_wallet.account_id, p_amount, v_view + p_amount,
+                       p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, NULL, 0, NULL, NULL, NULL,
+                       NULL)::wallet.ledger_entries;
+        v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
         WITH entry AS (
-            INSERT INTO wallet.ledger_entries AS e
-                (account_id, asset_type_id, kind, debit_account_id, credit_account_id,
-                 amount, balance_after, idempotency_key, metadata, paid_amount, free_amount)
-            SELECT v_wallet.account_id, p_asset_type_id, p_kind, t.account_id, v_wallet.account_id,
-                   p_amount, v_view + p_amount, p_idempotency_key, p_metadata, v_paid, v_free
-            FROM wallet.accounts t
-            WHERE t.system_code = 'treasury'
+            INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+            SELECT (v_entry).*
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
-            RETURNING e.entry_id, e.hash
+            RETURNING e.entry_id
         ), credited AS (
             INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
             SELECT v_wallet.account_id, p_asset_type_id, CASE p_kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
@@ -110,7 +114,7 @@ BEGIN
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
-                next_expiry = least(w.next_expiry, p_expires_at), chain_head = (SELECT entry.hash FROM entry)
+                next_expiry = least(w.next_expiry, p_expires_at), chain_head = v_entry.hash
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         ), evented AS (
@@ -169,18 +173,18 @@ BEGIN
                     USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
             END IF;
         END IF;
-        -- the entry claims the key and records the takes, in order; only if it was
-        -- inserted do the lots and the cache follow
+        -- the entry, chained to the head read under the lock, claims the key and records
+        -- the takes, in order; only if it was inserted do the lots and the cache follow
+        v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_wallet.account_id, p_asset_type_id,
+                       'spend', v_wallet.account_id, wallet.treasury_account_id(), p_amount, v_view - p_amount,
+                       p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, NULL, 0, v_lots, v_takes, NULL,
+                       NULL)::wallet.ledger_entries;
+        v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
         WITH entry AS (
-            INSERT INTO wallet.ledger_entries AS e
-                (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
-                 idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
-            SELECT v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id, t.account_id, p_amount,
-                   v_view - p_amount, p_idempotency_key, p_metadata, v_paid, v_free, v_lots, v_takes
-            FROM wallet.accounts t
-            WHERE t.system_code = 'treasury'
+            INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+            SELECT (v_entry).*
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
-            RETURNING e.entry_id, e.hash
+            RETURNING e.entry_id
         ), taken AS (
             UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
             WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lots)
@@ -188,7 +192,7 @@ BEGIN
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
-                chain_head = (SELECT entry.hash FROM entry)
+                chain_head = v_entry.hash
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
         ), evented AS (

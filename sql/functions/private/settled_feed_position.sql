@@ -16,7 +16,9 @@ DECLARE
 BEGIN
     PERFORM pg_catalog.pg_advisory_lock(2026120201);
     BEGIN
-        SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_last FROM wallet.event_position s;
+        -- a function, not a read of the sequence's relation: under the callers' enable_seqscan
+        -- = off that scan cost past jit_above_cost, and every read compiled it (34 ms)
+        v_last := coalesce(pg_catalog.pg_sequence_last_value('wallet.event_position'::pg_catalog.regclass), 0);
     EXCEPTION WHEN query_canceled OR OTHERS THEN
         PERFORM pg_catalog.pg_advisory_unlock(2026120201);
         RAISE;
