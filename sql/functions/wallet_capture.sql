@@ -33,7 +33,10 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_view       bigint;
     v_entry_id   bigint;
-    v_since      bigint;  -- the account's newest entry before this call
+    v_since      bigint;  -- the account's newest entry before this call, when others than the capture's may follow
+    v_wallet     record;  -- the wallet after the capture
+    v_entry      wallet.ledger_entries;
+    v_plain      boolean;
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
 BEGIN
     p_metadata := wallet.checked_write_args(coalesce(p_amount, 1), p_idempotency_key, p_metadata);
@@ -68,7 +71,9 @@ BEGIN
             USING ERRCODE = 'WA008', DETAIL = format('held: %s, amount: %s', v_hold.amount, v_amount);
     END IF;
 
-    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
+    IF v_hold.next_hold_expiry <= v_now OR v_amount < v_hold.amount THEN  -- entries other than the capture's may follow
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
+    END IF;
     IF v_hold.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
         v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
@@ -98,27 +103,33 @@ BEGIN
                                            v_now);
     END IF;
     -- the caller's balance after the capture: what the wallet holds less expired remainders
-    SELECT w.balance - v_amount - coalesce(x.paid + x.free, 0) INTO v_view
+    SELECT w.balance - v_amount - coalesce(x.paid + x.free, 0) AS balance, w.paid - v_paid AS paid,
+           w.free - v_free AS free, w.held - v_amount AS held, w.chain_head, x.paid IS NULL AS plain
+    INTO v_wallet
     FROM wallet.wallets w
     LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now)
                        WHERE w.next_expiry <= v_now) x ON true
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
 
+    v_view := v_wallet.balance;
+    v_plain := v_wallet.plain AND v_since IS NULL;  -- the call's events are its entry's and the hold's
+    -- the entry, chained to the head read under the lock (as in wallet.post_entry)
+    v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_account_id, v_asset, 'spend',
+                   v_account_id, wallet.treasury_account_id(), v_amount, v_view, p_idempotency_key, p_metadata, v_now,
+                   v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes, NULL, NULL)::wallet.ledger_entries;
+    v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
     WITH entry AS (
-        INSERT INTO wallet.ledger_entries AS e
-            (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
-             idempotency_key, metadata, paid_amount, free_amount, hold_id, lot_ids, lot_amounts)
-        SELECT v_account_id, v_asset, 'spend', v_account_id, t.account_id, v_amount, v_view,
-               p_idempotency_key, p_metadata, v_paid, v_free, p_hold_id, v_lots, v_takes
-        FROM wallet.accounts t
-        WHERE t.system_code = 'treasury'
+        INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+        VALUES (v_entry.entry_id, v_account_id, v_asset, 'spend', v_account_id, v_entry.credit_account_id, v_amount,
+                v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes,
+                NULL, v_entry.hash)
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id, e.hash
+        RETURNING e.entry_id
     ), cached AS (
         UPDATE wallet.wallets w
         SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
             held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END,  -- else released above
-            chain_head = (SELECT entry.hash FROM entry)
+            chain_head = v_entry.hash
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
           AND EXISTS (SELECT FROM entry)
     ), closed AS (
@@ -126,6 +137,19 @@ BEGIN
         SET state = 'captured', captured_amount = v_amount, capture_entry_id = entry.entry_id, closed_at = v_now
         FROM entry
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id
+        RETURNING h.idempotency_key, h.metadata
+    ), evented AS (  -- usually the call's two events, from what is known here
+        INSERT INTO wallet.events
+            (account_id, type, asset_type_id, entry_id, hold_id, amount, balance, available, paid, free, held,
+             idempotency_key, metadata)
+        SELECT v_account_id, x.type, v_asset, entry.entry_id, p_hold_id, x.amount, v_view, v_view - v_wallet.held,
+               v_wallet.paid, v_wallet.free, v_wallet.held, x.idempotency_key, x.metadata
+        FROM entry, closed,
+             LATERAL (VALUES (1, 'entry.spend', -v_amount, p_idempotency_key, p_metadata),
+                             (2, 'hold.captured', v_amount, closed.idempotency_key, closed.metadata))
+                 AS x (n, type, amount, idempotency_key, metadata)
+        WHERE v_plain
+        ORDER BY x.n
     )
     SELECT entry.entry_id INTO v_entry_id FROM entry;
 
@@ -134,7 +158,10 @@ BEGIN
             USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
     END IF;
     PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);  -- or it is one of the account's holds' 
-    PERFORM wallet.write_events(v_account_id, v_asset, v_since, v_released, p_hold_id, 'captured');
+    IF NOT v_plain THEN
+        PERFORM wallet.write_events(v_account_id, v_asset, coalesce(v_since, v_entry_id - 1), v_released, p_hold_id,
+                                    'captured');
+    END IF;
     RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
 END
 $$;

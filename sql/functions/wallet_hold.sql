@@ -30,7 +30,7 @@ DECLARE
     v_expires_at timestamptz;
     v_hold_id    bigint;
     v_locked     record;
-    v_since      bigint;  -- the account's newest entry before this call
+    v_since      bigint;  -- the account's newest entry before this call, when it releases expired holds
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
@@ -84,16 +84,16 @@ BEGIN
                   HINT = 'Use a new key for a new request.';
     END IF;
 
-    SELECT w.balance, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+    SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
     END IF;
-    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this one
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
         v_released := wallet.release_expired_holds(v_account_id, p_asset_type_id, v_now);
-        SELECT w.balance, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+        SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
     END IF;
@@ -131,10 +131,22 @@ BEGIN
         UPDATE wallet.wallets w
         SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at)
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
+    ), evented AS (  -- usually the call's one event, from what is known here (as in wallet.post_entry)
+        INSERT INTO wallet.events
+            (account_id, type, asset_type_id, hold_id, amount, balance, available, paid, free, held,
+             idempotency_key, metadata)
+        SELECT v_account_id, 'hold.opened', p_asset_type_id, hold.hold_id, p_amount, v_wallet.balance, v_available,
+               v_wallet.paid, v_wallet.free, v_wallet.held + p_amount, p_idempotency_key, p_metadata
+        FROM hold
+        WHERE v_expired = 0 AND v_since IS NULL
     )
     SELECT hold.hold_id INTO v_hold_id FROM hold;
 
-    PERFORM wallet.write_events(v_account_id, p_asset_type_id, v_since, v_released, v_hold_id, 'opened');
+    IF v_expired > 0 OR v_since IS NOT NULL THEN  -- expired credit or holds: the wallet as wallet_view sees it
+        -- (the hold itself writes no entry: with no holds released, none is the call's)
+        PERFORM wallet.write_events(v_account_id, p_asset_type_id, coalesce(v_since, 9223372036854775807), v_released,
+                                    v_hold_id, 'opened');
+    END IF;
     RETURN QUERY SELECT v_hold_id, v_available, v_expires_at, false;
 END
 $$;

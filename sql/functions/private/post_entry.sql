@@ -103,7 +103,10 @@ BEGIN
         v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
         WITH entry AS (
             INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-            SELECT (v_entry).*
+            VALUES (v_entry.entry_id, v_entry.account_id, v_entry.asset_type_id, v_entry.kind, v_entry.debit_account_id,
+                    v_entry.credit_account_id, v_entry.amount, v_entry.balance_after, v_entry.idempotency_key,
+                    v_entry.metadata, v_entry.created_at, v_entry.paid_amount, v_entry.free_amount, NULL, NULL, 0,
+                    v_entry.lot_ids, v_entry.lot_amounts, NULL, v_entry.hash)
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id
         ), credited AS (
@@ -182,7 +185,10 @@ BEGIN
         v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
         WITH entry AS (
             INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-            SELECT (v_entry).*
+            VALUES (v_entry.entry_id, v_entry.account_id, v_entry.asset_type_id, v_entry.kind, v_entry.debit_account_id,
+                    v_entry.credit_account_id, v_entry.amount, v_entry.balance_after, v_entry.idempotency_key,
+                    v_entry.metadata, v_entry.created_at, v_entry.paid_amount, v_entry.free_amount, NULL, NULL, 0,
+                    v_entry.lot_ids, v_entry.lot_amounts, NULL, v_entry.hash)
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id
         ), taken AS (
