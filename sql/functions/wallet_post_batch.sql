@@ -119,7 +119,7 @@ BEGIN
     ORDER BY a.user_id, w.asset_type_id
     FOR UPDATE OF w;
 
-    SELECT a.account_id INTO v_treasury FROM wallet.accounts a WHERE a.system_code = 'treasury';
+    v_treasury := wallet.treasury_account_id();
 
     -- Read after the locks, so that it sees what earlier holders of them committed.
     FOR v_it IN
@@ -285,18 +285,25 @@ BEGIN
                              balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to, lot_id)
                     WHERE p.round = v_r
                 ), entry AS (
-                    INSERT INTO wallet.ledger_entries AS e
-                        (entry_id, account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount,
-                         balance_after, idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
-                    OVERRIDING SYSTEM VALUE
-                    SELECT p.entry_id, p.account_id, p.asset_type_id, p.kind,
-                           CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END,
-                           CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END,
-                           p.amount, p.balance, p.idempotency_key, p.metadata, p.paid, p.free,
-                           CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END,
-                           CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END
-                    FROM posting p
-                    ORDER BY p.entry_id
+                    -- each entry chained here to its wallet's head, as the previous round left it
+                    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+                    SELECT (r.e).entry_id, (r.e).account_id, (r.e).asset_type_id, (r.e).kind, (r.e).debit_account_id,
+                           (r.e).credit_account_id, (r.e).amount, (r.e).balance_after, (r.e).idempotency_key,
+                           (r.e).metadata, (r.e).created_at, (r.e).paid_amount, (r.e).free_amount, NULL, NULL, 0,
+                           (r.e).lot_ids, (r.e).lot_amounts, NULL, wallet.entry_hash(r.head, r.e)
+                    FROM (SELECT w.chain_head AS head,
+                                 ROW(p.entry_id, p.account_id, p.asset_type_id, p.kind,
+                                     CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END,
+                                     CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END,
+                                     p.amount, p.balance, p.idempotency_key, p.metadata, v_now, p.paid, p.free,
+                                     NULL, NULL, 0,
+                                     CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END,
+                                     CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END,
+                                     NULL, NULL)::wallet.ledger_entries AS e
+                          FROM posting p
+                          JOIN wallet.wallets w ON w.account_id = p.account_id AND w.asset_type_id = p.asset_type_id
+                          OFFSET 0) r
+                    ORDER BY (r.e).entry_id
                     RETURNING e.account_id, e.asset_type_id, e.kind, e.balance_after, e.paid_amount, e.free_amount, e.hash
                 ), credited AS (
                     INSERT INTO wallet.lots (lot_id, account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
