@@ -116,13 +116,15 @@ BEGIN
     -- the entry, chained to the head read under the lock (as in wallet.post_entry)
     v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_account_id, v_asset, 'spend',
                    v_account_id, wallet.treasury_account_id(), v_amount, v_view, p_idempotency_key, p_metadata, v_now,
-                   v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes, NULL, NULL)::wallet.ledger_entries;
+                   v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes, NULL, NULL,
+                   CASE WHEN v_plain THEN v_wallet.paid END, CASE WHEN v_plain THEN v_wallet.free END,
+                   CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries;
     v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
     WITH entry AS (
         INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
         VALUES (v_entry.entry_id, v_account_id, v_asset, 'spend', v_account_id, v_entry.credit_account_id, v_amount,
                 v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes,
-                NULL, v_entry.hash)
+                NULL, v_entry.hash, v_entry.paid_after, v_entry.free_after, v_entry.held_after)
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id
     ), cached AS (
@@ -138,18 +140,15 @@ BEGIN
         FROM entry
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id
         RETURNING h.idempotency_key, h.metadata
-    ), evented AS (  -- usually the call's two events, from what is known here
+    ), evented AS (  -- usually: the entry is the call's first event, this its second
         INSERT INTO wallet.events
             (account_id, type, asset_type_id, entry_id, hold_id, amount, balance, available, paid, free, held,
              idempotency_key, metadata)
-        SELECT v_account_id, x.type, v_asset, entry.entry_id, p_hold_id, x.amount, v_view, v_view - v_wallet.held,
-               v_wallet.paid, v_wallet.free, v_wallet.held, x.idempotency_key, x.metadata
-        FROM entry, closed,
-             LATERAL (VALUES (1, 'entry.spend', -v_amount, p_idempotency_key, p_metadata),
-                             (2, 'hold.captured', v_amount, closed.idempotency_key, closed.metadata))
-                 AS x (n, type, amount, idempotency_key, metadata)
+        SELECT v_account_id, 'hold.captured', v_asset, entry.entry_id, p_hold_id, v_amount, v_view,
+               v_view - v_wallet.held, v_wallet.paid, v_wallet.free, v_wallet.held, closed.idempotency_key,
+               closed.metadata
+        FROM entry, closed
         WHERE v_plain
-        ORDER BY x.n
     )
     SELECT entry.entry_id INTO v_entry_id FROM entry;
 

@@ -24,13 +24,12 @@ BEGIN
     END IF;
     v_last := wallet.settled_feed_position();
     RETURN QUERY
-    SELECT f.event_id, e.type, e.occurred_at, a.user_id, e.asset_type_id, e.entry_id, e.hold_id, e.amount,
+    SELECT e.event_id, e.type, e.occurred_at, a.user_id, e.asset_type_id, e.entry_id, e.hold_id, e.amount,
            e.balance, e.available, e.paid, e.free, e.held, e.idempotency_key, e.metadata
-    FROM wallet.event_feed f
-    JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq
-    JOIN wallet.accounts a ON a.account_id = f.account_id
-    WHERE f.event_id > p_after AND f.event_id <= v_last
-    ORDER BY f.event_id
+    FROM wallet.feed_events e
+    JOIN wallet.accounts a ON a.account_id = e.account_id
+    WHERE e.event_id > p_after AND e.event_id <= v_last
+    ORDER BY e.event_id
     LIMIT p_limit;
 END
 $$;

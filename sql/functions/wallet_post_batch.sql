@@ -10,8 +10,8 @@
 -- items of one wallet keep their order. Then set-at-a-time: one statement reads every
 -- item, its wallet, its key's earlier entry and the lots its wallet's spends will take;
 -- a loop of arithmetic alone decides each item's outcome, split and lots; one statement
--- per round writes the entries, lots, wallets and events (round k holds each wallet's
--- k-th posting, since an entry's hash chains to its wallet's head).
+-- per round writes the entries (each its own event), lots and wallets (round k holds
+-- each wallet's k-th posting, since an entry's hash chains to its wallet's head).
 --
 -- An account goes through wallet.post_entry item by item instead (one subtransaction
 -- each) when any of its items is malformed or unusual: a second use of one key in the
@@ -290,7 +290,8 @@ BEGIN
                     SELECT (r.e).entry_id, (r.e).account_id, (r.e).asset_type_id, (r.e).kind, (r.e).debit_account_id,
                            (r.e).credit_account_id, (r.e).amount, (r.e).balance_after, (r.e).idempotency_key,
                            (r.e).metadata, (r.e).created_at, (r.e).paid_amount, (r.e).free_amount, NULL, NULL, 0,
-                           (r.e).lot_ids, (r.e).lot_amounts, NULL, wallet.entry_hash(r.head, r.e)
+                           (r.e).lot_ids, (r.e).lot_amounts, NULL, wallet.entry_hash(r.head, r.e), (r.e).paid_after,
+                           (r.e).free_after, (r.e).held_after
                     FROM (SELECT w.chain_head AS head,
                                  ROW(p.entry_id, p.account_id, p.asset_type_id, p.kind,
                                      CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END,
@@ -299,7 +300,7 @@ BEGIN
                                      NULL, NULL, 0,
                                      CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END,
                                      CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END,
-                                     NULL, NULL)::wallet.ledger_entries AS e
+                                     NULL, NULL, p.wallet_paid, p.wallet_free, p.held)::wallet.ledger_entries AS e
                           FROM posting p
                           JOIN wallet.wallets w ON w.account_id = p.account_id AND w.asset_type_id = p.asset_type_id
                           OFFSET 0) r
@@ -315,16 +316,6 @@ BEGIN
                     UPDATE wallet.lots l SET remaining = l.remaining - t.amount
                     FROM unnest(t_account, t_lot, t_amount, t_round) t(account_id, lot_id, amount, round)
                     WHERE t.round = v_r AND l.account_id = t.account_id AND l.lot_id = t.lot_id
-                ), evented AS (
-                    INSERT INTO wallet.events
-                        (account_id, type, asset_type_id, entry_id, amount, balance, available, paid, free, held,
-                         idempotency_key, metadata)
-                    SELECT p.account_id, 'entry.' || p.kind, p.asset_type_id, p.entry_id,
-                           CASE p.kind WHEN 'spend' THEN -p.amount ELSE p.amount END,
-                           p.balance, p.balance - p.held, p.wallet_paid, p.wallet_free, p.held, p.idempotency_key,
-                           p.metadata
-                    FROM posting p
-                    ORDER BY p.entry_id
                 )
                 -- from the entries alone: joined back to the postings, the planner (which
                 -- cannot know how many there are) scanned them once per entry

@@ -15,8 +15,7 @@ AS $$
            (SELECT e.occurred_at
             FROM (SELECT min(d.event_id) AS event_id FROM wallet.webhook_deliveries d
                   WHERE d.subscription_id = s.subscription_id AND d.state = 'pending') oldest
-            JOIN wallet.event_feed f ON f.event_id = oldest.event_id
-            JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq),
+            JOIN wallet.feed_events e ON e.event_id = oldest.event_id),
            s.paused_until
     FROM wallet.webhook_subscriptions s
     WHERE s.removed_at IS NULL

@@ -58,16 +58,15 @@ BEGIN
            jsonb_build_object(
                'type', e.type, 'timestamp', e.occurred_at,
                'data', jsonb_build_object(
-                   'event_id', f.event_id, 'type', e.type, 'occurred_at', e.occurred_at, 'user_id', a.user_id,
+                   'event_id', e.event_id, 'type', e.type, 'occurred_at', e.occurred_at, 'user_id', a.user_id,
                    'asset_type_id', e.asset_type_id, 'entry_id', e.entry_id, 'hold_id', e.hold_id,
                    'amount', e.amount, 'balance', e.balance, 'available', e.available, 'paid', e.paid,
                    'free', e.free, 'held', e.held, 'idempotency_key', e.idempotency_key,
                    'metadata', e.metadata))::text
     FROM claimed c
     JOIN wallet.webhook_subscriptions s ON s.subscription_id = c.subscription_id
-    JOIN wallet.event_feed f ON f.event_id = c.event_id
-    JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq
-    JOIN wallet.accounts a ON a.account_id = f.account_id
+    JOIN wallet.feed_events e ON e.event_id = c.event_id
+    JOIN wallet.accounts a ON a.account_id = e.account_id
     ORDER BY c.event_id, c.subscription_id;
 END
 $$;

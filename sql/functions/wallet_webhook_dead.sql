@@ -9,8 +9,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT d.subscription_id, d.event_id, e.type, d.attempts, d.first_attempt_at, d.last_attempt_at, d.last_error
     FROM wallet.webhook_deliveries d
-    JOIN wallet.event_feed f ON f.event_id = d.event_id
-    JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq
+    JOIN wallet.feed_events e ON e.event_id = d.event_id
     WHERE d.state = 'dead' AND (p_subscription_id IS NULL OR d.subscription_id = p_subscription_id)
     ORDER BY d.event_id, d.subscription_id
     LIMIT p_limit

@@ -38,10 +38,9 @@ BEGIN
     LOOP
         v_through := least(v_last, v_sub.fanned_out_through + p_limit);
         INSERT INTO wallet.webhook_deliveries (subscription_id, event_id)
-        SELECT v_sub.subscription_id, f.event_id
-        FROM wallet.event_feed f
-        JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq
-        WHERE f.event_id > v_sub.fanned_out_through AND f.event_id <= v_through
+        SELECT v_sub.subscription_id, e.event_id
+        FROM wallet.feed_events e
+        WHERE e.event_id > v_sub.fanned_out_through AND e.event_id <= v_through
           AND (v_sub.event_types IS NULL OR e.type = ANY (v_sub.event_types))
         ON CONFLICT DO NOTHING;
         GET DIAGNOSTICS v_made = ROW_COUNT;

@@ -21,7 +21,7 @@ SELECT * FROM wallet_bonus('e0000000-0000-4000-8000-000000000001', 1, 40, 'gift-
 
 SELECT is((SELECT count(*)::int FROM wallet.event_feed f JOIN acct USING (account_id)), 0,
           'no event has a feed position before its transaction commits');
-SET CONSTRAINTS wallet.events_placed_at_commit IMMEDIATE;  -- as at commit
+SET CONSTRAINTS wallet.events_placed_at_commit, wallet.entries_placed_at_commit IMMEDIATE;  -- as at commit
 
 SELECT results_eq($$SELECT type, amount, balance, available, held, idempotency_key FROM wallet_events((SELECT after FROM mark))
                     WHERE user_id = 'e0000000-0000-4000-8000-000000000001'$$,
@@ -55,7 +55,7 @@ UPDATE wallet.holds SET expires_at = now() - interval '1 second' WHERE hold_id =
 UPDATE wallet.wallets SET next_hold_expiry = now() - interval '1 second' WHERE account_id = (SELECT account_id FROM acct);
 CREATE TEMP TABLE mark2 AS SELECT max(event_id) AS after FROM wallet.event_feed;
 SELECT * FROM wallet_spend('e0000000-0000-4000-8000-000000000001', 1, 35, 'buy-2');
-SET CONSTRAINTS wallet.events_placed_at_commit IMMEDIATE;
+SET CONSTRAINTS wallet.events_placed_at_commit, wallet.entries_placed_at_commit IMMEDIATE;
 SELECT results_eq($$SELECT type, amount, balance, held FROM wallet_events((SELECT after FROM mark2))$$,
                   $$VALUES ('entry.spend', -35::bigint, 0::bigint, 0::bigint),
                            ('hold.expired', 10::bigint, 0::bigint, 0::bigint)$$,

@@ -5,7 +5,7 @@ SELECT plan(3);
 
 SELECT wallet_open_account('e1000000-0000-4000-8000-000000000001', 'Notify');
 SELECT * FROM wallet_topup('e1000000-0000-4000-8000-000000000001', 1, 10, 'n-1');
-SET CONSTRAINTS wallet.events_placed_at_commit IMMEDIATE;
+SET CONSTRAINTS wallet.events_placed_at_commit, wallet.entries_placed_at_commit IMMEDIATE;
 SELECT is(wallet_notify_events(0), (SELECT max(event_id) FROM wallet.event_feed), 'the last position');
 SELECT is(wallet_notify_events((SELECT max(event_id) FROM wallet.event_feed)),
           (SELECT max(event_id) FROM wallet.event_feed), 'the same when nothing moved');

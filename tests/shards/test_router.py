@@ -381,7 +381,7 @@ def test_webhooks_from_every_shard_arrive_signed_through_the_routers_worker(
         expected = {
             event_id
             for (event_id,) in Behind(shards).rows(
-                "SELECT f.event_id FROM wallet.event_feed f JOIN wallet.events e USING (account_id, seq)"
+                "SELECT e.event_id FROM wallet.feed_events e"
                 " JOIN wallet.accounts a USING (account_id) WHERE a.user_id = ANY(%s) AND e.type = 'entry.topup'",
                 (users,),
             )

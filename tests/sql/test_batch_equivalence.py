@@ -138,8 +138,8 @@ def events_of(admin, user_id):
     return admin.execute(
         """SELECT v.type, v.asset_type_id, v.amount, v.balance, v.available, v.paid, v.free, v.held,
                   v.idempotency_key
-           FROM wallet.events v JOIN wallet.accounts a USING (account_id)
-           WHERE a.user_id = %s ORDER BY v.asset_type_id, v.seq""",
+           FROM wallet.feed_events v JOIN wallet.accounts a USING (account_id)
+           WHERE a.user_id = %s ORDER BY v.asset_type_id, v.event_id""",
         (user_id,),
     ).fetchall()
 

@@ -430,8 +430,8 @@ class WalletMachine(RuleBasedStateMachine):
         entries, events = self.admin.execute(
             "SELECT (SELECT array_agg(e.entry_id ORDER BY e.entry_id) FROM wallet.ledger_entries e"
             "        JOIN wallet.accounts a USING (account_id) WHERE a.user_id = ANY(%(u)s)),"
-            "       (SELECT array_agg(v.entry_id ORDER BY v.entry_id) FROM wallet.events v"
-            "        JOIN wallet.event_feed f USING (account_id, seq) JOIN wallet.accounts a USING (account_id)"
+            "       (SELECT array_agg(v.entry_id ORDER BY v.entry_id) FROM wallet.feed_events v"
+            "        JOIN wallet.accounts a USING (account_id)"
             "        WHERE a.user_id = ANY(%(u)s) AND v.type LIKE 'entry.%%')",
             {"u": self.users},
         ).fetchone()

@@ -85,9 +85,9 @@ BEGIN
         SELECT x.paid + x.free INTO v_expired FROM wallet.expired_credit(v_wallet.account_id, p_asset_type_id, v_now) x;
     END IF;
     v_view := v_wallet.balance - v_expired;
-    -- Usually the call changes the wallet by its one entry: its event is written by the
-    -- entry's own statement, from what is known here. Otherwise (expired credit or holds,
-    -- debt to repay) wallet.write_events writes the call's events after it.
+    -- Usually the call changes the wallet by its one entry: the entry is its event, with
+    -- the wallet after it (migration 022). Otherwise (expired credit or holds, debt to
+    -- repay) wallet.write_events writes the call's events after it.
     v_plain := v_expired = 0 AND v_since IS NULL AND (p_kind = 'spend' OR v_wallet.debt = 0);
 
     -- a credit that would overflow the balance is refused below, unless its key is a replay
@@ -99,14 +99,17 @@ BEGIN
         v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_wallet.account_id, p_asset_type_id,
                        p_kind, wallet.treasury_account_id(), v_wallet.account_id, p_amount, v_view + p_amount,
                        p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, NULL, 0, NULL, NULL, NULL,
-                       NULL)::wallet.ledger_entries;
+                       NULL, CASE WHEN v_plain THEN v_wallet.paid + v_paid END,
+                       CASE WHEN v_plain THEN v_wallet.free + v_free END,
+                       CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries;
         v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
         WITH entry AS (
             INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
             VALUES (v_entry.entry_id, v_entry.account_id, v_entry.asset_type_id, v_entry.kind, v_entry.debit_account_id,
                     v_entry.credit_account_id, v_entry.amount, v_entry.balance_after, v_entry.idempotency_key,
                     v_entry.metadata, v_entry.created_at, v_entry.paid_amount, v_entry.free_amount, NULL, NULL, 0,
-                    v_entry.lot_ids, v_entry.lot_amounts, NULL, v_entry.hash)
+                    v_entry.lot_ids, v_entry.lot_amounts, NULL, v_entry.hash, v_entry.paid_after,
+                    v_entry.free_after, v_entry.held_after)
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id
         ), credited AS (
@@ -120,15 +123,6 @@ BEGIN
                 next_expiry = least(w.next_expiry, p_expires_at), chain_head = v_entry.hash
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
-        ), evented AS (
-            INSERT INTO wallet.events
-                (account_id, type, asset_type_id, entry_id, amount, balance, available, paid, free, held,
-                 idempotency_key, metadata)
-            SELECT v_wallet.account_id, 'entry.' || p_kind, p_asset_type_id, entry.entry_id, p_amount,
-                   v_view + p_amount, v_view + p_amount - v_wallet.held, v_wallet.paid + v_paid,
-                   v_wallet.free + v_free, v_wallet.held, p_idempotency_key, p_metadata
-            FROM entry
-            WHERE v_plain
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
@@ -181,14 +175,17 @@ BEGIN
         v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_wallet.account_id, p_asset_type_id,
                        'spend', v_wallet.account_id, wallet.treasury_account_id(), p_amount, v_view - p_amount,
                        p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, NULL, 0, v_lots, v_takes, NULL,
-                       NULL)::wallet.ledger_entries;
+                       NULL, CASE WHEN v_plain THEN v_wallet.paid - v_paid END,
+                       CASE WHEN v_plain THEN v_wallet.free - v_free END,
+                       CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries;
         v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
         WITH entry AS (
             INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
             VALUES (v_entry.entry_id, v_entry.account_id, v_entry.asset_type_id, v_entry.kind, v_entry.debit_account_id,
                     v_entry.credit_account_id, v_entry.amount, v_entry.balance_after, v_entry.idempotency_key,
                     v_entry.metadata, v_entry.created_at, v_entry.paid_amount, v_entry.free_amount, NULL, NULL, 0,
-                    v_entry.lot_ids, v_entry.lot_amounts, NULL, v_entry.hash)
+                    v_entry.lot_ids, v_entry.lot_amounts, NULL, v_entry.hash, v_entry.paid_after,
+                    v_entry.free_after, v_entry.held_after)
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id
         ), taken AS (
@@ -201,15 +198,6 @@ BEGIN
                 chain_head = v_entry.hash
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
               AND EXISTS (SELECT FROM entry)
-        ), evented AS (
-            INSERT INTO wallet.events
-                (account_id, type, asset_type_id, entry_id, amount, balance, available, paid, free, held,
-                 idempotency_key, metadata)
-            SELECT v_wallet.account_id, 'entry.spend', p_asset_type_id, entry.entry_id, -p_amount,
-                   v_view - p_amount, v_view - p_amount - v_wallet.held, v_wallet.paid - v_paid,
-                   v_wallet.free - v_free, v_wallet.held, p_idempotency_key, p_metadata
-            FROM entry
-            WHERE v_plain
         )
         SELECT entry.entry_id INTO v_entry_id FROM entry;
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
