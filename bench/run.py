@@ -853,9 +853,11 @@ def bench_feed(cluster: PgCluster, seconds: int) -> dict:
     set_database_login(url, "wallet_bench_worker", worker_password, "wallet_worker")
     with psycopg.connect(url, autocommit=True) as conn:
         hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
+        conn.execute("SET wallet.webhook_private_targets = 'allow'")  # the receiver is on loopback
         sub = conn.execute("SELECT wallet_webhook_subscribe(%s, %s)", (hook_url, secret)).fetchone()[0]
-    env = {**os.environ, "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_bench_worker",
-                                                                          password=worker_password)}  # fmt: skip
+    env = {**os.environ, "WALLET_WEBHOOK_PRIVATE_TARGETS": "allow",
+           "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_bench_worker",
+                                                          password=worker_password)}  # fmt: skip
     worker = subprocess.Popen([sys.executable, "-m", "wallet_api.worker"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     try:
