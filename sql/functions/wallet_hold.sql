@@ -60,8 +60,11 @@ BEGIN
         PERFORM FROM wallet.wallets w WHERE w.account_id = v_account_id ORDER BY w.asset_type_id FOR UPDATE;
         v_locked.marked := false;
     END IF;
-    IF NOT v_locked.marked THEN
-        UPDATE wallet.wallets w SET has_holds = true WHERE w.account_id = v_account_id AND NOT w.has_holds;
+    IF NOT v_locked.marked THEN  -- this hold's own wallet is marked by the statement that makes the hold:
+        -- a row updated twice in a transaction has its foreign keys checked again (a share lock on
+        -- the asset's row)
+        UPDATE wallet.wallets w SET has_holds = true
+        WHERE w.account_id = v_account_id AND NOT w.has_holds AND w.asset_type_id <> p_asset_type_id;
     END IF;
 
     SELECT h.hold_id, h.asset_type_id, h.amount, h.available_after, h.expires_at INTO v_prior
@@ -129,7 +132,7 @@ BEGIN
         WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_plan.lot_ids)
     ), cached AS (
         UPDATE wallet.wallets w
-        SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at)
+        SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at), has_holds = true
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
     ), evented AS (  -- usually the call's one event, from what is known here (as in wallet.post_entry)
         INSERT INTO wallet.events

@@ -10,8 +10,9 @@
 -- items of one wallet keep their order. Then set-at-a-time: one statement reads every
 -- item, its wallet, its key's earlier entry and the lots its wallet's spends will take;
 -- a loop of arithmetic alone decides each item's outcome, split and lots; one statement
--- per round writes the entries (each its own event), lots and wallets (round k holds
--- each wallet's k-th posting, since an entry's hash chains to its wallet's head).
+-- per round writes the entries (each its own event) and lots (round k holds each
+-- wallet's k-th posting, since an entry's hash chains to the one before it); one last
+-- statement moves each wallet to where its last posting left it.
 --
 -- An account goes through wallet.post_entry item by item instead (one subtransaction
 -- each) when any of its items is malformed or unusual: a second use of one key in the
@@ -87,13 +88,13 @@ DECLARE
     p_from     integer[] := '{}'::integer[];
     p_to       integer[] := '{}'::integer[];
     p_lot      bigint[] := '{}'::bigint[];  -- a credit's new lot
+    p_head     bytea[] := '{}'::bytea[];    -- a wallet's first posting: its chain head before the batch
     -- what spends take from lots, posting by posting
     t_lot      bigint[] := '{}'::bigint[];
     t_amount   bigint[] := '{}'::bigint[];
     t_account  bigint[] := '{}'::bigint[];
     t_round    integer[] := '{}'::integer[];
     v_i        integer;
-    v_expiring boolean := false;
     v_holds    boolean := false;  -- some of the wallets' accounts have made holds
 BEGIN
     IF p_postings IS NULL OR jsonb_typeof(p_postings) <> 'array'
@@ -130,7 +131,7 @@ BEGIN
                    i.posting ->> 'idempotency_key' AS idempotency_key,
                    coalesce(i.posting -> 'metadata', '{}') AS metadata,
                    wallet.timestamptz_or_null(i.posting ->> 'expires_at') AS expires_at,
-                   a.account_id, w.balance, w.paid, w.free, w.held, w.has_holds,
+                   a.account_id, w.balance, w.paid, w.free, w.held, w.has_holds, w.chain_head,
                    CASE t.spend_order WHEN 'paid_first' THEN 'paid' ELSE 'free' END AS first_class,
                    -- what wallet.post_entry would accept, on a wallet it would post to in one pass
                    coalesce(jsonb_typeof(i.posting) = 'object' AND w.account_id IS NOT NULL
@@ -161,7 +162,7 @@ BEGIN
             FROM judged
         )
         SELECT s.idx, s.fast, s.kind, s.account_id, s.asset_type_id, s.amount, s.idempotency_key, s.metadata,
-               s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds,
+               s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds, s.chain_head,
                s.first_class, lots.lot_ids, lots.lot_remaining, lots.lot_classes, lots.lot_expiries,
                p.entry_id AS prior_entry_id, p.kind AS prior_kind, p.asset_type_id AS prior_asset_type_id,
                p.amount AS prior_amount, p.balance_after AS prior_balance, p.paid_amount AS prior_paid,
@@ -247,7 +248,6 @@ BEGIN
             p_from[v_n] := NULL; p_to[v_n] := NULL;  -- every array keeps its items from 1 on
             p_paid[v_n] := CASE WHEN v_it.kind = 'topup' THEN v_it.amount ELSE 0 END;
             p_free[v_n] := v_it.amount - p_paid[v_n];
-            v_expiring := v_expiring OR v_it.expires_at IS NOT NULL;
             -- its lot joins the wallet's in spend order, for the spends after it
             v_new := nextval('wallet.lots_lot_id_seq');
             v_at := v_lot;
@@ -270,6 +270,7 @@ BEGIN
         p_expires[v_n] := v_it.expires_at; p_bal[v_n] := v_bal; p_wpaid[v_n] := v_wpaid; p_wfree[v_n] := v_wfree;
         p_held[v_n] := v_held;
         p_round[v_n] := v_round;
+        p_head[v_n] := CASE WHEN v_round = 1 THEN v_it.chain_head END;
     END LOOP;
 
     IF v_n > 0 THEN
@@ -280,19 +281,25 @@ BEGIN
             FOR v_r IN 1..v_rounds LOOP
                 WITH posting AS (
                     SELECT * FROM unnest(p_entry, p_account, p_asset, p_kind, p_amount, p_key, p_meta, p_expires, p_bal,
-                                         p_paid, p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_lot)
+                                         p_paid, p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_lot, p_head)
+                        WITH ORDINALITY
                         AS p(entry_id, account_id, asset_type_id, kind, amount, idempotency_key, metadata, expires_at,
-                             balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to, lot_id)
+                             balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to, lot_id,
+                             head, n)
                     WHERE p.round = v_r
                 ), entry AS (
-                    -- each entry chained here to its wallet's head, as the previous round left it
+                    -- each entry chained here: to its wallet's head as read under the lock, or
+                    -- (later rounds) to the wallet's entry of the round before, the posting
+                    -- before it in lock order
                     INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
                     SELECT (r.e).entry_id, (r.e).account_id, (r.e).asset_type_id, (r.e).kind, (r.e).debit_account_id,
                            (r.e).credit_account_id, (r.e).amount, (r.e).balance_after, (r.e).idempotency_key,
                            (r.e).metadata, (r.e).created_at, (r.e).paid_amount, (r.e).free_amount, NULL, NULL, 0,
                            (r.e).lot_ids, (r.e).lot_amounts, NULL, wallet.entry_hash(r.head, r.e), (r.e).paid_after,
                            (r.e).free_after, (r.e).held_after
-                    FROM (SELECT w.chain_head AS head,
+                    FROM (SELECT CASE WHEN v_r = 1 THEN p.head
+                                      ELSE (SELECT x.hash FROM wallet.ledger_entries x
+                                            WHERE x.account_id = p.account_id AND x.entry_id = p_entry[(p.n - 1)::integer]) END AS head,
                                  ROW(p.entry_id, p.account_id, p.asset_type_id, p.kind,
                                      CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END,
                                      CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END,
@@ -302,44 +309,38 @@ BEGIN
                                      CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END,
                                      NULL, NULL, p.wallet_paid, p.wallet_free, p.held)::wallet.ledger_entries AS e
                           FROM posting p
-                          JOIN wallet.wallets w ON w.account_id = p.account_id AND w.asset_type_id = p.asset_type_id
                           OFFSET 0) r
                     ORDER BY (r.e).entry_id
-                    RETURNING e.account_id, e.asset_type_id, e.kind, e.balance_after, e.paid_amount, e.free_amount, e.hash
                 ), credited AS (
                     INSERT INTO wallet.lots (lot_id, account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
                     OVERRIDING SYSTEM VALUE
                     SELECT p.lot_id, p.account_id, p.asset_type_id, CASE p.kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
                            p.entry_id, p.amount, p.amount, p.expires_at
                     FROM posting p WHERE p.kind <> 'spend'
-                ), taken AS (
-                    UPDATE wallet.lots l SET remaining = l.remaining - t.amount
-                    FROM unnest(t_account, t_lot, t_amount, t_round) t(account_id, lot_id, amount, round)
-                    WHERE t.round = v_r AND l.account_id = t.account_id AND l.lot_id = t.lot_id
                 )
-                -- from the entries alone: joined back to the postings, the planner (which
-                -- cannot know how many there are) scanned them once per entry
-                UPDATE wallet.wallets w
-                SET balance = e.balance_after,
-                    paid = w.paid + CASE e.kind WHEN 'spend' THEN -e.paid_amount ELSE e.paid_amount END,
-                    free = w.free + CASE e.kind WHEN 'spend' THEN -e.free_amount ELSE e.free_amount END,
-                    chain_head = e.hash
-                FROM entry e
-                WHERE w.account_id = e.account_id AND w.asset_type_id = e.asset_type_id;
+                UPDATE wallet.lots l SET remaining = l.remaining - t.amount
+                FROM unnest(t_account, t_lot, t_amount, t_round) t(account_id, lot_id, amount, round)
+                WHERE t.round = v_r AND l.account_id = t.account_id AND l.lot_id = t.lot_id;
             END LOOP;
+            -- each wallet once, as its last posting left it: a row updated twice in one
+            -- transaction has its foreign keys checked again (a share lock on the asset's row)
+            UPDATE wallet.wallets w
+            SET balance = l.balance, paid = l.wallet_paid, free = l.wallet_free, chain_head = e.hash,
+                next_expiry = least(w.next_expiry, l.soonest)
+            FROM (SELECT DISTINCT ON (p.account_id, p.asset_type_id) p.account_id, p.asset_type_id, p.entry_id,
+                         p.balance, p.wallet_paid, p.wallet_free,
+                         min(p.expires_at) OVER (PARTITION BY p.account_id, p.asset_type_id) AS soonest
+                  FROM unnest(p_entry, p_account, p_asset, p_bal, p_wpaid, p_wfree, p_round, p_expires)
+                      AS p(entry_id, account_id, asset_type_id, balance, wallet_paid, wallet_free, round, expires_at)
+                  ORDER BY p.account_id, p.asset_type_id, p.round DESC) l
+            JOIN wallet.ledger_entries e ON e.account_id = l.account_id AND e.entry_id = l.entry_id
+            WHERE w.account_id = l.account_id AND w.asset_type_id = l.asset_type_id;
             IF v_holds THEN  -- holds and entries share the key space: a hold's key is no new request
                 PERFORM FROM unnest(p_account, p_key) p(account_id, idempotency_key)
                 JOIN wallet.holds h ON h.account_id = p.account_id AND h.idempotency_key = p.idempotency_key;
                 IF FOUND THEN
                     RAISE unique_violation USING MESSAGE = 'an item''s key is one of its account''s holds''';
                 END IF;
-            END IF;
-            IF v_expiring THEN  -- credits that expire move their wallets' next expiry
-                UPDATE wallet.wallets w SET next_expiry = least(w.next_expiry, x.expires_at)
-                FROM (SELECT p.account_id, p.asset_type_id, min(p.expires_at) AS expires_at
-                      FROM unnest(p_account, p_asset, p_expires) p(account_id, asset_type_id, expires_at)
-                      WHERE p.expires_at IS NOT NULL GROUP BY p.account_id, p.asset_type_id) x
-                WHERE w.account_id = x.account_id AND w.asset_type_id = x.asset_type_id;
             END IF;
             FOR v_i IN 1..v_n LOOP
                 v_entry[p_item[v_i]] := p_entry[v_i]; v_balance[p_item[v_i]] := p_bal[v_i];
