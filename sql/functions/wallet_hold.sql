@@ -111,7 +111,7 @@ BEGIN
                   DETAIL = format('available: %s, amount: %s, asset: %s', v_available, p_amount, p_asset_type_id);
     END IF;
 
-    v_plan := wallet.take_in_spend_order(v_account_id, p_asset_type_id, p_amount, v_now);
+    v_plan := wallet.take_in_spend_order(v_account_id, p_asset_type_id, p_amount, v_now, v_wallet.paid, v_wallet.free);
     IF v_plan.paid + v_plan.free < p_amount THEN  -- the cache promised credit the lots do not hold
         RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_account_id, p_asset_type_id
             USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';

@@ -72,3 +72,6 @@ SELECT f.event_id, f.account_id,
 FROM wallet.event_feed f
 LEFT JOIN wallet.events e ON e.account_id = f.account_id AND e.seq = f.seq
 LEFT JOIN wallet.ledger_entries l ON l.account_id = f.account_id AND l.entry_id = f.entry_id;
+
+-- wallet.take_in_spend_order takes the wallet's class totals (sql/functions re-creates it)
+DROP FUNCTION IF EXISTS wallet.take_in_spend_order(bigint, integer, bigint, timestamptz);

@@ -36,14 +36,14 @@ DECLARE
     v_entry       wallet.ledger_entries;  -- the entry to write, hash included
     v_paid        bigint := 0::bigint;
     v_free        bigint := 0::bigint;
-    v_lots        bigint[] := '{}'::bigint[];  -- the lots a spend takes from, in order
-    v_takes       bigint[] := '{}'::bigint[];  -- and how much from each
+    v_lots        bigint[];      -- the lots a spend takes from, in order
+    v_takes       bigint[];      -- and how much from each
     v_lot         record;
     v_plan        record;
     v_prior       record;
-    v_overflow    boolean := false;
+    v_overflow    boolean;
     v_since       bigint;        -- the wallet's newest entry before this call, when it posts others first
-    v_released    bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_released    bigint[];      -- holds this call released (expired), when it released any
     v_balance     bigint;
     v_plain       boolean;
 BEGIN
@@ -138,7 +138,7 @@ BEGIN
             END IF;
             IF NOT v_plain THEN
                 PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
-                                            v_released);
+                                            coalesce(v_released, '{}'));
             END IF;
             RETURN (v_entry_id, v_balance, false, v_paid, v_free)::wallet.posting;
         END IF;
@@ -163,7 +163,8 @@ BEGIN
         IF v_lot.remaining >= p_amount THEN
             v_lots := ARRAY[v_lot.lot_id]; v_takes := ARRAY[p_amount];
         ELSE  -- several lots
-            v_plan := wallet.take_in_spend_order(v_wallet.account_id, p_asset_type_id, p_amount, v_now);
+            v_plan := wallet.take_in_spend_order(v_wallet.account_id, p_asset_type_id, p_amount, v_now, v_wallet.paid,
+                                                 v_wallet.free);
             v_lots := v_plan.lot_ids; v_takes := v_plan.lot_amounts; v_paid := v_plan.paid; v_free := v_plan.free;
             IF v_paid + v_free < p_amount THEN  -- the cache promised credit the lots do not hold: never post on it
                 RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_wallet.account_id, p_asset_type_id
@@ -206,7 +207,7 @@ BEGIN
         IF v_entry_id IS NOT NULL THEN
             IF NOT v_plain THEN
                 PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
-                                            v_released);
+                                            coalesce(v_released, '{}'));
             END IF;
             RETURN (v_entry_id, v_view - p_amount, false, v_paid, v_free)::wallet.posting;
         END IF;
@@ -232,7 +233,7 @@ BEGIN
         END IF;
         IF v_since IS NOT NULL THEN  -- the replay released expired holds on its way
             PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, v_since,
-                                        v_released);
+                                        coalesce(v_released, '{}'));
         END IF;
         RETURN (v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount)::wallet.posting;
     END IF;

@@ -3,11 +3,15 @@
 -- rest, oldest first. Writes nothing: returns the lots, what to take from each (in
 -- order) and the split, which add up to less than p_amount when the lots hold less.
 -- Spends over several lots and holds plan with it; the caller holds the wallet lock.
+-- p_paid and p_free are the wallet's cached credit of each class, when the caller has
+-- read them: a class it holds none of is not searched.
 CREATE OR REPLACE FUNCTION wallet.take_in_spend_order(
     p_account_id    bigint,
     p_asset_type_id integer,
     p_amount        bigint,
     p_now           timestamptz,
+    p_paid          bigint DEFAULT NULL,
+    p_free          bigint DEFAULT NULL,
     OUT lot_ids     bigint[],
     OUT lot_amounts bigint[],
     OUT paid        bigint,
@@ -27,6 +31,7 @@ BEGIN
         CASE (SELECT t.spend_order FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id)
             WHEN 'paid_first' THEN ARRAY['paid', 'free'] ELSE ARRAY['free', 'paid'] END
     LOOP
+        CONTINUE WHEN CASE v_class WHEN 'paid' THEN p_paid ELSE p_free END = 0;
         FOR v_lot IN
             SELECT l.lot_id, l.remaining FROM wallet.lots l
             WHERE l.account_id = p_account_id AND l.asset_type_id = p_asset_type_id
@@ -45,4 +50,4 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION wallet.take_in_spend_order(bigint, integer, bigint, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.take_in_spend_order(bigint, integer, bigint, timestamptz, bigint, bigint) FROM PUBLIC;

@@ -1,7 +1,7 @@
 -- wallet.take_in_spend_order: the lots a take of an amount would use, in the asset's
 -- spend order, with the split; less than the amount when the lots hold less; writes nothing.
 BEGIN;
-SELECT plan(4);
+SELECT plan(6);
 SELECT wallet_open_account('b1000000-0000-4000-8000-000000000001', 'Plan');
 CREATE TEMP TABLE acct AS SELECT account_id FROM wallet.accounts WHERE user_id = 'b1000000-0000-4000-8000-000000000001';
 SELECT * FROM wallet_topup('b1000000-0000-4000-8000-000000000001', 1, 100, 'p');
@@ -22,5 +22,9 @@ SELECT results_eq($$SELECT paid + free FROM wallet.take_in_spend_order((SELECT a
                   $$VALUES (140::bigint)$$, 'all there is when the lots hold less');
 SELECT results_eq($$SELECT sum(remaining) FROM wallet.lots WHERE account_id = (SELECT account_id FROM acct)$$,
                   $$VALUES (140::numeric)$$, 'and nothing is taken');
+SELECT results_eq($$SELECT paid, free FROM wallet.take_in_spend_order((SELECT account_id FROM acct), 1, 50, now(), 100, 0)$$,
+                  $$VALUES (50::bigint, 0::bigint)$$, 'a class the caller says the wallet holds none of is not searched');
+SELECT results_eq($$SELECT paid, free FROM wallet.take_in_spend_order((SELECT account_id FROM acct), 1, 50, now(), 100, 40)$$,
+                  $$VALUES (10::bigint, 40::bigint)$$, 'the same take as without the totals when both are held');
 SELECT * FROM finish();
 ROLLBACK;
