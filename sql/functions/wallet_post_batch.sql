@@ -10,9 +10,9 @@
 -- items of one wallet keep their order. Then set-at-a-time: one statement reads every
 -- item, its wallet, its key's earlier entry and the lots its wallet's spends will take;
 -- a loop of arithmetic alone decides each item's outcome, split and lots; one statement
--- per round writes the entries (each its own event) and lots (round k holds each
--- wallet's k-th posting, since an entry's hash chains to the one before it); one last
--- statement moves each wallet to where its last posting left it.
+-- per round writes the entries (each its own event) and lots, and moves each wallet
+-- whose last posting it holds (round k holds each wallet's k-th posting, since an
+-- entry's hash chains to the one before it).
 --
 -- An account goes through wallet.post_entry item by item instead (one subtransaction
 -- each) when any of its items is malformed or unusual: a second use of one key in the
@@ -89,6 +89,8 @@ DECLARE
     p_to       integer[] := '{}'::integer[];
     p_lot      bigint[] := '{}'::bigint[];  -- a credit's new lot
     p_head     bytea[] := '{}'::bytea[];    -- a wallet's first posting: its chain head before the batch
+    p_soonest  timestamptz[] := '{}'::timestamptz[];  -- the soonest expiry of its wallet's credits up to it
+    v_soonest  timestamptz;
     -- what spends take from lots, posting by posting
     t_lot      bigint[] := '{}'::bigint[];
     t_amount   bigint[] := '{}'::bigint[];
@@ -194,6 +196,7 @@ BEGIN
         IF v_wallet IS DISTINCT FROM v_it.account_id OR v_asset IS DISTINCT FROM v_it.asset_type_id THEN
             v_wallet := v_it.account_id; v_asset := v_it.asset_type_id;
             v_bal := v_it.balance; v_wpaid := v_it.paid; v_wfree := v_it.free; v_held := v_it.held;
+            v_soonest := NULL;
             v_holds := v_holds OR v_it.has_holds;
             v_first := v_it.first_class; v_round := 0; v_lot := 1;
             w_lot := coalesce(v_it.lot_ids, '{}'); w_left := coalesce(v_it.lot_remaining, '{}');
@@ -271,6 +274,8 @@ BEGIN
         p_held[v_n] := v_held;
         p_round[v_n] := v_round;
         p_head[v_n] := CASE WHEN v_round = 1 THEN v_it.chain_head END;
+        v_soonest := least(v_soonest, v_it.expires_at);  -- the wallet's credits' soonest expiry so far
+        p_soonest[v_n] := v_soonest;
     END LOOP;
 
     IF v_n > 0 THEN
@@ -281,25 +286,25 @@ BEGIN
             FOR v_r IN 1..v_rounds LOOP
                 WITH posting AS (
                     SELECT * FROM unnest(p_entry, p_account, p_asset, p_kind, p_amount, p_key, p_meta, p_expires, p_bal,
-                                         p_paid, p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_lot, p_head)
+                                         p_paid, p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_lot, p_head,
+                                         p_soonest)
                         WITH ORDINALITY
                         AS p(entry_id, account_id, asset_type_id, kind, amount, idempotency_key, metadata, expires_at,
                              balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to, lot_id,
-                             head, n)
+                             head, soonest, n)
                     WHERE p.round = v_r
-                ), entry AS (
-                    -- each entry chained here: to its wallet's head as read under the lock, or
-                    -- (later rounds) to the wallet's entry of the round before, the posting
-                    -- before it in lock order
-                    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-                    SELECT (r.e).entry_id, (r.e).account_id, (r.e).asset_type_id, (r.e).kind, (r.e).debit_account_id,
-                           (r.e).credit_account_id, (r.e).amount, (r.e).balance_after, (r.e).idempotency_key,
-                           (r.e).metadata, (r.e).created_at, (r.e).paid_amount, (r.e).free_amount, NULL, NULL, 0,
-                           (r.e).lot_ids, (r.e).lot_amounts, NULL, wallet.entry_hash(r.head, r.e), (r.e).paid_after,
-                           (r.e).free_after, (r.e).held_after
-                    FROM (SELECT CASE WHEN v_r = 1 THEN p.head
+                ), chained AS (
+                    -- each entry chained: to its wallet's head as read under the lock, or (later
+                    -- rounds) to the wallet's entry of the round before, the posting before it
+                    SELECT r.*, wallet.entry_hash(r.head, r.e) AS hash
+                    FROM (SELECT p.account_id, p.asset_type_id, p.balance, p.wallet_paid, p.wallet_free, p.soonest,
+                                 -- a wallet's last posting: the wallet is moved to where it leaves it
+                                 p.n = v_n OR (p_account[(p.n + 1)::integer], p_asset[(p.n + 1)::integer])
+                                              IS DISTINCT FROM (p.account_id, p.asset_type_id) AS last,
+                                 CASE WHEN v_r = 1 THEN p.head
                                       ELSE (SELECT x.hash FROM wallet.ledger_entries x
-                                            WHERE x.account_id = p.account_id AND x.entry_id = p_entry[(p.n - 1)::integer]) END AS head,
+                                            WHERE x.account_id = p.account_id
+                                              AND x.entry_id = p_entry[(p.n - 1)::integer]) END AS head,
                                  ROW(p.entry_id, p.account_id, p.asset_type_id, p.kind,
                                      CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END,
                                      CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END,
@@ -310,31 +315,34 @@ BEGIN
                                      NULL, NULL, p.wallet_paid, p.wallet_free, p.held)::wallet.ledger_entries AS e
                           FROM posting p
                           OFFSET 0) r
-                    ORDER BY (r.e).entry_id
+                ), entry AS (
+                    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+                    SELECT (c.e).entry_id, (c.e).account_id, (c.e).asset_type_id, (c.e).kind, (c.e).debit_account_id,
+                           (c.e).credit_account_id, (c.e).amount, (c.e).balance_after, (c.e).idempotency_key,
+                           (c.e).metadata, (c.e).created_at, (c.e).paid_amount, (c.e).free_amount, NULL, NULL, 0,
+                           (c.e).lot_ids, (c.e).lot_amounts, NULL, c.hash, (c.e).paid_after, (c.e).free_after,
+                           (c.e).held_after
+                    FROM chained c
+                    ORDER BY (c.e).entry_id
                 ), credited AS (
                     INSERT INTO wallet.lots (lot_id, account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
                     OVERRIDING SYSTEM VALUE
                     SELECT p.lot_id, p.account_id, p.asset_type_id, CASE p.kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
                            p.entry_id, p.amount, p.amount, p.expires_at
                     FROM posting p WHERE p.kind <> 'spend'
+                ), taken AS (
+                    UPDATE wallet.lots l SET remaining = l.remaining - t.amount
+                    FROM unnest(t_account, t_lot, t_amount, t_round) t(account_id, lot_id, amount, round)
+                    WHERE t.round = v_r AND l.account_id = t.account_id AND l.lot_id = t.lot_id
                 )
-                UPDATE wallet.lots l SET remaining = l.remaining - t.amount
-                FROM unnest(t_account, t_lot, t_amount, t_round) t(account_id, lot_id, amount, round)
-                WHERE t.round = v_r AND l.account_id = t.account_id AND l.lot_id = t.lot_id;
+                -- each wallet once, in the round of its last posting: a row updated twice in one
+                -- transaction has its foreign keys checked again (a share lock on the asset's row)
+                UPDATE wallet.wallets w
+                SET balance = c.balance, paid = c.wallet_paid, free = c.wallet_free, chain_head = c.hash,
+                    next_expiry = least(w.next_expiry, c.soonest)
+                FROM chained c
+                WHERE c.last AND w.account_id = c.account_id AND w.asset_type_id = c.asset_type_id;
             END LOOP;
-            -- each wallet once, as its last posting left it: a row updated twice in one
-            -- transaction has its foreign keys checked again (a share lock on the asset's row)
-            UPDATE wallet.wallets w
-            SET balance = l.balance, paid = l.wallet_paid, free = l.wallet_free, chain_head = e.hash,
-                next_expiry = least(w.next_expiry, l.soonest)
-            FROM (SELECT DISTINCT ON (p.account_id, p.asset_type_id) p.account_id, p.asset_type_id, p.entry_id,
-                         p.balance, p.wallet_paid, p.wallet_free,
-                         min(p.expires_at) OVER (PARTITION BY p.account_id, p.asset_type_id) AS soonest
-                  FROM unnest(p_entry, p_account, p_asset, p_bal, p_wpaid, p_wfree, p_round, p_expires)
-                      AS p(entry_id, account_id, asset_type_id, balance, wallet_paid, wallet_free, round, expires_at)
-                  ORDER BY p.account_id, p.asset_type_id, p.round DESC) l
-            JOIN wallet.ledger_entries e ON e.account_id = l.account_id AND e.entry_id = l.entry_id
-            WHERE w.account_id = l.account_id AND w.asset_type_id = l.asset_type_id;
             IF v_holds THEN  -- holds and entries share the key space: a hold's key is no new request
                 PERFORM FROM unnest(p_account, p_key) p(account_id, idempotency_key)
                 JOIN wallet.holds h ON h.account_id = p.account_id AND h.idempotency_key = p.idempotency_key;
