@@ -87,8 +87,12 @@ async def run_job_workers(stop: asyncio.Event) -> None:
             workers = [
                 asyncio.create_task(app.run_worker_async(queues=[QUEUE], concurrency=1, name="sweeps",
                                                          install_signal_handlers=False, shutdown_graceful_timeout=30)),
+                # a delivery run that ends as the next is deferred can miss procrastinate's
+                # notification (it clears it after an empty fetch): polling bounds the gap
+                # between runs, otherwise up to its default 5 s of no deliveries
                 asyncio.create_task(app.run_worker_async(queues=[WEBHOOK_QUEUE], concurrency=1, name="webhooks",
-                                                         install_signal_handlers=False, shutdown_graceful_timeout=30)),
+                                                         install_signal_handlers=False, shutdown_graceful_timeout=30,
+                                                         fetch_job_polling_interval=0.5)),
             ]  # fmt: skip
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([*workers, stopped], return_when=asyncio.FIRST_COMPLETED)
