@@ -9,8 +9,9 @@ Starts a throwaway cluster, migrates it and opens 10,000 bench users funded with
 paid lot each, stops it, then runs a single-user backend under
 `valgrind --tool=callgrind` (collecting only inside PortalRun and the commit) for N
 holds of 1 GOLD each captured in the same statement (one transaction), then N spends,
-then N top-ups, each of 1 GOLD by a random user with a fresh key; and the same for
-pgbench -N's transaction, as the yardstick. Prints instructions per call.
+then N top-ups, each of 1 GOLD by a random user with a fresh key, then N/10 batches of
+100 such postings (half top-ups, half spends); and the same for pgbench -N's
+transaction, as the yardstick. Prints instructions per call (per posting for batches).
 """
 
 import argparse
@@ -30,6 +31,7 @@ import run as bench  # noqa: E402  (the bench's cluster and users)
 from wallet_dev.pgcluster import _as_postgres  # noqa: E402
 
 USERS = 10_000
+BATCH = 100
 
 
 def user(n: int) -> str:
@@ -49,6 +51,21 @@ def hold_captures(count: int, rng: random.Random) -> list[str]:
         who, key = user(rng.randint(1, USERS)), rng.random()
         calls.append(f"SELECT * FROM wallet_capture('{who}'::uuid, (SELECT hold_id FROM wallet_hold("
                      f"'{who}'::uuid, 1, 1, 'ir-hold-{key}')), 'ir-capture-{key}');")  # fmt: skip
+    return calls
+
+
+def batches(count: int, rng: random.Random) -> list[str]:
+    """wallet_post_batch calls of BATCH postings each, half top-ups and half spends of 1 GOLD
+    for random users, as make bench's batch script."""
+    calls = []
+    for _ in range(count):
+        items = ", ".join(
+            f"jsonb_build_object('kind', '{rng.choice(('topup', 'spend'))}',"
+            f" 'user_id', '{user(rng.randint(1, USERS))}', 'asset_type_id', 1, 'amount', 1,"
+            f" 'idempotency_key', 'ir-batch-{rng.random()}')"
+            for _ in range(BATCH)
+        )
+        calls.append(f"SELECT count(*) FROM wallet_post_batch(jsonb_build_array({items}));")
     return calls
 
 
@@ -112,16 +129,23 @@ def main() -> int:
             warm = instructions(cluster.pgdata, cluster.pgbin, make(20), tmp)
             return (instructions(cluster.pgdata, cluster.pgbin, make(20 + n), tmp) - warm) / n
 
+        def per_posting_in_batches() -> float:
+            """As per_call, over a tenth as many calls of BATCH postings each."""
+            warm = instructions(cluster.pgdata, cluster.pgbin, batches(2, rng), tmp)
+            calls = max(1, n // 10)
+            return (instructions(cluster.pgdata, cluster.pgbin, batches(2 + calls, rng), tmp) - warm) / (calls * BATCH)
+
         figures = {
             # holds first, so that spends and top-ups probe a holds table that has rows
             "hold + capture": per_call(lambda k: hold_captures(k, rng)),
             "spend": per_call(lambda k: wallet_calls("spend", k, rng)),
             "topup": per_call(lambda k: wallet_calls("topup", k, rng)),
+            f"batch of {BATCH}, per posting": per_posting_in_batches(),
             "pgbench -N": per_call(lambda k: pgbench_n(k, rng)),
         }
         print(f"instructions per call (callgrind, {n} calls each, single-user backend, {USERS:,} users):")
         for name, value in figures.items():
-            print(f"  {name:<15} {value:12,.0f}")
+            print(f"  {name:<25} {value:12,.0f}")
     finally:
         cluster.stop("fast")
         shutil.rmtree(tmp, ignore_errors=True)
