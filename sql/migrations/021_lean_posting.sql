@@ -1,25 +1,12 @@
--- The write path, lean (docs/design.md, "What a posting costs").
+-- The write path, lean (docs/benchmarks.md, "Instructions per posting").
 --
 -- 1. The chain's hash is computed by the statement that writes the entry, from the head
 -- the posting read under its wallet lock, instead of by a trigger that looked the head
 -- up again. The trigger stays for the writers that leave the hash to it (it fires only
 -- when the hash is missing), so no entry is ever stored unchained.
 --
--- entry_hash becomes a SQL function the planner inlines into the writing statement (no
--- call per entry); the same content in the same order, so every stored hash stays valid.
-CREATE OR REPLACE FUNCTION wallet.entry_hash(p_prev bytea, e wallet.ledger_entries) RETURNS bytea
-LANGUAGE sql
-STABLE  -- as format() is: declared IMMUTABLE, the planner would not inline it
-AS $$
-    SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.format(
-               '%s|%s|%s|%s|%L|%s|%s|%s|%s|%L|%L|%s|%s|%s|%L|%L|%s|%L|%L|%L',
-               pg_catalog.encode(coalesce(p_prev, '\x'::bytea), 'hex'),
-               e.account_id, e.entry_id, e.asset_type_id, e.kind, e.debit_account_id, e.credit_account_id,
-               e.amount, e.balance_after, e.idempotency_key, e.metadata::text,
-               (pg_catalog.extract('epoch', e.created_at) * 1000000)::bigint,
-               e.paid_amount, e.free_amount, e.original_entry_id, e.hold_id, e.unrecovered, e.refund_policy,
-               e.lot_ids::text, e.lot_amounts::text), 'UTF8'))
-$$;
+-- wallet.entry_hash is a SQL function now (sql/functions/private/entry_hash.sql), which
+-- the planner inlines into the writing statement: no call per entry.
 
 DROP TRIGGER ledger_entries_chained ON wallet.ledger_entries;
 CREATE TRIGGER ledger_entries_chained

@@ -16,23 +16,7 @@ ALTER TABLE wallet.event_feed
     ALTER COLUMN seq DROP NOT NULL,
     ADD COLUMN entry_id bigint;  -- one of the two, set by the one function that places each kind
 
--- The chain covers the new columns: appended to the canonical text when any is set, so
--- every hash stored before (none set) stays valid.
-CREATE OR REPLACE FUNCTION wallet.entry_hash(p_prev bytea, e wallet.ledger_entries) RETURNS bytea
-LANGUAGE sql
-STABLE  -- as format() is: declared IMMUTABLE, the planner would not inline it
-AS $$
-    SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.format(
-               '%s|%s|%s|%s|%L|%s|%s|%s|%s|%L|%L|%s|%s|%s|%L|%L|%s|%L|%L|%L',
-               pg_catalog.encode(coalesce(p_prev, '\x'::bytea), 'hex'),
-               e.account_id, e.entry_id, e.asset_type_id, e.kind, e.debit_account_id, e.credit_account_id,
-               e.amount, e.balance_after, e.idempotency_key, e.metadata::text,
-               (pg_catalog.extract('epoch', e.created_at) * 1000000)::bigint,
-               e.paid_amount, e.free_amount, e.original_entry_id, e.hold_id, e.unrecovered, e.refund_policy,
-               e.lot_ids::text, e.lot_amounts::text)
-           || CASE WHEN (e.paid_after, e.free_after, e.held_after) IS NULL THEN ''
-                   ELSE pg_catalog.format('|%L|%L|%L', e.paid_after, e.free_after, e.held_after) END, 'UTF8'))
-$$;
+-- wallet.entry_hash covers the new columns (sql/functions/private/entry_hash.sql).
 
 -- At commit, as wallet.place_event does for event rows (migration 013, 021).
 CREATE FUNCTION wallet.place_entry_event() RETURNS trigger
