@@ -23,6 +23,8 @@ import math
 import time
 import uuid
 from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import current_app, request
 from flask_limiter import Limiter
@@ -31,6 +33,9 @@ from prometheus_client import Counter
 
 # Limit headers are off: flask-limiter would put its window's Retry-After on every
 # response, 503s included. A 429 gets the exact wait from retry_after_seconds().
+P = ParamSpec("P")
+R = TypeVar("R")
+
 limiter = Limiter(key_func=get_remote_address, headers_enabled=False, in_memory_fallback_enabled=True)
 
 STORE_FALLBACKS = Counter("wallet_rate_limit_store_fallbacks", "Times a server process lost the shared rate-limit "
@@ -84,7 +89,13 @@ def login_limited(route):
     """Both login routes: one budget per (address, account), one per address."""
     per_account = limiter.shared_limit(login_limit, scope="login", key_func=login_key)
     per_address = limiter.shared_limit(login_address_limit, scope="login-address", key_func=get_remote_address)
-    return per_address(per_account(route))
+    limited = per_address(per_account(route))
+    limited.wallet_unthrottled = _never  # type: ignore[attr-defined]
+    return limited
+
+
+def _never() -> bool:
+    return False
 
 
 def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: str, cost: int = 1):
@@ -92,8 +103,9 @@ def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: 
     whose WALLET_RATE_LIMIT_USER_<kind> and WALLET_RATE_LIMIT_SERVICE_<kind> settings
     apply (`role()` is "user", "service" or None for a caller without a valid token, who
     is limited as a user and keyed by `key()`, its address); the request takes `cost`
-    from the budget. A service is skipped before any key is computed unless an operator
-    set its limit."""
+    from the budget. A service is not throttled unless an operator set its limit: its
+    request then skips flask-limiter altogether (both its before-request hook, through
+    the request filter below, and the route's check), before any key is computed."""
     user_setting, service_setting = f"WALLET_RATE_LIMIT_USER_{kind}", f"WALLET_RATE_LIMIT_SERVICE_{kind}"
 
     def limit_of_role() -> str:
@@ -101,6 +113,28 @@ def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: 
         return config[service_setting] if role() == "service" else config[user_setting]
 
     def unthrottled() -> bool:
-        return role() == "service" and not current_app.config[service_setting]
+        return not current_app.config[service_setting] and role() == "service"
 
-    return limiter.shared_limit(limit_of_role, scope=kind.lower(), key_func=key, exempt_when=unthrottled, cost=cost)
+    limited = limiter.shared_limit(limit_of_role, scope=kind.lower(), key_func=key, exempt_when=unthrottled, cost=cost)
+
+    def decorate(route: Callable[P, R]) -> Callable[P, R]:
+        checked = limited(route)
+
+        @wraps(route)
+        def route_or_checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            return route(*args, **kwargs) if unthrottled() else checked(*args, **kwargs)
+
+        route_or_checked.wallet_unthrottled = unthrottled  # type: ignore[attr-defined]
+        return route_or_checked
+
+    return decorate
+
+
+@limiter.request_filter
+def _no_limit_applies() -> bool:
+    """Skips flask-limiter's per-request work where none of this module's limits apply:
+    a route without one (its hook would only look for default limits, and there are none)
+    or a caller its route's subject limit leaves unthrottled."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    unthrottled = getattr(view, "wallet_unthrottled", None)
+    return unthrottled is None or unthrottled()
