@@ -1,13 +1,13 @@
 """The wallet service: a thin HTTP layer over the PL/pgSQL ledger in sql/."""
 
 import itertools
-import json
 import logging
 import os
 import time
 import uuid
 from datetime import timedelta
 
+import orjson
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,10 +21,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import accounts, assets, auth, docs, health, metrics, reports, wallet
     from .db import Database
     from .errors import register_error_handlers
+    from .json_answers import OrjsonProvider
     from .limits import limiter
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         WALLET_MAX_BATCH_BODY_BYTES=settings.max_batch_body_bytes,
@@ -129,10 +131,11 @@ def _log_requests(app: Flask) -> None:
         route = request.url_rule.rule if request.url_rule else None
         observe_request(route, request.method, response.status_code, seconds,
                         response.headers.get("Idempotent-Replayed") == "true", g.get("problem_code"))  # fmt: skip
-        observe_pool(app.extensions["wallet_db"].pool.get_stats())
+        stats = app.extensions["wallet_db"].pool.get_stats()
+        observe_pool(stats.get("pool_size", 0), stats.get("pool_available", 0), stats.get("requests_waiting", 0))
         # one structured line per request; never a token, password or body
         access_log.info(
-            json.dumps(
+            orjson.dumps(
                 {
                     "method": request.method,
                     "route": route,
@@ -141,6 +144,6 @@ def _log_requests(app: Flask) -> None:
                     "request_id": g.get("request_id"),
                     "subject": g.get("subject"),
                 }
-            )
+            ).decode()
         )
         return response

@@ -10,6 +10,7 @@ WALLET_METRICS_TOKEN set, a scrape must send it as a bearer token.
 
 import hmac
 import os
+from typing import Any
 
 from flask import Blueprint, Response, request
 from prometheus_client import (
@@ -65,25 +66,43 @@ def forget_dead_workers() -> None:
             multiprocess.mark_process_dead(int(pid), directory)
 
 
+# a worker's metric children by label values: prometheus-client's labels() validates and
+# locks on every call
+_children: dict[tuple, Any] = {}
+
+
+def _child(metric, *labels: str):
+    child = _children.get((metric, labels))
+    if child is None:
+        child = _children[(metric, labels)] = metric.labels(*labels)
+    return child
+
+
 def observe_request(route: str | None, method: str, status: int, seconds: float, replayed: bool,
                     problem_code: str | None) -> None:  # fmt: skip
     """Counts one answered request (called once per request, after its response)."""
     label = route or "unmatched"  # unknown paths share one label, not one each
-    REQUESTS.labels(label, method, str(status)).inc()
-    LATENCY.labels(label).observe(seconds)
+    _child(REQUESTS, label, method, str(status)).inc()
+    _child(LATENCY, label).observe(seconds)
     if status == 429:
-        RATE_LIMITED.labels(label).inc()
+        _child(RATE_LIMITED, label).inc()
     kind = POSTING_KINDS.get((method, route or ""))
     if kind:
         outcome = "replayed" if replayed else "created" if status < 300 else problem_code or str(status)
-        POSTINGS.labels(kind, outcome).inc()
+        _child(POSTINGS, kind, outcome).inc()
 
 
-def observe_pool(stats: dict[str, int]) -> None:
-    """The pool as it stands (psycopg_pool's get_stats(), without resetting counters)."""
-    POOL_SIZE.set(stats.get("pool_size", 0))
-    POOL_IN_USE.set(stats.get("pool_size", 0) - stats.get("pool_available", 0))
-    POOL_WAITING.set(stats.get("requests_waiting", 0))
+_pool_seen: list[int] = []
+
+
+def observe_pool(size: int, available: int, waiting: int) -> None:
+    """The pool as it stands; the gauges (a file write each in multiprocess mode) are set
+    only when a figure changed since this worker last set them."""
+    if _pool_seen != [size, available, waiting]:
+        _pool_seen[:] = [size, available, waiting]
+        POOL_SIZE.set(size)
+        POOL_IN_USE.set(size - available)
+        POOL_WAITING.set(waiting)
 
 
 @bp.get("/metrics")
