@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .db import Database
     from .errors import register_error_handlers
     from .json_answers import OrjsonProvider
-    from .limits import limiter
+    from .limits import init_limits
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["wallet_db"] = Database(settings)
     auth.jwt.init_app(app)
-    limiter.init_app(app)
+    init_limits(app)
     register_error_handlers(app)
     for module in (auth, wallet, accounts, assets, reports, health, metrics, docs):
         app.register_blueprint(module.bp)

@@ -23,10 +23,10 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from functools import wraps
-from typing import ParamSpec, TypeVar
+from functools import partial, wraps
+from typing import Any, ParamSpec, TypeVar
 
-from flask import current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from prometheus_client import Counter
@@ -130,11 +130,46 @@ def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: 
     return decorate
 
 
-@limiter.request_filter
 def _no_limit_applies() -> bool:
-    """Skips flask-limiter's per-request work where none of this module's limits apply:
-    a route without one (its hook would only look for default limits, and there are none)
-    or a caller its route's subject limit leaves unthrottled."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    unthrottled = getattr(view, "wallet_unthrottled", None)
-    return unthrottled is None or unthrottled()
+    """None of this module's limits applies to the request: its route has none, or its
+    subject limit leaves this caller unthrottled. Decided once per request."""
+    if "wallet_no_limit" not in g:
+        view = current_app.view_functions.get(request.endpoint or "")
+        unthrottled = getattr(view, "wallet_unthrottled", None)
+        g.wallet_no_limit = unthrottled is None or unthrottled()
+    return g.wallet_no_limit
+
+
+def init_limits(app: Flask) -> None:
+    """flask-limiter on the app, its per-request hooks run only where a limit applies:
+    elsewhere they would look for default limits (there are none) and keep and clear a
+    per-request context, a tenth of a whoami's time."""
+    limiter.init_app(app)
+    _guard(app.before_request_funcs[None], _before_where_limited)
+    _guard(app.after_request_funcs[None], _after_where_limited)
+    _guard(app.teardown_request_funcs[None], _teardown_where_limited)
+
+
+def _guard(hooks: list[Any], where_limited: Callable) -> None:
+    for i, hook in enumerate(hooks):
+        if _belongs_to_limiter(hook):
+            hooks[i] = partial(where_limited, hook)
+
+
+def _belongs_to_limiter(hook: Callable) -> bool:
+    owner = hook.args[0] if isinstance(hook, partial) and hook.args else getattr(hook, "__self__", None)
+    return owner is limiter
+
+
+def _before_where_limited(hook: Any) -> None:
+    if not _no_limit_applies():
+        hook()
+
+
+def _after_where_limited(hook: Any, response: Response) -> Response:
+    return response if _no_limit_applies() else hook(response)
+
+
+def _teardown_where_limited(hook: Any, exc: BaseException | None = None) -> None:
+    if not _no_limit_applies():
+        hook(exc)
