@@ -127,22 +127,23 @@ def _login_valid_since(kind: str, subject: str) -> float | None:
     return since
 
 
-# Authorization header value -> the claims of the token it carries, once verified. A
-# service sends one token for many requests: its signature and claims are checked once
-# per worker, its expiry on every request.
+# Authorization header value -> the claims of the token it carries, once verified, and
+# the caller they describe. A service sends one token for many requests: its signature
+# and claims are checked once per worker, its expiry on every request.
 _verified = _Recent(10_000)
 
 
-def _verified_claims() -> dict:
+def _verified_token() -> tuple[dict, Principal]:
     header = request.headers.get("Authorization", "")
-    claims = _verified.get(header)
-    if claims is None:
+    verified = _verified.get(header)
+    if verified is None:
         verify_jwt_in_request()  # signature, algorithm, expiry, the claims' shape
         claims = get_jwt()
-        _verified.put(header, claims)
-    elif claims["exp"] <= time.time():
+        verified = (claims, Principal(claims["sub"], claims["role"], frozenset(claims["scopes"])))
+        _verified.put(header, verified)
+    elif verified[0]["exp"] <= time.time():
         raise ApiError(401, "unauthenticated", "the access token has expired", {"WWW-Authenticate": "Bearer"})
-    return claims
+    return verified
 
 
 def current_principal() -> Principal:
@@ -150,15 +151,15 @@ def current_principal() -> Principal:
     on every request), and refused when its login was revoked or given a new secret after
     the token was issued."""
     if "principal" not in g:
-        claims = _verified_claims()
-        since = _login_valid_since(claims["role"], claims["sub"])
+        claims, principal = _verified_token()
+        since = _login_valid_since(principal.role, principal.subject)
         # a whole-second iat (a token from before iat had a fraction) counts as issued at
         # the start of its second: refused when the secret changed within that second
         if since is None or claims["iat"] <= since:
             raise ApiError(401, "unauthenticated", "the access token's login was revoked or its secret changed",
                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
-        g.subject = claims["sub"]
-        g.principal = Principal(claims["sub"], claims["role"], frozenset(claims["scopes"]))
+        g.subject = principal.subject
+        g.principal = principal
     return g.principal
 
 
