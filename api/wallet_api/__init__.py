@@ -123,6 +123,10 @@ def _log_requests(app: Flask) -> None:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
+        # the lines are the message alone: no caller's frame, thread or process is looked
+        # up for them (the logging documentation's "Optimization")
+        logging._srcfile = None  # type: ignore[attr-defined]
+        logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     access_log.setLevel(logging.INFO)
 
     @app.before_request
