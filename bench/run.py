@@ -17,6 +17,7 @@ import os
 import platform
 import random
 import re
+import secrets
 import shutil
 import signal
 import statistics
@@ -53,7 +54,7 @@ BATCH_SIZES = (100, 1000)
 BATCHES = {f"batch of {n}, 50/50": n for n in BATCH_SIZES}  # wallet_post_batch: tps counts calls, not postings
 SERVER = os.environ.get("WALLET_SERVER", "granian")  # the API's server (wallet_api.serve)
 SECTIONS = ("sql", "http", "servers", "memory", "growth", "lots", "holds", "feed")
-HTTP_BATCH_SIZE = 20
+HTTP_BATCH_SIZE = 100
 HTTP_BATCH = f"HTTP batch of {HTTP_BATCH_SIZE} spends"  # POST /wallet/batch: req/s counts calls, not postings
 USER_UUID = "('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid"  # bench user n, in SQL
 
@@ -330,6 +331,7 @@ def wrk(base: str, mode: str, connections: int, seconds: int, env: dict) -> dict
         "--",
         mode,
         str(USERS),
+        str(HTTP_BATCH_SIZE),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -351,11 +353,13 @@ def bench_http(
     cluster: PgCluster, seconds: int, reps: int, concurrencies: list[int], workers: int, threads: int
 ) -> dict:
     log(f"HTTP level: {SERVER} {workers} workers x {threads} threads; wrk vs pgbench at the same concurrency")
+    settle(cluster)
     port = free_port()
     server = start_server(api_env(cluster, workers, threads), port, OUT / "api-server.log")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, server)
+        pids = process_tree(server.pid)
         wrk_env = {
             **os.environ,
             "PAY_TOKEN": service_token(base, "payments"),
@@ -379,11 +383,14 @@ def bench_http(
                     ("HTTP whoami (no database)", "whoami"),
                     (HTTP_BATCH, "batch"),
                 ):
+                    cpu = cpu_seconds(pids)
                     result = wrk(base, mode, c, seconds, wrk_env)
+                    result["api_cpu_ms"] = 1000 * (cpu_seconds(pids) - cpu) / max(result["requests"], 1)
                     runs[name][c].append(result)
                     log(
                         f"  rep {rep + 1} c={c:<3} {name:<26} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:.2f}"
-                        f"  p99 {result['p99_ms']:.2f} ms  {result['statuses']}"
+                        f"  p99 {result['p99_ms']:.2f} ms  API CPU {result['api_cpu_ms']:.3f} ms/request"
+                        f"  {result['statuses']}"
                     )
                 result = pgbench(cluster, "bench", BENCH_ROLE, c, seconds, scripts(("spend", 1)))
                 result["rps"] = result["tps"]
@@ -401,6 +408,14 @@ def bench_http(
         "profile": profile,
         "server": SERVER,
     }
+
+
+def settle(cluster: PgCluster) -> None:
+    """Vacuum and a checkpoint before a section, so that it does not pay for the previous
+    section's writes (autovacuum and checkpoints in the middle of its runs)."""
+    with psycopg.connect(cluster.url.rsplit("/", 1)[0] + "/bench", autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
 
 
 def process_tree(pid: int) -> list[int]:
@@ -439,8 +454,8 @@ def api_env(cluster: PgCluster, workers: int, threads: int) -> dict:
     set_database_login(url, "wallet_app", BENCH_PASSWORD)
     return {
         **os.environ,
-        "WALLET_ENV": "bench",
-        "JWT_SECRET_KEY": "b" * 48,
+        "WALLET_ENV": "production",  # what production runs: its checks, its login, its settings
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
         "DATABASE_URL": psycopg.conninfo.make_conninfo(url, user="wallet_app", password=BENCH_PASSWORD),
         "WEB_CONCURRENCY": str(workers),
         "WALLET_THREADS": str(threads),
@@ -548,6 +563,7 @@ def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
             "--output",
             str(out),
             "--nonblocking",
+            "--gil",  # only samples holding the GIL: the worker's CPU, not its waits on the database
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -559,28 +575,31 @@ def profile_api(master_pid: int, base: str, wrk_env: dict, seconds: int) -> str:
     return summarize_profile(out)
 
 
-def summarize_profile(path: Path) -> str:
-    """Share of samples per part of the request path, from py-spy's collapsed stacks."""
-    buckets = {
-        "psycopg / database wait": ("psycopg", "psycopg_pool"),
-        "JWT": ("jwt", "flask_jwt_extended"),
-        "pydantic validation": ("pydantic",),
-        "flask-limiter": ("flask_limiter", "limits"),
-        "request log / json": ("json",),
-        "werkzeug / server HTTP": ("werkzeug", "gunicorn", "granian"),
-    }
-    totals, all_samples = dict.fromkeys(buckets, 0), 0
+def summarize_profile(path: Path, top: int = 10) -> str:
+    """Share of a worker's samples (holding the GIL: its CPU) by the package of the frame
+    it was in, from py-spy's raw stacks: a sample counts once, for the innermost frame."""
+    own: dict[str, int] = {}
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        n = int(count)
-        all_samples += n
-        for name, modules in buckets.items():
-            if any(f"/{m}/" in stack or f"({m}" in stack for m in modules):
-                totals[name] += n
-                break
-    if not all_samples:
+        package = frame_package(stack.rsplit(";", 1)[-1])
+        own[package] = own.get(package, 0) + int(count)
+    total = sum(own.values())
+    if not total:
         return "no samples"
-    return "\n".join(f"| {name} | {100 * n / all_samples:.0f}% |" for name, n in totals.items())
+    ranked = sorted(own.items(), key=lambda item: -item[1])[:top]
+    return "\n".join(f"| {package} | {100 * n / total:.0f}% |" for package, n in ranked)
+
+
+def frame_package(frame: str) -> str:
+    """'Flask.__call__ (flask/app.py:1536)' -> 'flask'; the wallet's own code by module; a
+    frame py-spy could not place ('') is native code (the server, C extensions)."""
+    location = frame.rpartition(" (")[2].rstrip(")").rsplit(":", 1)[0]
+    if not location:
+        return "native (server, C extensions)"
+    parts = location.split("/")
+    if parts[0] == "wallet_api" and len(parts) > 1:
+        return "wallet_api." + parts[1].removesuffix(".py")
+    return parts[0].removesuffix(".py")
 
 
 PROBE_USERS, PROBE_ENTRIES = 100, 60  # whose spends and full history pages are timed
@@ -1080,16 +1099,18 @@ def write_results(report: dict, command: str) -> None:
             "## HTTP level",
             "",
             f"{http.get('server', 'gunicorn')} with {http['workers']} workers x {http['threads']} threads "
-            "(a pool of as many "
-            f"connections per worker); wrk with 2 threads, {http['seconds']} s per point, a Lua script posting "
-            "spends (service token `game`) or a 50/50 mix with top-ups (`payments`) with fresh keys. "
-            "`/auth/whoami` checks the JWT and touches no database: the framework's own cost. The SQL column "
-            "is pgbench running the same spend at the same client count, interleaved.",
+            "(a pool of as many connections per worker), as production runs it (`WALLET_ENV=production`, the "
+            f"API's own database login, default limits); wrk with 2 threads, {http['seconds']} s per point, a Lua "
+            "script posting spends (service token `game`), a 50/50 mix with top-ups (`payments`) or batches of "
+            f"{HTTP_BATCH_SIZE} spends, with fresh keys. `/auth/whoami` checks the JWT and touches no database: "
+            "the framework's own cost. The SQL column is pgbench running the same spend at the same client count, "
+            "interleaved. API CPU is the server's processes' user + system time per request (a batch is one "
+            "request).",
             "",
             "![HTTP throughput](http-throughput.png)",
             "",
-            "| concurrency | HTTP spend req/s | p50 / p99 ms | HTTP mixed req/s | whoami req/s | SQL spend tx/s "
-            "| HTTP/SQL | HTTP batch postings/s | batch/SQL | statuses |",
+            "| concurrency | HTTP spend req/s | p50 / p99 ms | SQL spend tx/s | HTTP/SQL | HTTP mixed req/s "
+            "| whoami req/s | HTTP batch postings/s | batch/SQL | statuses |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for c in sorted(runs["HTTP spend"]):
@@ -1104,16 +1125,29 @@ def write_results(report: dict, command: str) -> None:
                         statuses[k] = statuses.get(k, 0) + v
             lines.append(
                 f"| {c} | {fmt_range(s)} | {statistics.fmean(r['p50_ms'] for r in spend):.1f} / "
-                f"{statistics.fmean(r['p99_ms'] for r in spend):.1f} | "
-                f"{fmt_range(summarize(runs['HTTP mixed 50/50'][c], 'rps'))} | "
-                f"{fmt_range(summarize(runs['HTTP whoami (no database)'][c], 'rps'))} | {fmt_range(sq)} | "
-                f"{s['mean'] / sq['mean']:.2f}x | {batch:,.0f} | {batch / sq['mean']:.2f}x | {statuses} |"
+                f"{statistics.fmean(r['p99_ms'] for r in spend):.1f} | {fmt_range(sq)} | "
+                f"{s['mean'] / sq['mean']:.2f}x | {fmt_range(summarize(runs['HTTP mixed 50/50'][c], 'rps'))} | "
+                f"{fmt_range(summarize(runs['HTTP whoami (no database)'][c], 'rps'))} | {batch:,.0f} | "
+                f"{batch / sq['mean']:.2f}x | {statuses} |"
             )
+        if all("api_cpu_ms" in r for rs in runs["HTTP spend"].values() for r in rs):  # measured since it was added
+            names = ("HTTP whoami (no database)", "HTTP spend", "HTTP mixed 50/50", HTTP_BATCH)
+            lines += [
+                "",
+                "API CPU per request, ms (min-max over the runs):",
+                "",
+                "| concurrency | " + " | ".join(names) + " |",
+                "|---" * (len(names) + 1) + "|",
+            ]
+            for c in sorted(runs["HTTP spend"]):
+                cells = [fmt_range(summarize(runs[name][c], "api_cpu_ms"), 3) for name in names]
+                lines.append(f"| {c} | " + " | ".join(cells) + " |")
         lines += [
             "",
-            "Where an API worker's time goes during spends (py-spy samples of one worker):",
+            "Where an API worker's CPU goes during spends (py-spy on one worker, samples holding the GIL, by the",
+            "package of the innermost frame):",
             "",
-            "| part | share of samples |",
+            "| package | share of samples |",
             "|---|---|",
             http["profile"],
             "",
@@ -1352,7 +1386,7 @@ def main() -> int:
         if "http" in only:
             if "sql" not in only:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users
-            report["http"] = bench_http(cluster, seconds, reps, [4, 16, 32, 64], workers=2, threads=4)
+            report["http"] = bench_http(cluster, seconds, reps, [4, 16, 64], workers=2, threads=4)
         if "servers" in only:
             if not only & {"sql", "http"}:
                 bench_sql(cluster, 1, 1, [1])  # the bench database and its users

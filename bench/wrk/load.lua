@@ -1,5 +1,5 @@
--- wrk script: `wrk ... -s load.lua URL -- MODE USERS` with MODE spend | mix | whoami | batch
--- (a POST /wallet/batch of BATCH spends, BATCH = 20).
+-- wrk script: `wrk ... -s load.lua URL -- MODE USERS [BATCH]` with MODE spend | mix | whoami | batch
+-- (a POST /wallet/batch of BATCH spends, 20 unless given).
 -- Tokens come from the environment (PAY_TOKEN, GAME_TOKEN); the summary is one JSON line.
 local threads, counter = {}, 0
 
@@ -10,7 +10,7 @@ function setup(thread)
 end
 
 function init(args)
-  mode, users = args[1], tonumber(args[2])
+  mode, users, batch = args[1], tonumber(args[2]), tonumber(args[3] or "20")
   pay, game = os.getenv("PAY_TOKEN"), os.getenv("GAME_TOKEN")
   statuses, n = {}, 0
   math.randomseed(os.time() * 1000 + id)
@@ -31,7 +31,7 @@ function request()
   if mode == "mix" and math.random() < 0.5 then route, token = "/wallet/topup", pay end
   if mode == "batch" then
     local postings = {}
-    for k = 1, 20 do
+    for k = 1, batch do
       postings[k] = string.format('{"kind":"spend",%s}', posting_fields(k))
     end
     route, body = "/wallet/batch", '{"postings":[' .. table.concat(postings, ",") .. ']}'
