@@ -108,6 +108,7 @@ stop-db: venv-runtime
 bench: venv
 	$(PY) bench/run.py
 	$(PY) bench/instructions.py
+	$(PY) bench/api_instructions.py
 	$(PY) bench/shards.py
 
 # The PL/Proxy router's cost: the SQL mix direct and through 1, 2 and 4 shards.
