@@ -3,7 +3,16 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha shards stop-shards backup restore-drill bench bench-shards
+.PHONY: system-run system-test system-bench venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha shards stop-shards backup restore-drill bench bench-shards
+
+# The system packages each command needs, installed when missing (apt-get on Debian or
+# Ubuntu, through sudo when not root; elsewhere it names what is missing).
+system-run:
+	@scripts/system-packages run
+system-test:
+	@scripts/system-packages test
+system-bench:
+	@scripts/system-packages bench
 
 # Runtime packages only (the Docker image); the dev set adds test and lint tools. The
 # package itself is installed editable, so nothing needs PYTHONPATH.
@@ -19,7 +28,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 # Everything, on a throwaway cluster unless DATABASE_URL is set.
-test: venv
+test: system-test venv
 	$(PY) -m wallet_dev.pgcluster run -- $(MAKE) --no-print-directory test-suite
 
 # The suite against DATABASE_URL: lint, migrate, pgTAP, pytest (tests/sql also through a
@@ -32,7 +41,7 @@ test-suite: lint
 
 # The failover tests, on a throwaway pg_auto_failover formation (monitor, primary,
 # synchronous standby) on loopback.
-test-ha: venv
+test-ha: system-test venv
 	$(PY) -m wallet_dev.ha run -- $(PY) -m pytest -q tests/ha
 
 lint: venv
@@ -61,7 +70,7 @@ worker-login: venv-runtime
 	$(PY) -m wallet_api.credentials database-login $(WORKER_DB_ROLE) wallet_worker
 
 # Local development: DATABASE_URL or a cluster in .data/ (kept), migrated and seeded.
-run: venv-runtime
+run: system-run venv-runtime
 	$(PY) -m wallet_dev.run
 
 # The API alone, against DATABASE_URL (what the Docker image runs): granian, or gunicorn
@@ -105,7 +114,7 @@ stop-shards: venv-runtime
 stop-db: venv-runtime
 	$(PY) -m wallet_dev.run stop
 
-bench: venv
+bench: system-bench venv
 	$(PY) bench/run.py
 	$(PY) bench/instructions.py
 	$(PY) bench/api_instructions.py
