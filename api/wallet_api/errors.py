@@ -9,52 +9,22 @@ from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .db import connection_lost
+from .error_catalogue import BY_CODE, BY_SQLSTATE, CATALOGUE
 from .limits import retry_after_seconds
 from .metrics import POOL_TIMEOUTS
 
 log = logging.getLogger(__name__)
 
-# Every problem the API answers, by its stable code: (HTTP status, title). The OpenAPI
-# document lists exactly these.
-PROBLEMS = {
-    "invalid_amount": (400, "Invalid amount"),
-    "invalid_request": (400, "Invalid request"),
-    "unauthenticated": (401, "Authentication required"),
-    "forbidden": (403, "Forbidden"),
-    "account_not_found": (404, "Account not found"),
-    "asset_not_found": (404, "Asset not found"),
-    "original_not_found": (404, "Original entry not found"),
-    "hold_not_found": (404, "Hold not found"),
-    "not_found": (404, "Not found"),
-    "method_not_allowed": (405, "Method not allowed"),
-    "idempotency_key_reused": (409, "Idempotency key reused"),
-    "exceeds_original": (409, "Exceeds the original"),
-    "hold_not_open": (409, "Hold not open"),
-    "payload_too_large": (413, "Payload too large"),
-    "unsupported_media_type": (415, "Unsupported media type"),
-    "insufficient_funds": (422, "Insufficient funds"),
-    "rate_limited": (429, "Too many requests"),
-    "internal_error": (500, "Internal server error"),
-    "unavailable": (503, "Service unavailable"),
-}
+# Every problem the API answers, by its stable code: (HTTP status, title), from the one
+# catalogue; the OpenAPI document lists exactly these.
+PROBLEMS = {error.code: (error.status, error.title) for error in CATALOGUE if error.status}
 
-# The wallet functions' own SQLSTATEs (see README.md, "Errors").
-SQLSTATE_CODES = {
-    "WA001": "invalid_amount",
-    "WA002": "invalid_request",
-    "WA003": "account_not_found",
-    "WA004": "asset_not_found",
-    "WA005": "idempotency_key_reused",
-    "WA006": "insufficient_funds",
-    "WA007": "original_not_found",
-    "WA008": "exceeds_original",
-    "WA009": "hold_not_found",
-    "WA010": "hold_not_open",
-}
-SQLSTATE_ERRORS = {sqlstate: (PROBLEMS[code][0], code) for sqlstate, code in SQLSTATE_CODES.items()}
-# Database states that mean "try again shortly": lock or statement timeout, retries of
-# deadlock or serialization failure exhausted, too many connections.
-UNAVAILABLE_SQLSTATES = {"55P03", "57014", "40001", "40P01", "53300"}
+# The wallet functions' own SQLSTATEs (class WA) that have an answer over HTTP.
+SQLSTATE_ERRORS = {state: (error.status, error.code) for state, error in BY_SQLSTATE.items() if error.status}
+# Database states that mean "try again shortly" besides a lost connection (db.py): lock or
+# statement timeout, retries of deadlock or serialization failure exhausted, too many
+# connections.
+UNAVAILABLE_SQLSTATES = {state for state in BY_CODE["unavailable"].sqlstates if len(state) == 5}
 
 HTTP_CODES = {
     400: "invalid_request",
@@ -110,7 +80,7 @@ def database_problem(exc: psycopg.Error):
         if code == "hold_not_open":  # its DETAIL is "state: <state>"
             detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
             members["state"] = detail.removeprefix("state: ")
-        return problem(status, code, message.split(": ", 1)[-1], members=members)
+        return problem(status, code, message.removeprefix(f"{code}: "), members=members)
     if isinstance(exc, PoolTimeout):
         POOL_TIMEOUTS.inc()
         return unavailable("all database connections are busy; retry shortly")
