@@ -53,10 +53,7 @@ BEGIN
     WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
     IF FOUND THEN
         IF (v_prior.kind, v_prior.amount, v_prior.hold_id) IS DISTINCT FROM ('spend', v_amount, p_hold_id) THEN
-            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-                USING ERRCODE = 'WA005',
-                      DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind, v_prior.amount, v_prior.entry_id),
-                      HINT = 'Use a new key for a new request.';
+            PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
         END IF;
         RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
         RETURN;
@@ -153,8 +150,7 @@ BEGIN
     SELECT entry.entry_id INTO v_entry_id FROM entry;
 
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
-        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-            USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
+        PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
     PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);  -- or it is one of the account's holds' 
     IF NOT v_plain THEN

@@ -81,10 +81,7 @@ BEGIN
     FROM wallet.ledger_entries e
     WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
     IF FOUND THEN
-        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-            USING ERRCODE = 'WA005',
-                  DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind, v_prior.amount, v_prior.entry_id),
-                  HINT = 'Use a new key for a new request.';
+        PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
 
     SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet

@@ -1,3 +1,8 @@
+-- Two implementations of the posting rules: this set-at-a-time engine and the single
+-- posting routine (private/post_entry.sql), kept apart because one engine measured slower
+-- for one of the two (docs/benchmarks.md, "Batches"). They must agree on every answer:
+-- tests/sql/test_batch_equivalence.py posts the same items both ways and compares them.
+--
 -- Many postings in one call and one commit, for trusted services: each item is
 -- {"kind": "topup"|"bonus"|"spend", "user_id", "asset_type_id", "amount",
 --  "idempotency_key", "metadata"?, "expires_at"? (credits)} and gets its own outcome

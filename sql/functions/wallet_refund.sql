@@ -72,11 +72,7 @@ BEGIN
     IF FOUND THEN
         IF (v_prior.kind, v_prior.amount + v_prior.unrecovered, v_prior.original_entry_id, v_prior.refund_policy)
            IS DISTINCT FROM ('refund', p_amount, v_topup.entry_id, p_policy) THEN
-            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-                USING ERRCODE = 'WA005',
-                      DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind,
-                                      v_prior.amount + v_prior.unrecovered, v_prior.entry_id),
-                      HINT = 'Use a new key for a new request.';
+            PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
         END IF;
         RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.amount, v_prior.unrecovered;
         RETURN;
@@ -153,8 +149,7 @@ BEGIN
     END IF;
 
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
-        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-            USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
+        PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
     PERFORM wallet.write_events(v_account_id, v_topup.asset_type_id, v_since,
                                 v_released);

@@ -68,10 +68,7 @@ BEGIN
     IF FOUND THEN
         IF (v_prior.kind, v_prior.amount, v_prior.original_entry_id)
            IS DISTINCT FROM ('reversal', p_amount, v_spend.entry_id) THEN
-            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-                USING ERRCODE = 'WA005',
-                      DETAIL = format('first request: %s of %s (entry %s)', v_prior.kind, v_prior.amount, v_prior.entry_id),
-                      HINT = 'Use a new key for a new request.';
+            PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
         END IF;
         -- a reversal that repaid debt answered the balance after the repayment
         RETURN QUERY SELECT v_prior.entry_id,
@@ -167,8 +164,7 @@ BEGIN
     END IF;
 
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
-        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-            USING ERRCODE = 'WA005', HINT = 'Use a new key for a new request.';
+        PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
     IF v_wallet.debt > 0 THEN  -- credit given back into unexpired lots repays debt first
         v_view := wallet.repay_debt(v_account_id, v_spend.asset_type_id, v_entry_id, v_live_lots, v_live_gives,

@@ -8,6 +8,9 @@
 -- lot has expired is not counted from its expires_at on, even before wallet_expire()
 -- posts it; the wallet row caches the ledger's view, expired remainders included.
 --
+-- The same rules are implemented set-at-a-time by wallet_post_batch (for the accounts it
+-- does not hand back here); tests/sql/test_batch_equivalence.py keeps the two equal.
+--
 -- Returns one composite, not a set: the writers take it as a plain expression, with no
 -- query and no tuplestore between them and this routine.
 --
@@ -222,11 +225,7 @@ BEGIN
     IF FOUND THEN
         IF (v_prior.kind, v_prior.asset_type_id, v_prior.amount)
            IS DISTINCT FROM (p_kind, p_asset_type_id, p_amount) THEN
-            RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-                USING ERRCODE = 'WA005',
-                      DETAIL = format('first request: %s of %s on asset %s (entry %s)',
-                                      v_prior.kind, v_prior.amount, v_prior.asset_type_id, v_prior.entry_id),
-                      HINT = 'Use a new key for a new request.';
+            PERFORM wallet.refuse_reused_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF p_kind <> 'spend' THEN  -- a credit that repaid debt answered the balance after the repayment
             v_prior.balance_after := wallet.answered_balance(v_wallet.account_id, v_prior.entry_id, v_prior.balance_after);

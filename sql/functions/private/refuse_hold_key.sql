@@ -5,18 +5,10 @@
 CREATE OR REPLACE FUNCTION wallet.refuse_hold_key(p_account_id bigint, p_idempotency_key text) RETURNS void
 LANGUAGE plpgsql
 AS $$
-DECLARE
-    v_hold record;
 BEGIN
-    SELECT h.hold_id, h.asset_type_id, h.amount INTO v_hold
-    FROM wallet.holds h
-    WHERE h.account_id = p_account_id AND h.idempotency_key = p_idempotency_key;
+    PERFORM FROM wallet.holds h WHERE h.account_id = p_account_id AND h.idempotency_key = p_idempotency_key;
     IF FOUND THEN
-        RAISE EXCEPTION 'idempotency_key_reused: key % was used for a different request', p_idempotency_key
-            USING ERRCODE = 'WA005',
-                  DETAIL = format('first request: hold of %s on asset %s (hold %s)',
-                                  v_hold.amount, v_hold.asset_type_id, v_hold.hold_id),
-                  HINT = 'Use a new key for a new request.';
+        PERFORM wallet.refuse_reused_key(p_account_id, p_idempotency_key);
     END IF;
 END
 $$;
