@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: system-run system-test system-bench venv venv-runtime test test-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha shards stop-shards backup restore-drill bench bench-shards
+.PHONY: system-run system-test system-bench venv venv-runtime test test-suite check check-suite test-ha lint format migrate seed api-login worker-login run serve worker stop-db ha stop-ha shards stop-shards backup restore-drill bench bench-shards
 
 # The system packages each command needs, installed when missing (apt-get on Debian or
 # Ubuntu, through sudo when not root; elsewhere it names what is missing).
@@ -38,6 +38,17 @@ test-suite: lint
 	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
 	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
 	$(PY) -m wallet_dev.shards run 4 -- $(PY) -m pytest -q
+
+# The quick loop: lint, migrate, pgTAP, and the SQL and API tests on one throwaway
+# database (not through the router, no shards, faults, worker or dev tests).
+check: system-test venv
+	$(PY) -m wallet_dev.pgcluster run -- $(MAKE) --no-print-directory check-suite
+
+check-suite: lint
+	$(PY) -m wallet_api.migrate migrate
+	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
+	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
+	$(PY) -m pytest -q tests/sql tests/api
 
 # The failover tests, on a throwaway pg_auto_failover formation (monitor, primary,
 # synchronous standby) on loopback.

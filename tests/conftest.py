@@ -18,6 +18,18 @@ collect_ignore = [] if os.environ.get("WALLET_HA_DIR") else ["ha"]
 collect_ignore += [] if os.environ.get("WALLET_ROUTER_URL") else ["shards"]
 
 
+def pytest_report_header() -> list[str]:
+    """Says which parts of the suite this run leaves out, and which command runs them."""
+    left_out = []
+    if not os.environ.get("WALLET_ROUTER_URL"):
+        left_out.append("tests/shards and tests/sql through the PL/Proxy router (make test builds them)")
+    if not os.environ.get("WALLET_HA_DIR"):
+        left_out.append("tests/ha (make test-ha)")
+    if not os.environ.get("WALLET_PGDATA"):
+        left_out.append("the fault tests that crash the server (make test's own cluster)")
+    return [f"not run here: {part}" for part in left_out]
+
+
 def database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
