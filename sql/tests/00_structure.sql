@@ -42,7 +42,7 @@ SELECT results_eq('SELECT asset_type_id, code FROM wallet.asset_types ORDER BY 1
                   $$VALUES (1, 'GOLD'), (2, 'POINTS')$$, 'reference assets GOLD (1) and POINTS (2)');
 
 -- every function that must exist, so one left behind by a rename fails: the public API
--- (sql/functions/*.sql) and the private helpers (sql/functions/private/*.sql)
+-- (sql/functions/<room>/*.sql) and the private helpers (sql/functions/private/*.sql)
 SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
                 AND proname LIKE 'wallet\_%'$$,
               ARRAY['wallet_topup', 'wallet_bonus', 'wallet_spend', 'wallet_open_account', 'wallet_balance',
