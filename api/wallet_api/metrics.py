@@ -1,4 +1,5 @@
-"""Prometheus metrics (prometheus-client), served at GET /metrics.
+"""Prometheus metrics (prometheus-client), served at GET /metrics by metrics_endpoint.py;
+this module imports nothing of the service, so that any part of it may count.
 
 Every server worker process writes its samples to files in PROMETHEUS_MULTIPROC_DIR
 (wallet_api.serve sets it and empties it when the server starts; a worker starting
@@ -8,23 +9,10 @@ Without that variable (a single process) the default registry is served. With
 WALLET_METRICS_TOKEN set, a scrape must send it as a bearer token.
 """
 
-import hmac
 import os
 from typing import Any
 
-from flask import Blueprint, Response, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-
-bp = Blueprint("metrics", __name__)
+from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
 REQUESTS = Counter("wallet_http_requests", "HTTP requests answered", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -103,18 +91,3 @@ def observe_pool(size: int, available: int, waiting: int) -> None:
         POOL_SIZE.set(size)
         POOL_IN_USE.set(size - available)
         POOL_WAITING.set(waiting)
-
-
-@bp.get("/metrics")
-def metrics():
-    from .errors import ApiError  # errors counts pool timeouts here: imported late
-
-    token = os.environ.get("WALLET_METRICS_TOKEN", "")
-    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
-        raise ApiError(401, "unauthenticated", "this scrape needs the metrics token")
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support import ALICE, assert_problem
-from wallet_api.wallet import STATEMENT_CSV_COLUMNS, _csv_safe
+from wallet_api.reports import STATEMENT_CSV_COLUMNS, _csv_safe
 
 GOLD = 1
 

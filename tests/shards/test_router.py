@@ -19,7 +19,7 @@ from psycopg import sql
 from tests.support import ALICE, Api, Behind
 from tests.worker.test_webhooks import Receiver
 from wallet_api.credentials import set_database_login
-from wallet_api.webhooks import main as webhooks_command
+from wallet_api.webhook_admin import main as webhooks_command
 from wallet_dev.ports import free_port
 from wallet_dev.servers import serving
 

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from wallet_api.webhooks import main as webhooks_command
+from wallet_api.webhook_admin import main as webhooks_command
 from wallet_dev.ports import free_port
 
 
@@ -218,7 +218,7 @@ def test_subscribe_refuses_bad_input(monkeypatch, capsys, db_url, worker_env):
 
 
 def test_the_command_runs_as_a_module(db_url, worker_env):
-    proc = subprocess.run([sys.executable, "-m", "wallet_api.webhooks", "list"],
+    proc = subprocess.run([sys.executable, "-m", "wallet_api.webhook_admin", "list"],
                           env={**worker_env, "DATABASE_URL": db_url}, capture_output=True, text=True,
                           timeout=30)  # fmt: skip
     assert proc.returncode == 0, proc.stderr

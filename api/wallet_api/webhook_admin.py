@@ -1,11 +1,11 @@
 """Webhook subscriptions and dead deliveries, run as the database owner:
 
-    python -m wallet_api.webhooks subscribe [--private-target] URL [EVENT_TYPE...]
+    python -m wallet_api.webhook_admin subscribe [--private-target] URL [EVENT_TYPE...]
                                                                 prints the id and secret
-    python -m wallet_api.webhooks list
-    python -m wallet_api.webhooks unsubscribe SUBSCRIPTION_ID
-    python -m wallet_api.webhooks dead [SUBSCRIPTION_ID]
-    python -m wallet_api.webhooks redeliver SUBSCRIPTION_ID [EVENT_ID]
+    python -m wallet_api.webhook_admin list
+    python -m wallet_api.webhook_admin unsubscribe SUBSCRIPTION_ID
+    python -m wallet_api.webhook_admin dead [SUBSCRIPTION_ID]
+    python -m wallet_api.webhook_admin redeliver SUBSCRIPTION_ID [EVENT_ID]
 
 No event type means all of them. A URL on a loopback, private or link-local address is
 refused unless --private-target says the receiver is on the operator's own network

@@ -1,0 +1,26 @@
+"""GET /metrics: every server worker's samples added up (PROMETHEUS_MULTIPROC_DIR), or the
+one process's; with WALLET_METRICS_TOKEN set, a scrape must send it as a bearer token.
+The metrics themselves are in metrics.py, which imports nothing of the service."""
+
+import hmac
+import os
+
+from flask import Blueprint, Response, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+from .errors import ApiError
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+def metrics():
+    token = os.environ.get("WALLET_METRICS_TOKEN", "")
+    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        raise ApiError(401, "unauthenticated", "this scrape needs the metrics token")
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
