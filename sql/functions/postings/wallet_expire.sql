@@ -28,7 +28,7 @@ BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
         RAISE EXCEPTION 'invalid_request: limit must be from 1 to 100000' USING ERRCODE = 'WA002';
     END IF;
-    SELECT t.account_id INTO v_treasury FROM wallet.accounts t WHERE t.system_code = 'treasury';
+    v_treasury := wallet.treasury_account_id();
 
     FOR v_wallet IN
         SELECT w.account_id, w.asset_type_id

@@ -50,13 +50,11 @@ BEGIN
         INSERT INTO wallet.ledger_entries AS e
             (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
              idempotency_key, metadata, paid_amount, free_amount, lot_ids, lot_amounts)
-        SELECT p_account_id, p_asset_type_id, 'expire', p_account_id, t.account_id, v_lot.amount, v_view,
+        SELECT p_account_id, p_asset_type_id, 'expire', p_account_id, wallet.treasury_account_id(), v_lot.amount, v_view,
                NULL, jsonb_build_object('lot_id', v_lot.lot_id, 'hold_id', p_hold_id),
                CASE v_lot.class WHEN 'paid' THEN v_lot.amount ELSE 0 END,
                CASE v_lot.class WHEN 'free' THEN v_lot.amount ELSE 0 END,
                ARRAY[v_lot.lot_id], ARRAY[v_lot.amount]
-        FROM wallet.accounts t
-        WHERE t.system_code = 'treasury'
         RETURNING e.hash INTO v_hash;
         UPDATE wallet.wallets w
         SET balance = w.balance - v_lot.amount, chain_head = v_hash,

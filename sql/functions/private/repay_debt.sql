@@ -48,10 +48,8 @@ BEGIN
     INSERT INTO wallet.ledger_entries AS e
         (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
          idempotency_key, metadata, paid_amount, free_amount, original_entry_id, lot_ids, lot_amounts)
-    SELECT p_account_id, p_asset_type_id, 'debt_repayment', p_account_id, t.account_id, v_total,
+    SELECT p_account_id, p_asset_type_id, 'debt_repayment', p_account_id, wallet.treasury_account_id(), v_total,
            p_balance - v_total, NULL, '{}', v_paid, v_free, p_credit_entry_id, v_lots, v_takes
-    FROM wallet.accounts t
-    WHERE t.system_code = 'treasury'
     RETURNING e.hash INTO v_hash;
     UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
     WHERE l.account_id = p_account_id AND l.lot_id = ANY (v_lots);

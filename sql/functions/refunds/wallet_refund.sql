@@ -125,10 +125,8 @@ BEGIN
             (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
              idempotency_key, metadata, paid_amount, free_amount, unrecovered, original_entry_id, refund_policy,
              lot_ids, lot_amounts)
-        SELECT v_account_id, v_topup.asset_type_id, 'refund', v_account_id, t.account_id, v_recovered, v_view,
+        SELECT v_account_id, v_topup.asset_type_id, 'refund', v_account_id, wallet.treasury_account_id(), v_recovered, v_view,
                p_idempotency_key, p_metadata, v_paid, v_free, v_left, v_topup.entry_id, p_policy, v_lots, v_takes
-        FROM wallet.accounts t
-        WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash
     ), taken AS (

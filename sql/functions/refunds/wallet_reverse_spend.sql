@@ -141,10 +141,8 @@ BEGIN
         INSERT INTO wallet.ledger_entries AS e
             (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
              idempotency_key, metadata, paid_amount, free_amount, original_entry_id, lot_ids, lot_amounts)
-        SELECT v_account_id, v_spend.asset_type_id, 'reversal', t.account_id, v_account_id, p_amount, v_view,
+        SELECT v_account_id, v_spend.asset_type_id, 'reversal', wallet.treasury_account_id(), v_account_id, p_amount, v_view,
                p_idempotency_key, p_metadata, v_paid, v_free, v_spend.entry_id, v_lots, v_gives
-        FROM wallet.accounts t
-        WHERE t.system_code = 'treasury'
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash
     ), given AS (
