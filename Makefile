@@ -15,13 +15,16 @@ system-bench:
 	@scripts/system-packages bench
 
 # Runtime packages only (the Docker image); the dev set adds test and lint tools. The
-# package itself is installed editable, so nothing needs PYTHONPATH.
+# package itself is installed editable, so nothing needs PYTHONPATH; in a checkout, dev/
+# (wallet_dev: local clusters, HA, shards, for make run, the tests and the bench) is put on
+# the venv's path too. The image has no dev/, so neither is in it.
 venv-runtime: $(VENV)/.runtime
 venv: $(VENV)/.dev
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	if [ -d dev ]; then echo "$(CURDIR)/dev" > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/wallet-dev.pth"; fi
 	touch $@
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -56,13 +59,13 @@ test-ha: system-test venv
 	$(PY) -m wallet_dev.ha run -- $(PY) -m pytest -q tests/ha
 
 lint: venv
-	$(VENV)/bin/ruff check api tests bench
-	$(VENV)/bin/ruff format --check api tests bench
+	$(VENV)/bin/ruff check api dev tests bench
+	$(VENV)/bin/ruff format --check api dev tests bench
 	$(VENV)/bin/mypy
 
 format: venv
-	$(VENV)/bin/ruff format api tests bench
-	$(VENV)/bin/ruff check --fix api tests bench
+	$(VENV)/bin/ruff format api dev tests bench
+	$(VENV)/bin/ruff check --fix api dev tests bench
 
 migrate: venv-runtime
 	$(PY) -m wallet_api.migrate migrate
