@@ -1,6 +1,8 @@
 -- Spends p_amount (NULL = all) of an open hold's reserved credit, as a spend entry with
--- hold_id set and the split of the lots it consumed (in the order the hold reserved
--- them), and releases the rest. A hold is captured at most once: the same key again is
+-- hold_id set and the split of the lots it consumed, and releases the rest. Which lots a
+-- capture consumes was decided when the hold was made (wallet_hold took them in spend
+-- order and kept them as the hold's lot_ids and lot_amounts): the capture uses them in
+-- that order and chooses nothing. A hold is captured at most once: the same key again is
 -- a replay; another key, or a hold voided, captured or past its expires_at (whether or
 -- not it has been released yet), is hold_not_open with the state in DETAIL.
 CREATE OR REPLACE FUNCTION public.wallet_capture(
@@ -26,9 +28,9 @@ DECLARE
     v_left       bigint;
     v_take       bigint;
     v_lot        record;
-    v_lots       bigint[] := '{}'::bigint[];  -- the lots the capture consumes, in order
-    v_takes      bigint[] := '{}'::bigint[];
-    v_rest       bigint[] := '{}'::bigint[];  -- what it leaves of each reservation
+    v_lot_ids       bigint[] := '{}'::bigint[];  -- the lots the capture consumes, in order
+    v_lot_amounts      bigint[] := '{}'::bigint[];
+    v_rest       bigint[] := '{}'::bigint[];  -- what it leaves of each of the hold's lot amounts
     v_paid       bigint := 0::bigint;
     v_free       bigint := 0::bigint;
     v_view       bigint;
@@ -75,7 +77,7 @@ BEGIN
         v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
     END IF;
 
-    -- consume the reservations in the order the hold made them; the rest goes back
+    -- consume the hold's lot amounts in the order the hold took them; the rest goes back
     v_left := v_amount;
     FOR v_lot IN
         SELECT r.lot_id, r.amount, l.class
@@ -87,11 +89,11 @@ BEGIN
         v_rest := v_rest || (v_lot.amount - v_take);
         v_left := v_left - v_take;
         CONTINUE WHEN v_take = 0;
-        v_lots := v_lots || v_lot.lot_id;
-        v_takes := v_takes || v_take;
+        v_lot_ids := v_lot_ids || v_lot.lot_id;
+        v_lot_amounts := v_lot_amounts || v_take;
         IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
     END LOOP;
-    IF v_left > 0 THEN  -- the hold's reservations say less than it: never post on it
+    IF v_left > 0 THEN  -- the hold's lot amounts say less than it: never post on it
         RAISE EXCEPTION 'hold % reserves less than its amount', p_hold_id
             USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
     END IF;
@@ -113,14 +115,14 @@ BEGIN
     -- the entry, chained to the head read under the lock (as in wallet.post_entry)
     v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_account_id, v_asset, 'spend',
                    v_account_id, wallet.treasury_account_id(), v_amount, v_view, p_idempotency_key, p_metadata, v_now,
-                   v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes, NULL, NULL,
+                   v_paid, v_free, NULL, p_hold_id, 0, v_lot_ids, v_lot_amounts, NULL, NULL,
                    CASE WHEN v_plain THEN v_wallet.paid END, CASE WHEN v_plain THEN v_wallet.free END,
                    CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries;
     v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
     WITH entry AS (
         INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
         VALUES (v_entry.entry_id, v_account_id, v_asset, 'spend', v_account_id, v_entry.credit_account_id, v_amount,
-                v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0, v_lots, v_takes,
+                v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0, v_lot_ids, v_lot_amounts,
                 NULL, v_entry.hash, v_entry.paid_after, v_entry.free_after, v_entry.held_after)
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id

@@ -39,8 +39,8 @@ DECLARE
     v_entry       wallet.ledger_entries;  -- the entry to write, hash included
     v_paid        bigint := 0::bigint;
     v_free        bigint := 0::bigint;
-    v_lots        bigint[];      -- the lots a spend takes from, in order
-    v_takes       bigint[];      -- and how much from each
+    v_lot_ids        bigint[];      -- the lots a spend takes from, in order
+    v_lot_amounts       bigint[];      -- and how much from each
     v_lot         record;
     v_plan        record;
     v_prior       record;
@@ -164,21 +164,21 @@ BEGIN
         ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id
         LIMIT 1;
         IF v_lot.remaining >= p_amount THEN
-            v_lots := ARRAY[v_lot.lot_id]; v_takes := ARRAY[p_amount];
+            v_lot_ids := ARRAY[v_lot.lot_id]; v_lot_amounts := ARRAY[p_amount];
         ELSE  -- several lots
             v_plan := wallet.take_in_spend_order(v_wallet.account_id, p_asset_type_id, p_amount, v_now, v_wallet.paid,
                                                  v_wallet.free);
-            v_lots := v_plan.lot_ids; v_takes := v_plan.lot_amounts; v_paid := v_plan.paid; v_free := v_plan.free;
+            v_lot_ids := v_plan.lot_ids; v_lot_amounts := v_plan.lot_amounts; v_paid := v_plan.paid; v_free := v_plan.free;
             IF v_paid + v_free < p_amount THEN  -- the cache promised credit the lots do not hold: never post on it
                 RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_wallet.account_id, p_asset_type_id
                     USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
             END IF;
         END IF;
         -- the entry, chained to the head read under the lock, claims the key and records
-        -- the takes, in order; only if it was inserted do the lots and the cache follow
+        -- the lot amounts, in order; only if it was inserted do the lots and the cache follow
         v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_wallet.account_id, p_asset_type_id,
                        'spend', v_wallet.account_id, wallet.treasury_account_id(), p_amount, v_view - p_amount,
-                       p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, NULL, 0, v_lots, v_takes, NULL,
+                       p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, NULL, 0, v_lot_ids, v_lot_amounts, NULL,
                        NULL, CASE WHEN v_plain THEN v_wallet.paid - v_paid END,
                        CASE WHEN v_plain THEN v_wallet.free - v_free END,
                        CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries;
@@ -193,8 +193,8 @@ BEGIN
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id
         ), taken AS (
-            UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
-            WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lots)
+            UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+            WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lot_ids)
               AND EXISTS (SELECT FROM entry)
         ), cached AS (
             UPDATE wallet.wallets w

@@ -19,8 +19,8 @@ DECLARE
     v_left  bigint := p_debt;
     v_take  bigint;
     v_lot   record;
-    v_lots  bigint[] := '{}'::bigint[];
-    v_takes bigint[] := '{}'::bigint[];
+    v_lot_ids  bigint[] := '{}'::bigint[];
+    v_lot_amounts bigint[] := '{}'::bigint[];
     v_paid  bigint := 0::bigint;
     v_free  bigint := 0::bigint;
     v_total bigint;
@@ -35,8 +35,8 @@ BEGIN
         EXIT WHEN v_left = 0;
         v_take := least(v_left, v_lot.amount);
         CONTINUE WHEN v_take <= 0;
-        v_lots := v_lots || v_lot.lot_id;
-        v_takes := v_takes || v_take;
+        v_lot_ids := v_lot_ids || v_lot.lot_id;
+        v_lot_amounts := v_lot_amounts || v_take;
         IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
         v_left := v_left - v_take;
     END LOOP;
@@ -49,10 +49,10 @@ BEGIN
         (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
          idempotency_key, metadata, paid_amount, free_amount, original_entry_id, lot_ids, lot_amounts)
     SELECT p_account_id, p_asset_type_id, 'debt_repayment', p_account_id, wallet.treasury_account_id(), v_total,
-           p_balance - v_total, NULL, '{}', v_paid, v_free, p_credit_entry_id, v_lots, v_takes
+           p_balance - v_total, NULL, '{}', v_paid, v_free, p_credit_entry_id, v_lot_ids, v_lot_amounts
     RETURNING e.hash INTO v_hash;
-    UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
-    WHERE l.account_id = p_account_id AND l.lot_id = ANY (v_lots);
+    UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+    WHERE l.account_id = p_account_id AND l.lot_id = ANY (v_lot_ids);
     UPDATE wallet.wallets w
     SET balance = w.balance - v_total, paid = w.paid - v_paid, free = w.free - v_free, debt = w.debt - v_total,
         chain_head = v_hash

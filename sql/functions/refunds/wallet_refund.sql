@@ -31,8 +31,8 @@ DECLARE
     v_left       bigint;
     v_take       bigint;
     v_lot        record;
-    v_lots       bigint[] := '{}'::bigint[];
-    v_takes      bigint[] := '{}'::bigint[];
+    v_lot_ids       bigint[] := '{}'::bigint[];
+    v_lot_amounts      bigint[] := '{}'::bigint[];
     v_paid       bigint := 0::bigint;
     v_free       bigint := 0::bigint;
     v_recovered  bigint;
@@ -106,8 +106,8 @@ BEGIN
         ORDER BY l.entry_id <> v_topup.entry_id, l.class <> 'paid', coalesce(l.expires_at, 'infinity'), l.lot_id
     LOOP
         v_take := least(v_left, v_lot.remaining);
-        v_lots := v_lots || v_lot.lot_id;
-        v_takes := v_takes || v_take;
+        v_lot_ids := v_lot_ids || v_lot.lot_id;
+        v_lot_amounts := v_lot_amounts || v_take;
         IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
         v_left := v_left - v_take;
         EXIT WHEN v_left = 0;
@@ -126,12 +126,12 @@ BEGIN
              idempotency_key, metadata, paid_amount, free_amount, unrecovered, original_entry_id, refund_policy,
              lot_ids, lot_amounts)
         SELECT v_account_id, v_topup.asset_type_id, 'refund', v_account_id, wallet.treasury_account_id(), v_recovered, v_view,
-               p_idempotency_key, p_metadata, v_paid, v_free, v_left, v_topup.entry_id, p_policy, v_lots, v_takes
+               p_idempotency_key, p_metadata, v_paid, v_free, v_left, v_topup.entry_id, p_policy, v_lot_ids, v_lot_amounts
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash
     ), taken AS (
-        UPDATE wallet.lots l SET remaining = l.remaining - v_takes[array_position(v_lots, l.lot_id)]
-        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lots)
+        UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lot_ids)
           AND EXISTS (SELECT FROM entry)
     ), cached AS (
         UPDATE wallet.wallets w

@@ -28,8 +28,8 @@ DECLARE
     v_left        bigint;
     v_give        bigint;
     v_lot         record;
-    v_lots        bigint[] := '{}'::bigint[];  -- the lots given back to, in order
-    v_gives       bigint[] := '{}'::bigint[];  -- and how much to each
+    v_lot_ids        bigint[] := '{}'::bigint[];  -- the lots given back to, in order
+    v_lot_amounts       bigint[] := '{}'::bigint[];  -- and how much to each
     v_paid        bigint := 0::bigint;
     v_free        bigint := 0::bigint;
     v_lost        bigint := 0::bigint;  -- given back into lots that have expired
@@ -37,8 +37,8 @@ DECLARE
     v_entry_id    bigint;
     v_since       bigint;  -- the account's newest entry before this call
     v_released    bigint[] := '{}'::bigint[];  -- holds this call released (expired)
-    v_live_lots   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
-    v_live_gives  bigint[] := '{}'::bigint[];
+    v_live_lot_ids   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
+    v_live_lot_amounts  bigint[] := '{}'::bigint[];
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_spend_key IS NULL THEN
@@ -96,7 +96,7 @@ BEGIN
                   DETAIL = format('spend: %s, reversed: %s, amount: %s', v_spend.amount, v_reversed, p_amount);
     END IF;
 
-    -- most recently taken first: the spend's takes from the last, less what earlier
+    -- most recently taken first: the spend's lot amounts from the last, less what earlier
     -- reversals gave back to each lot
     v_left := p_amount;
     FOR v_lot IN
@@ -113,20 +113,20 @@ BEGIN
     LOOP
         CONTINUE WHEN v_lot.reversible <= 0;
         v_give := least(v_left, v_lot.reversible);
-        v_lots := v_lots || v_lot.lot_id;
-        v_gives := v_gives || v_give;
+        v_lot_ids := v_lot_ids || v_lot.lot_id;
+        v_lot_amounts := v_lot_amounts || v_give;
         IF v_lot.class = 'paid' THEN v_paid := v_paid + v_give; ELSE v_free := v_free + v_give; END IF;
         IF v_lot.expires_at <= v_now THEN
             v_lost := v_lost + v_give;
         ELSE  -- what can repay debt
-            v_live_lots := v_live_lots || v_lot.lot_id;
-            v_live_gives := v_live_gives || v_give;
+            v_live_lot_ids := v_live_lot_ids || v_lot.lot_id;
+            v_live_lot_amounts := v_live_lot_amounts || v_give;
         END IF;
         v_next_expiry := least(v_next_expiry, v_lot.expires_at);
         v_left := v_left - v_give;
         EXIT WHEN v_left = 0;
     END LOOP;
-    IF v_left > 0 THEN  -- the spend's takes say less than it: never post on it
+    IF v_left > 0 THEN  -- the spend's lot amounts say less than it: never post on it
         RAISE EXCEPTION 'spend % records less than its amount', v_spend.entry_id
             USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
     END IF;
@@ -142,12 +142,12 @@ BEGIN
             (account_id, asset_type_id, kind, debit_account_id, credit_account_id, amount, balance_after,
              idempotency_key, metadata, paid_amount, free_amount, original_entry_id, lot_ids, lot_amounts)
         SELECT v_account_id, v_spend.asset_type_id, 'reversal', wallet.treasury_account_id(), v_account_id, p_amount, v_view,
-               p_idempotency_key, p_metadata, v_paid, v_free, v_spend.entry_id, v_lots, v_gives
+               p_idempotency_key, p_metadata, v_paid, v_free, v_spend.entry_id, v_lot_ids, v_lot_amounts
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash
     ), given AS (
-        UPDATE wallet.lots l SET remaining = l.remaining + v_gives[array_position(v_lots, l.lot_id)]
-        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lots)
+        UPDATE wallet.lots l SET remaining = l.remaining + v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lot_ids)
           AND EXISTS (SELECT FROM entry)
     ), cached AS (
         UPDATE wallet.wallets w
@@ -165,7 +165,7 @@ BEGIN
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
     IF v_wallet.debt > 0 THEN  -- credit given back into unexpired lots repays debt first
-        v_view := wallet.repay_debt(v_account_id, v_spend.asset_type_id, v_entry_id, v_live_lots, v_live_gives,
+        v_view := wallet.repay_debt(v_account_id, v_spend.asset_type_id, v_entry_id, v_live_lot_ids, v_live_lot_amounts,
                                     v_wallet.debt, v_view);
     END IF;
     PERFORM wallet.write_events(v_account_id, v_spend.asset_type_id, v_since,
