@@ -28,8 +28,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench  # noqa: E402  (the bench's cluster and users)
 
@@ -108,10 +106,7 @@ def main() -> int:
     tmp.chmod(0o777)
     cluster = bench.start_cluster(tmp)
     try:
-        url = bench.prepare_database(cluster, "bench")
-        with psycopg.connect(url, autocommit=True) as conn:
-            bench.load_users(conn, USERS, USERS, 1_000_000_000)
-            conn.execute("VACUUM ANALYZE")
+        bench.funded_bench_database(cluster, USERS)
         env = {**bench.api_env(cluster, workers=1, threads=1), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
         os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
         n = args.requests

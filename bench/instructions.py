@@ -23,8 +23,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench  # noqa: E402  (the bench's cluster and users)
 
@@ -115,10 +113,7 @@ def main() -> int:
     tmp.chmod(0o777)
     cluster = bench.start_cluster(tmp)
     try:
-        url = bench.prepare_database(cluster, "bench")
-        with psycopg.connect(url, autocommit=True) as conn:
-            bench.load_users(conn, USERS, USERS, 1_000_000_000)
-            conn.execute("VACUUM ANALYZE")
+        bench.funded_bench_database(cluster, USERS)
         bench.run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
         cluster.stop("fast")
         rng = random.Random(7)

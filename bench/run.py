@@ -156,6 +156,16 @@ def prepare_database(cluster: PgCluster, dbname: str) -> str:
     return url
 
 
+def funded_bench_database(cluster: PgCluster, users: int) -> str:
+    """The database "bench", migrated, with `users` bench users funded with one paid lot
+    each, vacuumed and analysed; its URL."""
+    url = prepare_database(cluster, "bench")
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_users(conn, users, users, 1_000_000_000)
+        conn.execute("VACUUM ANALYZE")
+    return url
+
+
 # ---------------------------------------------------------------- pgbench
 
 
@@ -222,10 +232,7 @@ def summarize(runs: list[dict], key: str = "tps") -> dict:
 
 def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[int]) -> dict:
     log(f"SQL level: {USERS:,} users, pgbench -N baseline and the wallet mixes, {reps}x interleaved")
-    url = prepare_database(cluster, "bench")
-    with psycopg.connect(url, autocommit=True) as conn:
-        load_users(conn, USERS, USERS, 1_000_000_000)
-        conn.execute("VACUUM ANALYZE")
+    url = funded_bench_database(cluster, USERS)
     run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
     workloads = {
         "pgbench -N": ("postgres", ["-N"]),
