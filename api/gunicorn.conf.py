@@ -2,13 +2,13 @@
 # (wallet_api.serve; granian is the default).
 # Threaded workers: a request mostly waits on PostgreSQL, and each worker's connection
 # pool has as many connections as the worker has threads (WALLET_POOL_MAX_SIZE).
-import multiprocessing
-import os
+from wallet_api.config import ServerSettings
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+_server = ServerSettings.from_env()
+bind = f"{_server.host}:{_server.port}"
+workers = int(_server.workers)
 worker_class = "gthread"
-threads = int(os.environ.get("WALLET_THREADS", "4"))
+threads = int(_server.threads)
 timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 20
 keepalive = 5

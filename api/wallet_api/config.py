@@ -6,6 +6,8 @@ import os
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -109,4 +111,113 @@ class Settings:
             rate_limit_user_reads=environ.get("WALLET_RATE_LIMIT_USER_READS", cls.rate_limit_user_reads),
             rate_limit_service_reads=environ.get("WALLET_RATE_LIMIT_SERVICE_READS", cls.rate_limit_service_reads),
             rate_limit_storage=environ.get("WALLET_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
+        )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The API's server (python -m wallet_api.serve)."""
+
+    host: str = "127.0.0.1"
+    port: str = "8000"
+    workers: str = str(os.cpu_count() or 1)
+    threads: str = "4"
+    server: str = "granian"
+    metrics_dir: str = ""  # PROMETHEUS_MULTIPROC_DIR; empty: a folder per port under the temp dir
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "ServerSettings":
+        return cls(
+            host=environ.get("HOST", cls.host),
+            port=environ.get("PORT", cls.port),
+            workers=environ.get("WEB_CONCURRENCY", cls.workers),
+            threads=environ.get("WALLET_THREADS", cls.threads),
+            server=environ.get("WALLET_SERVER", cls.server),
+            metrics_dir=environ.get("PROMETHEUS_MULTIPROC_DIR", ""),
+        )
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """GET /metrics: the scrape's bearer token, and the server workers' shared folder."""
+
+    token: str = ""
+    multiproc_dir: str = ""  # empty: one process, the default registry
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "MetricsSettings":
+        return cls(environ.get("WALLET_METRICS_TOKEN", ""), environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
+
+
+@dataclass(frozen=True)
+class CommandSettings:
+    """The operator commands (wallet_api.migrate, .credentials, .webhook_admin)."""
+
+    database_url: str = ""
+    env: str = ""  # WALLET_ENV as set: seed refuses only an explicit "production"
+    db_wait_seconds: float = 0.0  # migrate: how long to wait for a database that is starting
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "CommandSettings":
+        return cls(
+            database_url=environ.get("DATABASE_URL", ""),
+            env=environ.get("WALLET_ENV", ""),
+            db_wait_seconds=float(environ.get("WALLET_DB_WAIT_SECONDS", "0")),
+        )
+
+
+def sql_dir(environ=os.environ) -> Path:
+    """Where migrate reads the migrations, functions and seed from: WALLET_SQL_DIR, or the
+    checkout's sql/."""
+    return Path(environ.get("WALLET_SQL_DIR", Path(__file__).resolve().parents[2] / "sql"))
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The background worker (python -m wallet_api.worker)."""
+
+    database_url: str = ""
+    expire_cron: str = "* * * * *"
+    notify_interval_seconds: float = 0.05
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9102  # 0: no endpoint
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "WorkerSettings":
+        return cls(
+            database_url=environ.get("DATABASE_URL", ""),
+            expire_cron=environ.get("WALLET_EXPIRE_CRON", cls.expire_cron),
+            notify_interval_seconds=_int(environ, "WALLET_NOTIFY_INTERVAL_MS", 50) / 1000,
+            metrics_host=environ.get("WALLET_WORKER_METRICS_HOST", cls.metrics_host),
+            metrics_port=_int(environ, "WALLET_WORKER_METRICS_PORT", cls.metrics_port),
+        )
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """The worker's webhook sender."""
+
+    retry_for: timedelta
+    backoff_cap: timedelta
+    timeout: float
+    concurrency: int
+    per_receiver: int
+    run_for: float
+    lease: timedelta
+    private_targets: bool
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "DeliverySettings":
+        env = environ.get
+        timeout = float(env("WALLET_WEBHOOK_TIMEOUT_SECONDS", 10))
+        return cls(
+            retry_for=timedelta(seconds=float(env("WALLET_WEBHOOK_RETRY_SECONDS", 86400))),
+            backoff_cap=timedelta(seconds=float(env("WALLET_WEBHOOK_BACKOFF_CAP_SECONDS", 3600))),
+            timeout=timeout,
+            concurrency=int(env("WALLET_WEBHOOK_CONCURRENCY", 16)),
+            per_receiver=int(env("WALLET_WEBHOOK_PER_RECEIVER", 4)),
+            run_for=float(env("WALLET_WEBHOOK_RUN_SECONDS", 5)),
+            # longer than a delivery may take, so that a live worker settles before a re-claim
+            lease=timedelta(seconds=max(float(env("WALLET_WEBHOOK_LEASE_SECONDS", 60)), timeout + 1)),
+            private_targets=env("WALLET_WEBHOOK_PRIVATE_TARGETS", "") == "allow",
         )

@@ -20,7 +20,6 @@ The secret is read from standard input so that it stays out of the process list 
 shell history.
 """
 
-import os
 import re
 import sys
 import uuid
@@ -29,6 +28,7 @@ import psycopg
 from argon2 import PasswordHasher
 from psycopg import sql
 
+from .config import CommandSettings
 from .scopes import Scope
 
 SCOPES = {str(scope) for scope in Scope}
@@ -110,18 +110,19 @@ def revoke_credential(conninfo: str, kind: str, subject: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] not in (*KINDS, "revoke") or not os.environ.get("DATABASE_URL"):
+    conninfo = CommandSettings.from_env().database_url
+    if len(argv) < 2 or argv[0] not in (*KINDS, "revoke") or not conninfo:
         print(__doc__, file=sys.stderr)
         return 2
     try:
         if argv[0] == "revoke" and len(argv) == 3:
-            found = revoke_credential(os.environ["DATABASE_URL"], argv[1], argv[2])
+            found = revoke_credential(conninfo, argv[1], argv[2])
             print(f"credentials: {argv[1]} {argv[2]} " + ("revoked" if found else "not found"))
             return 0 if found else 1
         if argv[0] == "database-login" and len(argv) in (2, 3):
-            set_database_login(os.environ["DATABASE_URL"], argv[1], sys.stdin.read(), *argv[2:])
+            set_database_login(conninfo, argv[1], sys.stdin.read(), *argv[2:])
         else:
-            set_credential(os.environ["DATABASE_URL"], argv[0], argv[1], sys.stdin.read(), argv[2:])
+            set_credential(conninfo, argv[0], argv[1], sys.stdin.read(), argv[2:])
     except (ValueError, psycopg.Error) as exc:
         print(f"credentials: {exc}", file=sys.stderr)
         return 1

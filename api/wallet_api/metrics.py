@@ -14,6 +14,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
+from .config import MetricsSettings
+
 REQUESTS = Counter("wallet_http_requests", "HTTP requests answered", ["route", "method", "status"])
 LATENCY = Histogram(
     "wallet_http_request_duration_seconds", "Time to answer a request, by route", ["route"],
@@ -45,7 +47,7 @@ POSTING_KINDS = {
 def forget_dead_workers() -> None:
     """Drops the live gauges of worker processes that no longer run (a worker the server
     replaced): their last pool figures would otherwise be added up forever."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = MetricsSettings.from_env().multiproc_dir
     if not directory or not os.path.isdir(directory):
         return
     for name in os.listdir(directory):

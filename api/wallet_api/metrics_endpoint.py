@@ -3,11 +3,11 @@ one process's; with WALLET_METRICS_TOKEN set, a scrape must send it as a bearer 
 The metrics themselves are in metrics.py, which imports nothing of the service."""
 
 import hmac
-import os
 
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
+from .config import MetricsSettings
 from .errors import ApiError
 
 bp = Blueprint("metrics", __name__)
@@ -15,10 +15,11 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 def metrics():
-    token = os.environ.get("WALLET_METRICS_TOKEN", "")
+    settings = MetricsSettings.from_env()
+    token = settings.token
     if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
         raise ApiError(401, "unauthenticated", "this scrape needs the metrics token")
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    if settings.multiproc_dir:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -16,19 +16,19 @@ by a migration too (sql/tests/00_structure.sql lists every function that must ex
 """
 
 import hashlib
-import os
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 
-SQL_DIR = Path(os.environ.get("WALLET_SQL_DIR", Path(__file__).resolve().parents[2] / "sql"))
+from .config import CommandSettings, sql_dir
+
+SQL_DIR = sql_dir()
 
 
 def connect(conninfo: str) -> psycopg.Connection:
     """Connects, waiting up to WALLET_DB_WAIT_SECONDS for a database that is starting."""
-    deadline = time.monotonic() + float(os.environ.get("WALLET_DB_WAIT_SECONDS", "0"))
+    deadline = time.monotonic() + CommandSettings.from_env().db_wait_seconds
     while True:
         try:
             return psycopg.connect(conninfo)
@@ -98,7 +98,7 @@ SEED_FILES = ("dev.sql", "dev_credentials.sql")
 def seed(conninfo: str, files: tuple[str, ...] = SEED_FILES) -> None:
     """Loads these files of sql/seed, in order (a sharded wallet loads them in different
     databases: wallet_dev.shards)."""
-    if os.environ.get("WALLET_ENV") == "production":
+    if CommandSettings.from_env().env == "production":
         raise RuntimeError("refusing to load the development seed with WALLET_ENV=production")
     with connect(conninfo) as conn:
         for name in files:
@@ -106,7 +106,7 @@ def seed(conninfo: str, files: tuple[str, ...] = SEED_FILES) -> None:
 
 
 def main(argv: list[str]) -> int:
-    conninfo = os.environ.get("DATABASE_URL")
+    conninfo = CommandSettings.from_env().database_url
     if not conninfo or len(argv) != 1 or argv[0] not in ("migrate", "seed"):
         print("usage: DATABASE_URL=... python -m wallet_api.migrate migrate|seed", file=sys.stderr)
         return 2

@@ -15,21 +15,21 @@ import sys
 import tempfile
 from pathlib import Path
 
+from wallet_api.config import ConfigError, ServerSettings, Settings
+
 CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 
 
-def server_command(environ: dict[str, str]) -> list[str]:
-    host, port = environ.get("HOST", "127.0.0.1"), environ.get("PORT", "8000")
-    workers = environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 1))
-    threads = environ.get("WALLET_THREADS", "4")
-    server = environ.get("WALLET_SERVER", "granian")
+def server_command(settings: ServerSettings) -> list[str]:
+    server = settings.server
     if server == "gunicorn":
         return [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "wallet_api.wsgi:app"]
     if server != "granian":
         raise SystemExit(f"WALLET_SERVER must be granian or gunicorn, not {server!r}")
     return [
         sys.executable, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws",
-        "--host", host, "--port", port, "--workers", workers, "--blocking-threads", threads,
+        "--host", settings.host, "--port", settings.port, "--workers", settings.workers,
+        "--blocking-threads", settings.threads,
         "--respawn-failed-workers",  # a worker that dies is replaced, as gunicorn does
         "--workers-kill-timeout", "20",  # on SIGTERM, requests in flight get this long
         "wallet_api.wsgi:app",
@@ -37,19 +37,16 @@ def server_command(environ: dict[str, str]) -> list[str]:
 
 
 def main() -> None:
-    from wallet_api.config import ConfigError, Settings
-
     try:  # a configuration error is said once here, not by every worker the server starts
         Settings.from_env()
     except ConfigError as exc:
         raise SystemExit(f"wallet_api.serve: {exc}") from None
-    os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR",
-        os.path.join(tempfile.gettempdir(), f"wallet-metrics-{os.environ.get('PORT', '8000')}"),
-    )
-    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700)
-    command = server_command(dict(os.environ))
+    settings = ServerSettings.from_env()
+    metrics_dir = settings.metrics_dir or os.path.join(tempfile.gettempdir(), f"wallet-metrics-{settings.port}")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # for the server's workers
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, mode=0o700)
+    command = server_command(settings)
     os.execv(command[0], command)  # the server gets this process's signals
 
 

@@ -17,11 +17,12 @@ The worker sends the deliveries (wallet_api.worker.deliveries).
 
 import base64
 import json
-import os
 import secrets
 import sys
 
 import psycopg
+
+from .config import CommandSettings
 
 USAGE = __doc__.split("\n\n")[1]
 
@@ -47,7 +48,7 @@ def _rows(conninfo: str, query: str, args: tuple) -> list[dict]:
 
 
 def main(argv: list[str]) -> int:
-    conninfo = os.environ.get("DATABASE_URL", "")
+    conninfo = CommandSettings.from_env().database_url
     if not conninfo or not argv:
         print(USAGE, file=sys.stderr)
         return 2

@@ -24,7 +24,6 @@ first).
 
 import json
 import logging
-import os
 import threading
 import time
 
@@ -32,7 +31,8 @@ import procrastinate
 import psycopg
 from prometheus_client import Counter, Gauge
 
-from wallet_api.worker.deliveries import DeliverySettings, Sender, log_run
+from wallet_api.config import DeliverySettings, WorkerSettings
+from wallet_api.worker.deliveries import Sender, log_run
 from wallet_api.worker.deliveries import deliver_webhooks as deliver_webhooks_for
 
 log = logging.getLogger("wallet_api.worker")
@@ -50,18 +50,20 @@ EXPIRE_BATCH = 1000  # lots (and holds) per call and per transaction
 MAX_BATCHES = 100  # per run: a backlog larger than this is left for the next run
 
 
+SETTINGS = WorkerSettings.from_env()
+
+
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
+    if not SETTINGS.database_url:
         raise SystemExit("worker: DATABASE_URL is required")
-    return url
+    return SETTINGS.database_url
 
 
 # the connector is given its DATABASE_URL when the worker starts (main)
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 
-@app.periodic(cron=os.environ.get("WALLET_EXPIRE_CRON", "* * * * *"), periodic_id="expire")
+@app.periodic(cron=SETTINGS.expire_cron, periodic_id="expire")
 @app.task(name="wallet.expire", queue=QUEUE, queueing_lock="wallet.expire", pass_context=False, priority=10)
 def expire(timestamp: int) -> None:
     """Posts expired lot remainders and releases expired holds."""
@@ -127,7 +129,7 @@ def notify_events_forever(stop: threading.Event) -> None:
     """Tells LISTENing consumers that the event feed moved, once per interval at most
     (the writers do not NOTIFY themselves: see wallet_notify_events). Reconnects after a
     lost connection; ends when `stop` is set."""
-    interval = int(os.environ.get("WALLET_NOTIFY_INTERVAL_MS", "50")) / 1000
+    interval = SETTINGS.notify_interval_seconds
     seen = None
     while not stop.is_set():
         try:

@@ -5,7 +5,6 @@ module's name."""
 import asyncio
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -14,6 +13,7 @@ import time
 import procrastinate
 from prometheus_client import Counter, start_http_server
 
+from wallet_api.config import WorkerSettings
 from wallet_api.worker import QUEUE, SCHEMA, WEBHOOK_QUEUE, app, database_url, drain_sender, log, notify_events_forever
 
 RESTARTS = Counter("wallet_worker_restarts", "Times the worker lost the database (or a job worker) and started again")
@@ -38,8 +38,8 @@ def main() -> int:
 def serve_metrics() -> None:
     """/metrics on WALLET_WORKER_METRICS_PORT (default 9102; 0: none). A port that is
     taken is logged and the worker runs without the endpoint, rather than not at all."""
-    port = int(os.environ.get("WALLET_WORKER_METRICS_PORT", "9102"))
-    host = os.environ.get("WALLET_WORKER_METRICS_HOST", "127.0.0.1")
+    settings = WorkerSettings.from_env()
+    port, host = settings.metrics_port, settings.metrics_host
     if not port:
         return
     try:

@@ -33,18 +33,19 @@ import asyncio
 import ipaddress
 import json
 import logging
-import os
 import socket
 import time
 from collections import Counter as Tally
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 from prometheus_client import Counter, Gauge
 from standardwebhooks.webhooks import Webhook
+
+from wallet_api.config import DeliverySettings
 
 log = logging.getLogger("wallet_api.worker")
 DELIVERIES = Counter("wallet_webhook_deliveries", "Webhook delivery attempts by outcome (delivered, failed: to be "
@@ -55,34 +56,6 @@ OLDEST_PENDING = Gauge("wallet_webhook_oldest_pending_event_seconds", "Age of th
                        "a subscription (0: none waiting)", ["subscription"])  # fmt: skip
 FAN_OUT_POSITIONS = 10000  # feed positions per subscription per call
 CLAIM_BATCH = 100
-
-
-@dataclass(frozen=True)
-class DeliverySettings:
-    retry_for: timedelta
-    backoff_cap: timedelta
-    timeout: float
-    concurrency: int
-    per_receiver: int
-    run_for: float
-    lease: timedelta
-    private_targets: bool
-
-    @classmethod
-    def from_env(cls) -> "DeliverySettings":
-        env = os.environ.get
-        timeout = float(env("WALLET_WEBHOOK_TIMEOUT_SECONDS", 10))
-        return cls(
-            retry_for=timedelta(seconds=float(env("WALLET_WEBHOOK_RETRY_SECONDS", 86400))),
-            backoff_cap=timedelta(seconds=float(env("WALLET_WEBHOOK_BACKOFF_CAP_SECONDS", 3600))),
-            timeout=timeout,
-            concurrency=int(env("WALLET_WEBHOOK_CONCURRENCY", 16)),
-            per_receiver=int(env("WALLET_WEBHOOK_PER_RECEIVER", 4)),
-            run_for=float(env("WALLET_WEBHOOK_RUN_SECONDS", 5)),
-            # longer than a delivery may take, so that a live worker settles before a re-claim
-            lease=timedelta(seconds=max(float(env("WALLET_WEBHOOK_LEASE_SECONDS", 60)), timeout + 1)),
-            private_targets=env("WALLET_WEBHOOK_PRIVATE_TARGETS", "") == "allow",
-        )
 
 
 @dataclass(frozen=True)
