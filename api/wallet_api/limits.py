@@ -31,11 +31,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from prometheus_client import Counter
 
-# Limit headers are off: flask-limiter would put its window's Retry-After on every
-# response, 503s included. A 429 gets the exact wait from retry_after_seconds().
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Limit headers are off: flask-limiter would put its window's Retry-After on every
+# response, 503s included. A 429 gets the exact wait from retry_after_seconds().
 limiter = Limiter(key_func=get_remote_address, headers_enabled=False, in_memory_fallback_enabled=True)
 
 STORE_FALLBACKS = Counter("wallet_rate_limit_store_fallbacks", "Times a server process lost the shared rate-limit "
@@ -104,8 +104,8 @@ def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: 
     apply (`role()` is "user", "service" or None for a caller without a valid token, who
     is limited as a user and keyed by `key()`, its address); the request takes `cost`
     from the budget. A service is not throttled unless an operator set its limit: its
-    request then skips flask-limiter altogether (both its before-request hook, through
-    the request filter below, and the route's check), before any key is computed."""
+    request then skips flask-limiter altogether (the route's check here, its per-request
+    hooks through init_limits), before any key is computed."""
     user_setting, service_setting = f"WALLET_RATE_LIMIT_USER_{kind}", f"WALLET_RATE_LIMIT_SERVICE_{kind}"
 
     def limit_of_role() -> str:
@@ -115,7 +115,7 @@ def subject_limit(role: Callable[[], str | None], key: Callable[[], str], kind: 
     def unthrottled() -> bool:
         return not current_app.config[service_setting] and role() == "service"
 
-    limited = limiter.shared_limit(limit_of_role, scope=kind.lower(), key_func=key, exempt_when=unthrottled, cost=cost)
+    limited = limiter.shared_limit(limit_of_role, scope=kind.lower(), key_func=key, cost=cost)
 
     def decorate(route: Callable[P, R]) -> Callable[P, R]:
         checked = limited(route)

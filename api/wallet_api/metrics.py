@@ -1,12 +1,10 @@
 """Prometheus metrics (prometheus-client), served at GET /metrics by metrics_endpoint.py;
-this module imports nothing of the service, so that any part of it may count.
+this module imports only config.py of the service, so that any part of it may count.
 
 Every server worker process writes its samples to files in PROMETHEUS_MULTIPROC_DIR
 (wallet_api.serve sets it and empties it when the server starts; a worker starting
 drops the live gauges of workers that are gone), and a scrape of any worker adds up all
 of them.
-Without that variable (a single process) the default registry is served. With
-WALLET_METRICS_TOKEN set, a scrape must send it as a bearer token.
 """
 
 import os

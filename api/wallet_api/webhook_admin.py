@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
             print(USAGE, file=sys.stderr)
             return 2
     except (ValueError, psycopg.Error) as exc:
-        print(f"webhooks: {exc}", file=sys.stderr)
+        print(f"webhook_admin: {exc}", file=sys.stderr)
         return 1
     return 0
 

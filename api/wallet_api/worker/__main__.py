@@ -13,8 +13,17 @@ import time
 import procrastinate
 from prometheus_client import Counter, start_http_server
 
-from wallet_api.config import WorkerSettings
-from wallet_api.worker import QUEUE, SCHEMA, WEBHOOK_QUEUE, app, database_url, drain_sender, log, notify_events_forever
+from wallet_api.worker import (
+    QUEUE,
+    SCHEMA,
+    SETTINGS,
+    WEBHOOK_QUEUE,
+    app,
+    database_url,
+    drain_sender,
+    log,
+    notify_events_forever,
+)
 
 RESTARTS = Counter("wallet_worker_restarts", "Times the worker lost the database (or a job worker) and started again")
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 30.0  # seconds between reconnection attempts, doubling
@@ -38,8 +47,7 @@ def main() -> int:
 def serve_metrics() -> None:
     """/metrics on WALLET_WORKER_METRICS_PORT (default 9102; 0: none). A port that is
     taken is logged and the worker runs without the endpoint, rather than not at all."""
-    settings = WorkerSettings.from_env()
-    port, host = settings.metrics_port, settings.metrics_host
+    port, host = SETTINGS.metrics_port, SETTINGS.metrics_host
     if not port:
         return
     try:
