@@ -77,10 +77,8 @@ BEGIN
         RETURN QUERY SELECT v_prior.hold_id, v_prior.available_after, v_prior.expires_at, true;
         RETURN;
     END IF;
-    SELECT e.entry_id, e.kind, e.amount INTO v_prior
-    FROM wallet.ledger_entries e
-    WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
-    IF FOUND THEN
+    PERFORM FROM wallet.ledger_entries e WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
+    IF FOUND THEN  -- an entry's key: the refusal names that entry
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
 
