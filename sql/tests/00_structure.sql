@@ -25,7 +25,7 @@ SELECT is((SELECT count(*)::int FROM pg_constraint
           'wallets reference their account and asset (written once, when opened)');
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint
            WHERE conrelid = 'wallet.wallets'::regclass AND contype = 'c'),
-          'CHECK (wallet.wallet_rules_hold(balance, paid, free, debt, held))',
+          'CHECK (wallet.wallet_rules_hold(wallets.*))',
           'a wallet never goes below zero: its one check');
 SELECT wallet_open_account('10000000-0000-4000-8000-0000000000ff', 'Check');
 SELECT throws_ok($$UPDATE wallet.wallets SET balance = -1, paid = -1
