@@ -333,8 +333,9 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "pattern": s.KEY_PATTERN},
-    "description": "the idempotency key, instead of the body's key field (if both are given, they must agree)",
+    "schema": {"type": "string", "pattern": s.HEADER_KEY_PATTERN},
+    "description": "the idempotency key, instead of the body's key field (if both are given, they must agree); "
+    "one header, without a comma (a key with a comma goes in the body)",
 }
 STATUS_TEXT = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
                409: "Conflict", 413: "Body over 64 KiB (5 MiB for a batch)", 415: "Body not JSON",

@@ -30,6 +30,8 @@ MAX_BATCH = 1000  # wallet_post_batch's own limit
 MAX_PAGE = 200  # GET /wallet/transactions; wallet_history itself takes up to 1000
 MAX_HOLD_SECONDS = 7 * 24 * 3600  # wallet_hold's p_expires_in: 1 second to 7 days
 KEY_PATTERN = "^[!-~]{1,255}$"  # visible ASCII, as an HTTP header value carries it
+# in the header, no comma: a server joins a repeated header's values with commas
+HEADER_KEY_PATTERN = "^[!-+\\--~]{1,255}$"
 JSON_TYPES = ("application/json",)
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
 JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
