@@ -37,9 +37,9 @@ DECLARE
     v_entry_id   bigint;
     v_since      bigint;  -- the account's newest entry before this call, when others than the capture's may follow
     v_wallet     record;  -- the wallet after the capture
-    v_entry      wallet.ledger_entries;
     v_plain      boolean;
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_opening    wallet.opening;
 BEGIN
     p_metadata := wallet.checked_write_args(coalesce(p_amount, 1), p_idempotency_key, p_metadata);
     IF p_hold_id IS NULL THEN
@@ -70,11 +70,11 @@ BEGIN
             USING ERRCODE = 'WA008', DETAIL = format('held: %s, amount: %s', v_hold.amount, v_amount);
     END IF;
 
-    IF v_hold.next_hold_expiry <= v_now OR v_amount < v_hold.amount THEN  -- entries other than the capture's may follow
-        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
-    END IF;
     IF v_hold.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
-        v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
+        v_opening := wallet.release_due_holds(v_account_id, v_asset, v_now);
+        v_since := v_opening.since; v_released := v_opening.released;
+    ELSIF v_amount < v_hold.amount THEN  -- the rest's release follows the capture's entry
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     END IF;
 
     -- consume the hold's lot amounts in the order the hold took them; the rest goes back
@@ -112,27 +112,29 @@ BEGIN
 
     v_view := v_wallet.balance;
     v_plain := v_wallet.plain AND v_since IS NULL;  -- the call's events are its entry's and the hold's
-    -- the entry, chained to the head read under the lock (as in wallet.post_entry)
-    v_entry := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), v_account_id, v_asset, 'spend',
-                   v_account_id, wallet.treasury_account_id(), v_amount, v_view, p_idempotency_key, p_metadata, v_now,
-                   v_paid, v_free, NULL, p_hold_id, 0, v_lot_ids, v_lot_amounts, NULL, NULL,
-                   CASE WHEN v_plain THEN v_wallet.paid END, CASE WHEN v_plain THEN v_wallet.free END,
-                   CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries;
-    v_entry.hash := wallet.entry_hash(v_wallet.chain_head, v_entry);
+    -- the entry, chained to the head read under the lock, its row written once (as in wallet.post_entry)
+    v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
     WITH entry AS (
         INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-        VALUES (v_entry.entry_id, v_account_id, v_asset, 'spend', v_account_id, v_entry.credit_account_id, v_amount,
-                v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0, v_lot_ids, v_lot_amounts,
-                NULL, v_entry.hash, v_entry.paid_after, v_entry.free_after, v_entry.held_after)
+        SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
+               (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
+               (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, (x.r).hold_id, 0, (x.r).lot_ids,
+               (x.r).lot_amounts, NULL, wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after,
+               (x.r).free_after, (x.r).held_after
+        FROM (SELECT ROW(v_entry_id, v_account_id, v_asset, 'spend', v_account_id, wallet.treasury_account_id(),
+                         v_amount, v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0,
+                         v_lot_ids, v_lot_amounts, NULL, NULL, CASE WHEN v_plain THEN v_wallet.paid END,
+                         CASE WHEN v_plain THEN v_wallet.free END,
+                         CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries AS r) x
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id
+        RETURNING e.entry_id, e.hash
     ), cached AS (
         UPDATE wallet.wallets w
         SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
             held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END,  -- else released above
-            chain_head = v_entry.hash
+            chain_head = entry.hash
+        FROM entry
         WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
-          AND EXISTS (SELECT FROM entry)
     ), closed AS (
         UPDATE wallet.holds h
         SET state = 'captured', captured_amount = v_amount, capture_entry_id = entry.entry_id, closed_at = v_now

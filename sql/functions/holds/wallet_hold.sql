@@ -32,6 +32,7 @@ DECLARE
     v_locked     record;
     v_since      bigint;  -- the account's newest entry before this call, when it releases expired holds
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_opening    wallet.opening;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_asset_type_id IS NULL THEN
@@ -89,11 +90,8 @@ BEGIN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
     END IF;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this one
-        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
-        v_released := wallet.release_expired_holds(v_account_id, p_asset_type_id, v_now);
-        SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
-        FROM wallet.wallets w
-        WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
+        v_opening := wallet.release_due_holds(v_account_id, p_asset_type_id, v_now);
+        v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
     END IF;
     IF v_wallet.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_expired

@@ -18,6 +18,7 @@ DECLARE
     v_available  bigint;
     v_since      bigint;  -- the account's newest entry before this call
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_opening    wallet.opening;
     v_voided     bigint;  -- this hold, if this call voided it
 BEGIN
     IF p_hold_id IS NULL THEN
@@ -33,9 +34,11 @@ BEGIN
             USING ERRCODE = 'WA010',
                   DETAIL = format('state: %s', CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END);
     END IF;
-    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_hold.next_hold_expiry <= v_now THEN  -- the wallet's other holds that have expired end first
-        v_released := wallet.release_expired_holds(v_account_id, v_asset, v_now);
+        v_opening := wallet.release_due_holds(v_account_id, v_asset, v_now);
+        v_since := v_opening.since; v_released := v_opening.released;
+    ELSE
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     END IF;
     IF v_hold.state = 'open' THEN
         PERFORM wallet.release_held_credit(v_account_id, v_asset, p_hold_id, v_hold.amount,

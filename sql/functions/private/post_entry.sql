@@ -46,6 +46,7 @@ DECLARE
     v_overflow    boolean;
     v_since       bigint;        -- the wallet's newest entry before this call, when it posts others first
     v_released    bigint[];      -- holds this call released (expired), when it released any
+    v_opening     wallet.opening;
     v_balance     bigint;
     v_plain       boolean;
 BEGIN
@@ -74,14 +75,8 @@ BEGIN
     END LOOP;
 
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this posting
-        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e
-        WHERE e.account_id = v_wallet.account_id;
-        v_released := wallet.release_expired_holds(v_wallet.account_id, p_asset_type_id, v_now);
-        SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
-               w.chain_head
-        INTO v_wallet
-        FROM wallet.wallets w
-        WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
+        v_opening := wallet.release_due_holds(v_wallet.account_id, p_asset_type_id, v_now);
+        v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
     END IF;
     IF v_wallet.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_expired FROM wallet.expired_credit(v_wallet.account_id, p_asset_type_id, v_now) x;

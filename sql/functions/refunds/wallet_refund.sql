@@ -39,6 +39,7 @@ DECLARE
     v_entry_id   bigint;
     v_since      bigint;  -- the account's newest entry before this call
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_opening    wallet.opening;
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_payment_id IS NULL THEN
@@ -78,12 +79,11 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
-        v_released := wallet.release_expired_holds(v_account_id, v_topup.asset_type_id, v_now);
-        SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
-        FROM wallet.wallets w
-        WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id;
+        v_opening := wallet.release_due_holds(v_account_id, v_topup.asset_type_id, v_now);
+        v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
+    ELSE
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     END IF;
 
     -- refunds of this top-up come after it: a range of the user's entries

@@ -37,6 +37,7 @@ DECLARE
     v_entry_id    bigint;
     v_since       bigint;  -- the account's newest entry before this call
     v_released    bigint[] := '{}'::bigint[];  -- holds this call released (expired)
+    v_opening     wallet.opening;
     v_live_lot_ids   bigint[] := '{}'::bigint[];  -- the unexpired lots given back to
     v_live_lot_amounts  bigint[] := '{}'::bigint[];
 BEGIN
@@ -77,12 +78,11 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
-        v_released := wallet.release_expired_holds(v_account_id, v_spend.asset_type_id, v_now);
-        SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
-        FROM wallet.wallets w
-        WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id;
+        v_opening := wallet.release_due_holds(v_account_id, v_spend.asset_type_id, v_now);
+        v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
+    ELSE
+        SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     END IF;
 
     -- reversals of this spend come after it: a range of the user's entries, no index of their own
