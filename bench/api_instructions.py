@@ -29,7 +29,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (the bench's cluster and users)
+import cluster as bench  # noqa: E402  (the bench cluster and its users)
+from http_api import api_env  # noqa: E402  (the API's environment as the HTTP section runs it)
 
 USERS = 10_000
 BATCH = 100
@@ -107,7 +108,7 @@ def main() -> int:
     cluster = bench.start_cluster(tmp)
     try:
         bench.funded_bench_database(cluster, USERS)
-        env = {**bench.api_env(cluster, workers=1, threads=1), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
+        env = {**api_env(cluster, workers=1, threads=1), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
         os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
         n = args.requests
         print(f"instructions per request of the API process (callgrind, {n} requests each, the app called as "

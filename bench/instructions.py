@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (the bench's cluster and users)
+import cluster as bench  # noqa: E402  (the bench cluster and its users)
 
 from wallet_dev.pgcluster import _as_postgres  # noqa: E402
 

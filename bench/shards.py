@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (the bench's pgbench runs)
+import cluster as bench  # noqa: E402  (the bench cluster and its pgbench runs)
 
 from wallet_api.migrate import migrate  # noqa: E402
 from wallet_dev.pgcluster import PgCluster  # noqa: E402
