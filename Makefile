@@ -34,13 +34,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 test: system-test venv
 	$(PY) -m wallet_dev.pgcluster run -- $(MAKE) --no-print-directory test-suite
 
-# The suite against DATABASE_URL: lint, migrate, pgTAP, pytest (tests/sql also through a
-# PL/Proxy router over 4 shard databases made beside it, and tests/shards).
+# The suite against DATABASE_URL: lint, migrate, pgTAP, pytest (which makes a PL/Proxy
+# router over 4 shard databases beside it for tests/shards and tests/sql's second run).
 test-suite: lint
 	$(PY) -m wallet_api.migrate migrate
 	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
 	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
-	$(PY) -m wallet_dev.shards run 4 -- $(PY) -m pytest -q
+	$(PY) -m pytest -q
 
 # The quick loop: lint, migrate, pgTAP, and the SQL and API tests on one throwaway
 # database (not through the router, no shards, faults, worker or dev tests).
@@ -51,7 +51,7 @@ check-suite: lint
 	$(PY) -m wallet_api.migrate migrate
 	psql "$$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
 	pg_prove --failures --ext .sql -r -d "$$DATABASE_URL" sql/tests
-	$(PY) -m pytest -q tests/sql tests/api
+	$(PY) -m pytest -q tests/sql tests/api -k "not router"
 
 # The failover tests, on a throwaway pg_auto_failover formation (monitor, primary,
 # synchronous standby) on loopback.

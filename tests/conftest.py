@@ -3,26 +3,24 @@
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from wallet_dev.pgcluster import PgCluster
+from wallet_dev.shards import sharded_beside
 
 # the API server fixtures (the real server), shared by tests/api and tests/faults
 pytest_plugins = ["tests.server_fixtures"]
 # tests/ha needs a pg_auto_failover formation: `make test-ha` makes one and runs them
 collect_ignore = [] if os.environ.get("WALLET_HA_DIR") else ["ha"]
-# tests/shards needs the router and shards that `make test` makes (wallet_dev.shards)
-collect_ignore += [] if os.environ.get("WALLET_ROUTER_URL") else ["shards"]
 
 
 def pytest_report_header() -> list[str]:
     """Says which parts of the suite this run leaves out, and which command runs them."""
     left_out = []
-    if not os.environ.get("WALLET_ROUTER_URL"):
-        left_out.append("tests/shards and tests/sql through the PL/Proxy router (make test builds them)")
     if not os.environ.get("WALLET_HA_DIR"):
         left_out.append("tests/ha (make test-ha)")
     if not os.environ.get("WALLET_PGDATA"):
@@ -40,6 +38,18 @@ def database_url() -> str:
 @pytest.fixture(scope="session")
 def db_url() -> str:
     return database_url()
+
+
+@pytest.fixture(scope="session")
+def sharded() -> Iterator[tuple[str, list[str]]]:
+    """The router's URL and its 4 shards' (PL/Proxy's partition order): WALLET_ROUTER_URL and
+    WALLET_SHARD_URLS when set, else made beside DATABASE_URL for this session, the first
+    time a test asks (wallet_dev.shards)."""
+    if os.environ.get("WALLET_ROUTER_URL"):
+        yield os.environ["WALLET_ROUTER_URL"], os.environ["WALLET_SHARD_URLS"].split()
+        return
+    with sharded_beside(database_url(), 4) as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

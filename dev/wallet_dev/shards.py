@@ -24,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -205,11 +207,11 @@ def _stop(datadir: Path) -> None:
         PgCluster(datadir / server).stop()
 
 
-def _run(count: int, cmd: list[str]) -> int:
-    admin_url = os.environ.get("DATABASE_URL")
-    if not admin_url:
-        print("shards run: DATABASE_URL (a superuser's) is required", file=sys.stderr)
-        return 2
+@contextmanager
+def sharded_beside(admin_url: str, count: int) -> Iterator[tuple[str, list[str]]]:
+    """A throwaway sharded wallet: the router and the even shards in the server of
+    admin_url (a superuser's), the odd ones on a second server started for it, migrated
+    and seeded; yields the router's URL and the shards', then removes them all."""
     prefix = f"t{os.getpid()}_"
     router_db, shard_dbs = database_names(prefix, count)
     tmp = Path(tempfile.mkdtemp(prefix="wallet-shards-"))
@@ -220,12 +222,21 @@ def _run(count: int, cmd: list[str]) -> int:
         other = second_server(second, admin_url, {"fsync": "off", "full_page_writes": "off"})
         router_url, shard_urls = build([admin_url, other], count, prefix, secrets.token_urlsafe(24))
         seed(router_url, shard_urls)
-        env = {**os.environ, "WALLET_ROUTER_URL": router_url, "WALLET_SHARD_URLS": " ".join(shard_urls)}
-        return subprocess.call(cmd, env=env)
+        yield router_url, shard_urls
     finally:
         _drop_databases(admin_url, [router_db, *shard_dbs])
         second.stop("immediate")
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(count: int, cmd: list[str]) -> int:
+    admin_url = os.environ.get("DATABASE_URL")
+    if not admin_url:
+        print("shards run: DATABASE_URL (a superuser's) is required", file=sys.stderr)
+        return 2
+    with sharded_beside(admin_url, count) as (router_url, shard_urls):
+        env = {**os.environ, "WALLET_ROUTER_URL": router_url, "WALLET_SHARD_URLS": " ".join(shard_urls)}
+        return subprocess.call(cmd, env=env)
 
 
 def main(argv: list[str]) -> int:

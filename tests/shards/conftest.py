@@ -1,5 +1,5 @@
-"""The sharded wallet that `make test` builds (python -m wallet_dev.shards run 4): the
-router's URL and each shard's, in PL/Proxy's partition order."""
+"""The session's sharded wallet (tests/conftest.py, `sharded`): the router's URL and each
+shard's, in PL/Proxy's partition order."""
 
 import os
 import subprocess
@@ -14,13 +14,13 @@ from wallet_api.credentials import set_database_login
 
 
 @pytest.fixture(scope="session")
-def router_url() -> str:
-    return os.environ["WALLET_ROUTER_URL"]
+def router_url(sharded) -> str:
+    return sharded[0]
 
 
 @pytest.fixture(scope="session")
-def shard_urls() -> list[str]:
-    return os.environ["WALLET_SHARD_URLS"].split()
+def shard_urls(sharded) -> list[str]:
+    return sharded[1]
 
 
 @pytest.fixture
