@@ -25,6 +25,9 @@ BEGIN
     END IF;
 END
 $$;
+-- twins whose result gained a column are made again (sql/router/functions)
+DROP FUNCTION IF EXISTS public.wallet_assets();
+
 -- the worker posts nothing (it was a member of wallet_service before migration 017)
 REVOKE wallet_service FROM wallet_worker;
 

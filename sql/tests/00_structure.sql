@@ -2,11 +2,12 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(103);
+SELECT plan(109);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
-                                  'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries']);
+                                  'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries',
+                                  'exchange_rates']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -53,14 +54,15 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_statement', 'wallet_webhook_subscribe', 'wallet_webhook_unsubscribe',
                     'wallet_webhook_subscriptions', 'wallet_webhook_fan_out', 'wallet_webhook_claim',
                     'wallet_webhook_settle', 'wallet_webhook_dead', 'wallet_webhook_redeliver',
-                    'wallet_credential_valid_since', 'wallet_webhook_backlog'],
+                    'wallet_credential_valid_since', 'wallet_webhook_backlog', 'wallet_transfer',
+                    'wallet_set_transfer_policy', 'wallet_exchange', 'wallet_set_exchange_rate', 'wallet_exchange_rates'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 34, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 39, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
-                                'release_held_credit', 'release_expired_holds', 'release_due_holds', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
+                                'release_held_credit', 'release_expired_holds', 'release_due_holds', 'move_credit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
                                 'refuse_hold_removal', 'place_event', 'place_entry_event', 'wallet_view', 'write_events', 'entry_hash',
                                 'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at',
                                 'inet_or_null', 'is_public_address'],
@@ -77,6 +79,18 @@ SELECT has_function('public', 'wallet_verify', ARRAY[]::name[]);
 SELECT has_function('public', 'wallet_open_account_status', ARRAY['uuid', 'text']);
 SELECT has_function('public', 'wallet_auth_credential', ARRAY['text', 'text']);
 SELECT has_function('public', 'wallet_post_batch', ARRAY['jsonb']);
+SELECT has_function('public', 'wallet_transfer', ARRAY['uuid', 'uuid', 'integer', 'bigint', 'text', 'bigint', 'jsonb']);
+SELECT is(pg_get_function_result('public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint, to_entry_id bigint, to_balance bigint)',
+          'wallet_transfer returns the contract''s columns');
+SELECT has_function('public', 'wallet_exchange', ARRAY['uuid', 'integer', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT is(pg_get_function_result('public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb)'::regprocedure),
+          'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint, to_entry_id bigint, to_amount bigint, to_balance bigint)',
+          'wallet_exchange returns the contract''s columns');
+SELECT function_privs_are('public', 'wallet_set_transfer_policy', ARRAY['integer', 'text'], 'wallet_service',
+                          ARRAY[]::text[], 'only the owner sets an asset''s transfer policy');
+SELECT function_privs_are('public', 'wallet_set_exchange_rate', ARRAY['integer', 'integer', 'bigint', 'bigint'],
+                          'wallet_service', ARRAY[]::text[], 'only the owner sets an exchange rate');
 SELECT function_privs_are('public', 'wallet_post_batch', ARRAY['jsonb'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'setof record');
 SELECT function_returns('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'bigint');

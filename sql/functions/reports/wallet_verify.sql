@@ -92,26 +92,35 @@ AS $$
     FROM wallet.lots x
     WHERE x.remaining NOT BETWEEN 0 AND x.amount
     UNION ALL
-    -- a lot is made by a credit of its class and amount
-    SELECT 'lot_differs_from_its_credit', x.account_id, x.asset_type_id, e.amount::numeric, x.amount::numeric
-    FROM wallet.lots x
+    -- lots are made by a credit of their asset: a top-up one paid lot of its amount, a bonus
+    -- one free lot; a transfer in or an exchange in one lot per lot taken on the other
+    -- side, adding up to its amount, class by class
+    SELECT 'lot_differs_from_its_credit', x.account_id, x.asset_type_id, e.amount::numeric, x.amount
+    FROM (SELECT x.account_id, x.entry_id, min(x.asset_type_id) AS asset_type_id,
+                 max(x.asset_type_id) AS last_asset_type_id, count(*) AS lots, sum(x.amount) AS amount,
+                 coalesce(sum(x.amount) FILTER (WHERE x.class = 'paid'), 0) AS paid,
+                 coalesce(sum(x.amount) FILTER (WHERE x.class = 'free'), 0) AS free
+          FROM wallet.lots x GROUP BY 1, 2) x
     LEFT JOIN wallet.ledger_entries e ON e.account_id = x.account_id AND e.entry_id = x.entry_id
     WHERE e.entry_id IS NULL OR e.amount <> x.amount OR e.asset_type_id <> x.asset_type_id
-       OR e.kind <> CASE x.class WHEN 'paid' THEN 'topup' ELSE 'bonus' END
+       OR x.last_asset_type_id <> x.asset_type_id OR e.paid_amount <> x.paid OR e.free_amount <> x.free
+       OR NOT (e.kind IN ('topup', 'bonus') AND x.lots = 1
+               AND (e.kind = 'topup') = (x.paid > 0) AND (e.kind = 'bonus') = (x.free > 0)
+               OR e.kind IN ('transfer_in', 'exchange_in'))
     UNION ALL
     -- every credit made its lot
     SELECT 'credit_without_lot', e.account_id, e.asset_type_id, e.amount::numeric, e.entry_id::numeric
     FROM wallet.ledger_entries e
-    WHERE e.kind IN ('topup', 'bonus')
+    WHERE e.kind IN ('topup', 'bonus', 'transfer_in', 'exchange_in')
       AND NOT EXISTS (SELECT FROM wallet.lots x WHERE x.account_id = e.account_id AND x.entry_id = e.entry_id)
     UNION ALL
-    -- what a spend or an expiry took from lots, or a reversal gave back, adds up to it,
-    -- class by class
+    -- what a spend, an expiry or a move out took from lots, or a reversal gave back, adds up
+    -- to it, class by class
     SELECT 'allocations_differ_from_entry', e.account_id, e.asset_type_id,
            e.amount::numeric, coalesce(a.total, 0)
     FROM wallet.ledger_entries e
     LEFT JOIN allocation_totals a ON a.account_id = e.account_id AND a.entry_id = e.entry_id
-    WHERE e.kind IN ('spend', 'expire', 'reversal', 'refund', 'debt_repayment')
+    WHERE e.kind IN ('spend', 'expire', 'reversal', 'refund', 'debt_repayment', 'transfer_out', 'fee', 'exchange_out')
       AND (coalesce(a.total, 0) <> e.amount OR coalesce(a.paid, 0) <> e.paid_amount
            OR coalesce(a.free, 0) <> e.free_amount)
     UNION ALL
@@ -196,14 +205,17 @@ AS $$
     SELECT 'malformed_entry', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     WHERE NOT coalesce(
-              e.kind IN ('topup', 'bonus', 'spend', 'refund', 'reversal', 'expire', 'debt_repayment')
+              e.kind IN ('topup', 'bonus', 'spend', 'refund', 'reversal', 'expire', 'debt_repayment',
+                         'transfer_out', 'transfer_in', 'fee', 'exchange_out', 'exchange_in')
           AND e.amount BETWEEN 0 AND 9007199254740991 AND (e.amount > 0 OR e.kind = 'refund')
           AND e.paid_amount >= 0 AND e.free_amount >= 0 AND e.paid_amount + e.free_amount = e.amount
           AND e.balance_after >= 0 AND e.unrecovered >= 0
           AND e.debit_account_id <> e.credit_account_id
-          AND (e.kind IN ('spend', 'refund', 'expire', 'debt_repayment')) = (e.account_id = e.debit_account_id)
+          AND (e.kind IN ('spend', 'refund', 'expire', 'debt_repayment', 'transfer_out', 'fee', 'exchange_out'))
+              = (e.account_id = e.debit_account_id)
           AND e.account_id IN (e.debit_account_id, e.credit_account_id)
-          AND (e.idempotency_key IS NULL) = (e.kind IN ('expire', 'debt_repayment'))
+          AND (e.idempotency_key IS NULL)
+              = (e.kind IN ('expire', 'debt_repayment', 'fee', 'transfer_in', 'exchange_in'))
           AND coalesce(length(e.idempotency_key) BETWEEN 1 AND 255, true)
           AND (e.kind = 'refund') = (e.refund_policy IS NOT NULL)
           AND coalesce(e.refund_policy IN ('clamp', 'debt'), true)
@@ -219,7 +231,8 @@ AS $$
     SELECT 'malformed_allocation', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     WHERE (e.lot_ids IS NOT NULL OR e.lot_amounts IS NOT NULL)
-      AND NOT coalesce(e.kind IN ('spend', 'expire', 'reversal', 'refund', 'debt_repayment')
+      AND NOT coalesce(e.kind IN ('spend', 'expire', 'reversal', 'refund', 'debt_repayment', 'transfer_out', 'fee',
+                                  'exchange_out')
                        AND cardinality(e.lot_ids) = cardinality(e.lot_amounts)
                        AND array_position(e.lot_ids, NULL) IS NULL
                        AND 0 < ALL (e.lot_amounts), false)
@@ -278,7 +291,7 @@ AS $$
     FROM wallet.ledger_entries r
     LEFT JOIN wallet.ledger_entries c
            ON c.account_id = r.account_id AND c.entry_id = r.original_entry_id
-          AND c.kind IN ('topup', 'bonus', 'reversal') AND c.asset_type_id = r.asset_type_id
+          AND c.kind IN ('topup', 'bonus', 'reversal', 'transfer_in', 'exchange_in') AND c.asset_type_id = r.asset_type_id
           AND c.entry_id < r.entry_id
     WHERE r.kind = 'debt_repayment' AND c.entry_id IS NULL
     UNION ALL
@@ -301,14 +314,40 @@ AS $$
     FROM wallet.wallets w
     WHERE w.balance < 0
     UNION ALL
-    -- both sides of an entry are real accounts: the user's own and a system account
+    -- both sides of an entry are real accounts: the user's own and a system account, or,
+    -- for a transfer's two entries, the other user's
     SELECT 'entry_counterparty_not_system', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     LEFT JOIN wallet.accounts c
            ON c.account_id = CASE WHEN e.debit_account_id = e.account_id
                                   THEN e.credit_account_id ELSE e.debit_account_id END
-          AND c.kind = 'system'
+          AND c.kind = CASE WHEN e.kind IN ('transfer_out', 'transfer_in') THEN 'user' ELSE 'system' END
     WHERE c.account_id IS NULL
+    UNION ALL
+    -- a transfer is two entries: out on the sender, in on the recipient (its original),
+    -- same asset and amount, each naming the other user; a fee follows its transfer out
+    SELECT 'transfer_not_paired', o.account_id, o.asset_type_id, o.amount::numeric, i.amount::numeric
+    FROM (SELECT * FROM wallet.ledger_entries e WHERE e.kind = 'transfer_out') o
+    FULL JOIN (SELECT * FROM wallet.ledger_entries e WHERE e.kind = 'transfer_in') i
+           ON i.original_entry_id = o.entry_id AND i.account_id = o.credit_account_id
+          AND i.debit_account_id = o.account_id
+    WHERE o.entry_id IS NULL OR i.entry_id IS NULL OR i.asset_type_id <> o.asset_type_id OR i.amount <> o.amount
+       OR i.entry_id < o.entry_id
+    UNION ALL
+    -- an exchange is two entries of one user: out on one asset, in on another (its original)
+    SELECT 'exchange_not_paired', coalesce(o.account_id, i.account_id), coalesce(o.asset_type_id, i.asset_type_id),
+           NULL, coalesce(o.entry_id, i.entry_id)::numeric
+    FROM (SELECT * FROM wallet.ledger_entries e WHERE e.kind = 'exchange_out') o
+    FULL JOIN (SELECT * FROM wallet.ledger_entries e WHERE e.kind = 'exchange_in') i
+           ON i.account_id = o.account_id AND i.original_entry_id = o.entry_id
+    WHERE o.entry_id IS NULL OR i.entry_id IS NULL OR i.asset_type_id = o.asset_type_id OR i.entry_id < o.entry_id
+    UNION ALL
+    SELECT 'fee_without_transfer', f.account_id, f.asset_type_id, NULL, f.entry_id::numeric
+    FROM wallet.ledger_entries f
+    LEFT JOIN wallet.ledger_entries o
+           ON o.account_id = f.account_id AND o.entry_id = f.original_entry_id AND o.kind = 'transfer_out'
+          AND o.asset_type_id = f.asset_type_id AND o.entry_id < f.entry_id
+    WHERE f.kind = 'fee' AND o.entry_id IS NULL
     UNION ALL
     -- per asset, user balances and system balances sum to exactly zero
     SELECT 'asset_does_not_sum_to_zero', NULL, a.asset_type_id, 0, a.total

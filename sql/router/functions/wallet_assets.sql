@@ -1,7 +1,8 @@
--- Reference data, the same on every shard (wallet_set_spend_order changes all of them):
+-- Reference data, the same on every shard (wallet_set_spend_order and
+-- wallet_set_transfer_policy change all of them):
 -- read from the first.
 CREATE OR REPLACE FUNCTION public.wallet_assets()
-RETURNS TABLE (asset_type_id integer, code text, name text, spend_order text)
+RETURNS TABLE (asset_type_id integer, code text, name text, spend_order text, transfer_policy text)
 LANGUAGE plproxy AS $$
     CLUSTER 'wallet_shards';
     RUN ON 0;

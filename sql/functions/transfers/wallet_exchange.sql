@@ -1,0 +1,55 @@
+-- Converts p_amount of one asset into another at the operator's rate (a rate is one
+-- direction only): an exchange_out entry (user -> Treasury) on the first asset and an
+-- exchange_in entry (Treasury -> user) of floor(p_amount * numerator / denominator) on
+-- the second, one transaction, the user's two wallets locked in asset order. Each lot
+-- taken gives one lot of its class and expiry on the second asset, sized by cumulative
+-- rounding so that they add up exactly. A replay answers the first call, whatever the
+-- rate is now. The moving itself is wallet.move_credit's, shared with wallet_transfer.
+CREATE OR REPLACE FUNCTION public.wallet_exchange(
+    p_user_id            uuid,
+    p_from_asset_type_id integer,
+    p_to_asset_type_id   integer,
+    p_amount             bigint,
+    p_idempotency_key    text,
+    p_metadata           jsonb DEFAULT '{}'
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
+                 to_entry_id bigint, to_amount bigint, to_balance bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
+AS $$
+DECLARE
+    v_account bigint;
+    v_rate    record;
+    v_moved   wallet.moved;
+BEGIN
+    IF p_user_id IS NULL OR p_from_asset_type_id IS NULL OR p_to_asset_type_id IS NULL THEN
+        RAISE EXCEPTION 'invalid_request: user_id, from_asset_type_id and to_asset_type_id are required'
+            USING ERRCODE = 'WA002';
+    END IF;
+    IF p_from_asset_type_id = p_to_asset_type_id THEN
+        RAISE EXCEPTION 'invalid_request: an exchange needs two different assets' USING ERRCODE = 'WA002';
+    END IF;
+    p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
+    v_account := wallet.user_account_id(p_user_id);
+    PERFORM FROM wallet.asset_types t WHERE t.asset_type_id IN (p_from_asset_type_id, p_to_asset_type_id) HAVING count(*) = 2;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'asset_not_found: no asset with id %',
+                        CASE WHEN EXISTS (SELECT FROM wallet.asset_types t WHERE t.asset_type_id = p_from_asset_type_id)
+                             THEN p_to_asset_type_id ELSE p_from_asset_type_id END
+            USING ERRCODE = 'WA004';
+    END IF;
+    -- no rate: refused after a replay has had its answer (wallet.move_credit)
+    SELECT r.numerator, r.denominator INTO v_rate FROM wallet.exchange_rates r
+    WHERE r.from_asset_type_id = p_from_asset_type_id AND r.to_asset_type_id = p_to_asset_type_id;
+
+    v_moved := wallet.move_credit('exchange', v_account, p_from_asset_type_id, v_account, p_to_asset_type_id, p_amount,
+                                  0, 'all', v_rate.numerator, v_rate.denominator, p_idempotency_key, p_metadata);
+    RETURN QUERY SELECT v_moved.entry_id, v_moved.balance, v_moved.replayed, v_moved.paid_amount,
+                        v_moved.free_amount, v_moved.to_entry_id, v_moved.to_amount, v_moved.to_balance;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb) TO wallet_service;

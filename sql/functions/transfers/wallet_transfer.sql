@@ -1,0 +1,62 @@
+-- User -> user: moves p_amount from the sender's wallet to the recipient's, and p_fee
+-- from the sender to the Treasury, in one transaction. What moves is taken in the
+-- asset's spend order from the classes its transfer policy lets move, the fee after the
+-- amount; the recipient gets one lot per lot taken, of its class and expiry, so bought
+-- credit stays bought and a promotion still ends on its day. Keys are the sender's.
+-- Both wallets are locked in (account, asset) order, so transfers in opposite
+-- directions never deadlock. The moving itself is wallet.move_credit's, shared with
+-- wallet_exchange.
+CREATE OR REPLACE FUNCTION public.wallet_transfer(
+    p_from_user_id    uuid,
+    p_to_user_id      uuid,
+    p_asset_type_id   integer,
+    p_amount          bigint,
+    p_idempotency_key text,
+    p_fee             bigint DEFAULT 0,
+    p_metadata        jsonb DEFAULT '{}'
+) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
+                 to_entry_id bigint, to_balance bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
+AS $$
+DECLARE
+    v_from   bigint;
+    v_to     bigint;
+    v_policy text;
+    v_moved  wallet.moved;
+BEGIN
+    -- refused in the contract's order, before any balance
+    IF p_from_user_id IS NULL OR p_to_user_id IS NULL OR p_asset_type_id IS NULL THEN
+        RAISE EXCEPTION 'invalid_request: from_user_id, to_user_id and asset_type_id are required'
+            USING ERRCODE = 'WA002';
+    END IF;
+    IF p_from_user_id = p_to_user_id THEN
+        RAISE EXCEPTION 'invalid_request: a transfer needs two different users' USING ERRCODE = 'WA002';
+    END IF;
+    IF p_fee IS NULL OR p_fee < 0 THEN
+        RAISE EXCEPTION 'invalid_amount: fee must be 0 or more'
+            USING ERRCODE = 'WA001', DETAIL = format('fee: %s', coalesce(p_fee::text, 'null'));
+    END IF;
+    p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
+    IF p_amount + p_fee > 9007199254740991 THEN
+        RAISE EXCEPTION 'invalid_amount: amount plus fee must be at most 9007199254740991'
+            USING ERRCODE = 'WA001', DETAIL = format('amount: %s, fee: %s', p_amount, p_fee);
+    END IF;
+    v_from := wallet.user_account_id(p_from_user_id);
+    v_to := wallet.user_account_id(p_to_user_id);
+    SELECT t.transfer_policy INTO v_policy FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
+    END IF;
+
+    v_moved := wallet.move_credit('transfer', v_from, p_asset_type_id, v_to, p_asset_type_id, p_amount, p_fee,
+                                  v_policy, 1, 1, p_idempotency_key, p_metadata);
+    RETURN QUERY SELECT v_moved.entry_id, v_moved.balance, v_moved.replayed, v_moved.paid_amount,
+                        v_moved.free_amount, v_moved.to_entry_id, v_moved.to_balance;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb) TO wallet_service;
