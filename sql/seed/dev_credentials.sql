@@ -13,7 +13,7 @@ INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES
      '{wallet:bonus,wallet:read}'),
     ('service', 'game',
      '$argon2id$v=19$m=65536,t=3,p=4$vOhALKklV7heUOMgQbFgIQ$8HTRunSwWqBOthkNDP7PxnLOqivKXYsDlFv4FrFdbUs',
-     '{wallet:spend,wallet:hold,wallet:reverse,accounts:write,wallet:read}'),
+     '{wallet:spend,wallet:hold,wallet:reverse,wallet:transfer,wallet:exchange,accounts:write,wallet:read}'),
     ('service', 'finance',
      '$argon2id$v=19$m=65536,t=3,p=4$UAdxQa/Ymq7rLf8LMPCteg$20HNGWAwhYcpRyy41Btv5lHgaJVSh589heEssjInUoQ',
      '{reports:read,wallet:read}')

@@ -255,6 +255,53 @@ def test_errors_keep_their_sqlstate_through_the_router(router):
         router.execute("SELECT wallet_set_spend_order(1, 'paid_first')")
 
 
+def test_transfers_run_on_the_senders_shard_and_refuse_another_shard(router, router_url, shards, shard_of):
+    """A transfer between two users of one shard is made there (its pair whole on that
+    shard); between shards it cannot be one transaction, and the router says so
+    (operation_not_allowed) instead of letting the sender's shard call the recipient
+    unknown. The policies and rates the owner sets reach every shard."""
+    users = [uuid.uuid4() for _ in range(12)]
+    for user in users:
+        router.execute("SELECT wallet_open_account(%s, 'mover')", (user,))
+        router.execute("SELECT * FROM wallet_topup(%s, 2, 100, %s)", (user, f"fund-{user}"))
+    sender = users[0]
+    same = next(u for u in users[1:] if shard_of(u) == shard_of(sender))
+    other = next(u for u in users[1:] if shard_of(u) != shard_of(sender))
+    (entry_id, balance, to_balance) = router.execute(
+        "SELECT entry_id, balance, to_balance FROM wallet_transfer(%s, %s, 2, 30, 'gift-router', 2)", (sender, same)
+    ).fetchone()
+    assert (balance, to_balance) == (68, 130)
+    home = shards[shard_of(sender)]
+    assert home.execute(
+        "SELECT count(*) FROM wallet.ledger_entries WHERE original_entry_id = %s AND kind IN ('transfer_in', 'fee')",
+        (entry_id,),
+    ).fetchone() == (2,)
+    with pytest.raises(psycopg.Error) as caught:
+        router.execute("SELECT * FROM wallet_transfer(%s, %s, 2, 1, 'gift-far')", (sender, other))
+    assert caught.value.diag.sqlstate == "WA014"
+    with psycopg.connect(router_url, autocommit=True) as owner:
+        owner.execute("SELECT wallet_set_exchange_rate(2, 1, 1, 4)")
+        try:
+            assert {
+                row[0]
+                for row in (
+                    shard.execute(
+                        "SELECT numerator * 10 + denominator FROM wallet.exchange_rates"
+                        " WHERE from_asset_type_id = 2 AND to_asset_type_id = 1"
+                    ).fetchone()
+                    for shard in shards
+                )
+            } == {14}
+            (to_amount,) = router.execute(
+                "SELECT to_amount FROM wallet_exchange(%s, 2, 1, 9, 'ex-router')", (other,)
+            ).fetchone()
+            assert to_amount == 2
+        finally:
+            owner.execute("SELECT wallet_set_exchange_rate(2, 1, NULL, NULL)")
+    for shard in shards:
+        assert shard.execute("SELECT * FROM wallet_verify()").fetchall() == []
+
+
 def test_the_api_serves_through_the_router_unchanged(router_url, tmp_path, jwt_secret):
     set_database_login(router_url, "wallet_router_api", "router-api-password")
     env = {

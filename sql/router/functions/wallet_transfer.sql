@@ -24,6 +24,7 @@ CREATE OR REPLACE FUNCTION public.wallet_transfer(
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
                  to_entry_id bigint, to_balance bigint)
 LANGUAGE plpgsql
+SECURITY DEFINER  -- it reaches the router's helpers, as wallet_post_batch's twin does
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -2,7 +2,7 @@
 -- types (or all); deliveries start after the feed's present position; no loopback,
 -- private or link-local target unless the session allows it; owner only.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT wallet_open_account('e2000000-0000-4000-8000-000000000001', 'Hooked');
 SELECT * FROM wallet_topup('e2000000-0000-4000-8000-000000000001', 1, 10, 'ws-1');
@@ -13,9 +13,15 @@ SELECT is((SELECT event_types FROM wallet.webhook_subscriptions ORDER BY subscri
           '{entry.spend,hold.opened}'::text[], 'types kept once each, sorted');
 SELECT is((SELECT fanned_out_through FROM wallet.webhook_subscriptions ORDER BY subscription_id DESC LIMIT 1),
           (SELECT max(event_id) FROM wallet.event_feed), 'starts after the events already placed');
-SELECT is((SELECT event_types FROM wallet.webhook_subscriptions
-           WHERE subscription_id = wallet_webhook_subscribe('http://hooks.example:8080/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')), NULL,
-          'no types: every type');
+CREATE TEMP TABLE subscribed AS
+SELECT wallet_webhook_subscribe('http://hooks.example:8080/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') AS every_type,
+       wallet_webhook_subscribe('https://hooks.example/t', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+                                '{entry.transfer_out,entry.transfer_in,entry.fee,entry.exchange_out,entry.exchange_in}') AS moves;
+SELECT is((SELECT event_types IS NULL FROM wallet.webhook_subscriptions
+           WHERE subscription_id = (SELECT every_type FROM subscribed)), true, 'no types: every type');
+SELECT is((SELECT event_types FROM wallet.webhook_subscriptions WHERE subscription_id = (SELECT moves FROM subscribed)),
+          '{entry.exchange_in,entry.exchange_out,entry.fee,entry.transfer_in,entry.transfer_out}'::text[],
+          'the transfer and exchange events may be subscribed to');
 SELECT throws_ok(format($$SELECT wallet_webhook_subscribe(%L, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')$$, url), 'WA002',
                  'invalid_request: url must not name a loopback, private or link-local address', 'refused: ' || url)
 FROM unnest(ARRAY['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/x', 'https://LOCALHOST/x',

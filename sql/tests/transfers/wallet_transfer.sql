@@ -2,7 +2,7 @@
 -- the fee after the amount; debt repaid by a transfer in; every refusal's SQLSTATE in
 -- the contract's order; replays answer the first call, even after the policy changed.
 BEGIN;
-SELECT plan(30);
+SELECT plan(34);
 
 SELECT wallet_open_account('d3000000-0000-4000-8000-000000000001', 'Sender');
 SELECT wallet_open_account('d3000000-0000-4000-8000-000000000002', 'Recipient');
@@ -57,6 +57,16 @@ SELECT results_eq(
     $$SELECT balance, paid, free FROM wallet_balance('d3000000-0000-4000-8000-000000000002') WHERE asset_type_id = 1$$,
     $$VALUES (50::bigint, 0::bigint, 50::bigint)$$, 'the recipient''s wallet: free credit stays free');
 
+SET CONSTRAINTS wallet.events_placed_at_commit, wallet.entries_placed_at_commit IMMEDIATE;  -- as at commit
+SELECT results_eq(
+    $$SELECT user_id, type, amount, balance, free FROM wallet_events(0)
+      WHERE entry_id IN ((SELECT entry_id FROM t1), (SELECT to_entry_id FROM t1))
+         OR type = 'entry.fee' AND user_id = 'd3000000-0000-4000-8000-000000000001' ORDER BY event_id$$,
+    $$VALUES ('d3000000-0000-4000-8000-000000000001'::uuid, 'entry.transfer_out', -50::bigint, 120::bigint, 20::bigint),
+             ('d3000000-0000-4000-8000-000000000001'::uuid, 'entry.fee', -5::bigint, 115::bigint, 15::bigint),
+             ('d3000000-0000-4000-8000-000000000002'::uuid, 'entry.transfer_in', 50::bigint, 50::bigint, 50::bigint)$$,
+    'events: transfer_out and fee on the sender, transfer_in on the recipient, each with its wallet after it');
+
 -- replays
 SELECT results_eq(
     $$SELECT entry_id, balance, replayed, to_entry_id, to_balance
@@ -94,11 +104,23 @@ SELECT throws_ok($$SELECT * FROM wallet_transfer('d3000000-0000-4000-8000-000000
 SELECT is((SELECT count(*)::int FROM wallet.ledger_entries WHERE idempotency_key = 'gift-4'), 0,
           'a refused transfer writes nothing');
 SELECT wallet_set_transfer_policy(1, 'all');
+CREATE TEMP TABLE outstanding_before AS SELECT paid, free FROM wallet_outstanding() WHERE asset_type_id = 1;
 CREATE TEMP TABLE t5 AS
     SELECT * FROM wallet_transfer('d3000000-0000-4000-8000-000000000001', 'd3000000-0000-4000-8000-000000000002',
                                   1, 30, 'gift-5');
 SELECT set_eq($$SELECT class FROM wallet.lots WHERE entry_id = (SELECT to_entry_id FROM t5)$$,
               $$VALUES ('paid')$$, 'policy all: paid credit moves, and stays paid for the recipient');
+SELECT results_eq($$SELECT paid, free FROM wallet_outstanding() WHERE asset_type_id = 1$$,
+                  $$SELECT paid, free FROM outstanding_before$$,
+                  'paid credit moved to another user is still outstanding paid credit, counted once');
+SELECT results_eq(
+    $$SELECT kind, amount, paid_amount FROM wallet_history('d3000000-0000-4000-8000-000000000002', 1) LIMIT 1$$,
+    $$VALUES ('transfer_in', 30::bigint, 30::bigint)$$, 'the recipient''s history shows the transfer in, paid');
+SELECT results_eq(
+    $$SELECT balance, paid FROM wallet_balance_at('d3000000-0000-4000-8000-000000000002', clock_timestamp())
+      WHERE asset_type_id = 1$$,
+    $$SELECT balance, paid FROM wallet_balance('d3000000-0000-4000-8000-000000000002') WHERE asset_type_id = 1$$,
+    'wallet_balance_at rebuilds the recipient''s carried lots from the ledger');
 
 -- debt: a transfer in repays it first, like a top-up
 SELECT * FROM wallet_topup('d3000000-0000-4000-8000-000000000003', 1, 20, 'd-pay');
