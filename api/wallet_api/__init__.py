@@ -18,7 +18,7 @@ access_log = logging.getLogger("wallet_api.access")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from . import accounts, assets, auth, docs, health, holds, metrics_endpoint, refunds, reports, wallet
+    from . import accounts, assets, auth, docs, health, holds, metrics_endpoint, refunds, reports, transfers, wallet
     from .db import Database
     from .errors import register_error_handlers
     from .json_answers import OrjsonProvider
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.jwt.init_app(app)
     init_limits(app)
     register_error_handlers(app)
-    for module in (auth, wallet, holds, refunds, accounts, assets, reports, health, metrics_endpoint, docs):
+    for module in (auth, wallet, holds, refunds, transfers, accounts, assets, reports, health, metrics_endpoint, docs):
         app.register_blueprint(module.bp)
     _log_requests(app)
     _harden(app)  # after the request id is set, so that its refusals carry one

@@ -1,4 +1,5 @@
-"""Asset discovery: which assets exist, their codes and spend orders (any valid token)."""
+"""Asset discovery: which assets exist, their codes, spend orders and transfer policies (any
+valid token)."""
 
 from flask import Blueprint, jsonify
 
@@ -11,4 +12,6 @@ bp = Blueprint("assets", __name__)
 @bp.get("/assets")
 def assets():
     current_principal()
-    return jsonify(items=get_db().call("SELECT asset_type_id, code, name, spend_order FROM wallet_assets()"))
+    return jsonify(
+        items=get_db().call("SELECT asset_type_id, code, name, spend_order, transfer_policy FROM wallet_assets()")
+    )

@@ -41,8 +41,12 @@ CATALOGUE = (
     Error("payload_too_large", 413, "Payload too large", (), "body over 64 KiB, whatever the transfer encoding"),
     Error("unsupported_media_type", 415, "Unsupported media type", (),
           "a body that is not `Content-Type: application/json`"),
+    Error("operation_not_allowed", 422, "Operation not allowed", ("WA014",),
+          "a transfer the asset's transfer policy forbids, an exchange without a rate between the two assets, "
+          "a transfer between users on different shards (through the router)"),
     Error("insufficient_funds", 422, "Insufficient funds", ("WA006",),
-          "a spend or hold larger than what is available (balance less what holds reserve)"),
+          "a spend, hold, transfer (with its fee) or exchange larger than what is available (balance less what "
+          "holds reserve; for a transfer, of the classes its policy lets move)"),
     Error("rate_limited", 429, "Too many requests", (),
           "too many logins from an address, or writes by a user (or a service, if an operator set a limit), with "
           "`Retry-After`"),

@@ -39,6 +39,8 @@ POSTING_KINDS = {
     ("POST", "/wallet/holds"): "hold",
     ("POST", "/wallet/holds/<int:hold_id>/capture"): "capture",
     ("POST", "/wallet/holds/<int:hold_id>/void"): "void",
+    ("POST", "/wallet/transfers"): "transfer",
+    ("POST", "/wallet/exchanges"): "exchange",
 }
 
 

@@ -15,6 +15,7 @@ from .errors import PROBLEMS
 
 REF = "#/components/schemas/{model}"
 ALICE = "0f6d220d-61fa-4be7-b0a2-e05dbd9aee32"
+BOB = "b55709be-d0f6-467e-942c-cc04155ad54c"
 
 
 class RequestJsonSchema(GenerateJsonSchema):
@@ -65,6 +66,12 @@ TOKEN = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type"
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 HOLD = {"status": "success", "hold_id": 3, "user_id": ALICE, "asset_type_id": 1, "amount": 300, "available": 1080,
         "expires_at": "2026-11-25T08:15:00.123456+00:00", "state": "open", "replayed": False}  # fmt: skip
+TRANSFERRED = {"status": "success", "entry_id": 21, "from_user_id": ALICE, "to_user_id": BOB, "asset_type_id": 1,
+               "amount": 50, "fee": 2, "balance": 1328, "to_entry_id": 23, "to_balance": 300, "paid_amount": 0,
+               "free_amount": 50, "replayed": False}  # fmt: skip
+EXCHANGED = {"status": "success", "entry_id": 24, "user_id": ALICE, "from_asset_type_id": 1, "to_asset_type_id": 2,
+             "amount": 30, "balance": 1298, "to_entry_id": 25, "to_amount": 300, "to_balance": 800,
+             "paid_amount": 30, "free_amount": 0, "replayed": False}  # fmt: skip
 CAPTURED = {"status": "success", "entry_id": 11, "hold_id": 3, "user_id": ALICE, "amount": 250, "balance": 1130,
             "replayed": False, "paid_amount": 250, "free_amount": 0}  # fmt: skip
 
@@ -198,6 +205,44 @@ OPERATIONS = (
              "created_at": "2026-11-25T08:00:00.123456+00:00"}]}},
     ),
     Operation(
+        "post", "/wallet/transfers", "transfer", "transfers", "Move credit from one user to another",
+        description="A service token with scope wallet:transfer (never a user: the game decides who may give to "
+        "whom). Moves the amount, and the fee (0 or more) to the Treasury, from the sender's credit in spend "
+        "order, of the classes the asset's transfer_policy lets move (none: refused, operation_not_allowed; "
+        "free_only: free credit only; all). The recipient gets one lot per lot taken, of its class and "
+        "expiry: bought credit stays paid, a promotion still ends on its day. The key is the sender's; a replay "
+        "must name the same recipient, asset, amount and fee.",
+        responses={201: (s.Transfer, "Transferred"), 200: (s.Transfer, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.TransferRequest, idempotent_write=True,
+        examples={
+            "request": {"from_user_id": ALICE, "to_user_id": BOB, "asset_type_id": 1, "amount": 50, "fee": 2,
+                        "idempotency_key": "gift-77"},
+            201: TRANSFERRED, 200: {**TRANSFERRED, "replayed": True},
+        },
+    ),
+    Operation(
+        "post", "/wallet/exchanges", "exchange", "transfers", "Convert credit of one asset into another",
+        description="The user's own token (user_id absent or its own), or a service token with scope "
+        "wallet:exchange and a user_id. The amount of the first asset buys floor(amount * numerator / "
+        "denominator) of the second at the operator's rate (GET /exchange-rates; one direction each; none: "
+        "operation_not_allowed). Class and expiry carry over lot by lot, rounded so that the new lots add up "
+        "exactly. A replay answers the first call, whatever the rate is now.",
+        responses={201: (s.Exchange, "Exchanged"), 200: (s.Exchange, "Replayed: the first call's result")},
+        errors=WRITE_ERRORS, body=s.ExchangeRequest, idempotent_write=True,
+        examples={
+            "request": {"from_asset_type_id": 1, "to_asset_type_id": 2, "amount": 30, "idempotency_key": "ex-9"},
+            201: EXCHANGED, 200: {**EXCHANGED, "replayed": True},
+        },
+    ),
+    Operation(
+        "get", "/exchange-rates", "list_exchange_rates", "transfers", "The operator's exchange rates",
+        description="Any valid token. amount of from_asset_type_id buys floor(amount * numerator / denominator) "
+        "of to_asset_type_id; a rate is one direction only.",
+        responses={200: (s.ExchangeRates, "Every rate")}, errors=(401, 429, 503),
+        examples={200: {"items": [{"from_asset_type_id": 1, "to_asset_type_id": 2, "numerator": 10,
+                                   "denominator": 1}]}},
+    ),
+    Operation(
         "post", "/wallet/batch", "post_batch", "postings", "Up to 1,000 postings in one call and one commit",
         description="For trusted services. Each item's kind needs its scope (wallet:topup, wallet:bonus, "
         "wallet:spend) or the whole request is 403 and nothing is written. Each item gets its own outcome: "
@@ -229,11 +274,14 @@ OPERATIONS = (
         },
     ),
     Operation(
-        "get", "/assets", "list_assets", "wallet", "The assets, with their ids, codes and spend orders",
+        "get", "/assets", "list_assets", "wallet",
+        "The assets, with their ids, codes, spend orders and transfer policies",
         description="Any valid token.", responses={200: (s.Assets, "Every asset")}, errors=(401, 429, 503),
         examples={200: {"items": [
-            {"asset_type_id": 1, "code": "GOLD", "name": "Gold Coins", "spend_order": "free_first"},
-            {"asset_type_id": 2, "code": "POINTS", "name": "Reward Points", "spend_order": "free_first"}]}},
+            {"asset_type_id": 1, "code": "GOLD", "name": "Gold Coins", "spend_order": "free_first",
+             "transfer_policy": "free_only"},
+            {"asset_type_id": 2, "code": "POINTS", "name": "Reward Points", "spend_order": "free_first",
+             "transfer_policy": "all"}]}},
     ),
     Operation(
         "get", "/wallet/balance", "get_balance", "wallet", "Balances of every asset",
@@ -358,6 +406,7 @@ PROBLEM_DETAILS = {
     "payload_too_large": "The data value transmitted exceeds the capacity limit.",
     "unsupported_media_type": "the body must be JSON (Content-Type: application/json)",
     "insufficient_funds": "available 1380 is less than 1000000",
+    "operation_not_allowed": "asset 1 may not be transferred",
     "rate_limited": "1200 per 1 minute",
     "internal_error": "an unexpected error occurred; it has been logged",
     "unavailable": "the database is busy or unreachable; retry shortly",

@@ -262,6 +262,34 @@ class HoldRequest(StrictBody):
     metadata: Metadata | None = None
 
 
+class TransferRequest(StrictBody):
+    from_user_id: LaxUuid
+    to_user_id: LaxUuid
+    asset_type_id: AssetTypeId
+    amount: Amount
+    fee: Annotated[int, Field(ge=0, le=MAX_AMOUNT), BeforeValidator(_json_integer)] = Field(
+        default=0,
+        description="minor units the sender pays the Treasury on top of the amount (default 0: no fee entry); amount "
+        "plus fee at most 9007199254740991",
+    )
+    idempotency_key: IdempotencyKey = Field(
+        description="the transfer's idempotency key, in the sender's key space; it may be given in the "
+        "Idempotency-Key header instead"
+    )
+    metadata: Metadata | None = None
+
+
+class ExchangeRequest(StrictBody):
+    user_id: LaxUuid | None = Field(default=None, description="required for services; a user may only name itself")
+    from_asset_type_id: AssetTypeId
+    to_asset_type_id: AssetTypeId
+    amount: Amount = Field(description="minor units of the first asset to convert")
+    idempotency_key: IdempotencyKey = Field(
+        description="the exchange's idempotency key; it may be given in the Idempotency-Key header instead"
+    )
+    metadata: Metadata | None = None
+
+
 class CaptureRequest(StrictBody):
     user_id: LaxUuid | None = Field(default=None, description="required for services; a user may only name itself")
     amount: Amount | None = Field(default=None, description="what to spend of the hold; absent: all of it")
@@ -419,6 +447,49 @@ class Capture(BaseModel):
     free_amount: int = Field(description="how much of it was free credit")
 
 
+class Transfer(BaseModel):
+    status: Literal["success"]
+    entry_id: int = Field(description="the sender's transfer_out entry")
+    from_user_id: UUID
+    to_user_id: UUID
+    asset_type_id: int
+    amount: int
+    fee: int
+    balance: int = Field(description="the sender's balance right after the call, fee included (the same on a replay)")
+    to_entry_id: int = Field(description="the recipient's transfer_in entry")
+    to_balance: int = Field(description="the recipient's balance right after the call (after repaying any debt)")
+    paid_amount: int = Field(description="how much of the amount was paid credit (it stays paid for the recipient)")
+    free_amount: int = Field(description="how much of the amount was free credit")
+    replayed: bool
+
+
+class Exchange(BaseModel):
+    status: Literal["success"]
+    entry_id: int = Field(description="the exchange_out entry on the first asset")
+    user_id: UUID
+    from_asset_type_id: int
+    to_asset_type_id: int
+    amount: int
+    balance: int = Field(description="the first asset's balance right after the call (the same on a replay)")
+    to_entry_id: int = Field(description="the exchange_in entry on the second asset")
+    to_amount: int = Field(description="what the amount bought: floor(amount * numerator / denominator)")
+    to_balance: int = Field(description="the second asset's balance right after the call (after repaying any debt)")
+    paid_amount: int = Field(description="how much of the amount was paid credit (what it bought is paid too)")
+    free_amount: int = Field(description="how much of the amount was free credit")
+    replayed: bool
+
+
+class ExchangeRate(BaseModel):
+    from_asset_type_id: int
+    to_asset_type_id: int
+    numerator: int
+    denominator: int = Field(description="amount of the first asset buys floor(amount * numerator / denominator)")
+
+
+class ExchangeRates(BaseModel):
+    items: list[ExchangeRate]
+
+
 class Void(BaseModel):
     status: Literal["success"]
     hold_id: int
@@ -528,6 +599,9 @@ class Asset(BaseModel):
     spend_order: Literal["free_first", "paid_first"] = Field(
         description="which credit a spend or hold takes first: free_first (bonuses) or paid_first (top-ups)"
     )
+    transfer_policy: Literal["none", "free_only", "all"] = Field(
+        description="which credit users may transfer to each other: none, free credit only, or all"
+    )
 
 
 class Assets(BaseModel):
@@ -552,16 +626,35 @@ class Balances(BaseModel):
 
 class Transaction(BaseModel):
     entry_id: int
-    kind: Literal["topup", "bonus", "spend", "refund", "reversal", "expire", "debt_repayment"]
+    kind: Literal[
+        "topup",
+        "bonus",
+        "spend",
+        "refund",
+        "reversal",
+        "expire",
+        "debt_repayment",
+        "transfer_out",
+        "transfer_in",
+        "fee",
+        "exchange_out",
+        "exchange_in",
+    ]
     asset_type_id: int
     amount: int = Field(description="signed, from the user's side")
     balance_after: int
-    idempotency_key: str | None = Field(description="null for entries the system posts (expire, debt_repayment)")
+    idempotency_key: str | None = Field(
+        description="null for entries the system posts (expire, debt_repayment) and for a transfer's or exchange's "
+        "other entries (transfer_in, fee, exchange_in: the key is on the out entry)"
+    )
     metadata: dict[str, Any]
     created_at: datetime
     paid_amount: int = Field(description="the paid part of amount, signed like it")
     free_amount: int = Field(description="the free part of amount, signed like it")
-    original_entry_id: int | None = Field(description="the top-up a refund refunds, the spend a reversal reverses")
+    original_entry_id: int | None = Field(
+        description="the top-up a refund refunds, the spend a reversal reverses, the out entry of a transfer_in, fee "
+        "or exchange_in"
+    )
     hold_id: int | None = Field(description="a capture's hold")
     unrecovered: int = Field(description="a refund's written-off or debt part")
 
@@ -592,7 +685,7 @@ class Problem(BaseModel):
 
 def _invalid(exc: ValidationError) -> ApiError:
     errors = exc.errors(include_url=False, include_input=False)
-    code = "invalid_amount" if any("amount" in e["loc"] for e in errors) else "invalid_request"
+    code = "invalid_amount" if any(f in e["loc"] for e in errors for f in ("amount", "fee")) else "invalid_request"
     detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors[:5])
     return ApiError(400, code, detail)
 

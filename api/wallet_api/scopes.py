@@ -10,6 +10,8 @@ class Scope(StrEnum):
     REFUND = "wallet:refund"
     REVERSE = "wallet:reverse"
     HOLD = "wallet:hold"
+    TRANSFER = "wallet:transfer"
+    EXCHANGE = "wallet:exchange"
     REPORTS_READ = "reports:read"
     READ = "wallet:read"
     ACCOUNTS_WRITE = "accounts:write"

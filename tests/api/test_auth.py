@@ -37,7 +37,15 @@ def test_service_token_carries_the_client_scopes(api, jwt_secret):
     assert r.status_code == 200
     claims = pyjwt.decode(r.json()["access_token"], jwt_secret, algorithms=["HS256"])
     assert claims["sub"] == "game" and claims["role"] == "service"
-    game_scopes = ["accounts:write", "wallet:hold", "wallet:read", "wallet:reverse", "wallet:spend"]
+    game_scopes = [
+        "accounts:write",
+        "wallet:exchange",
+        "wallet:hold",
+        "wallet:read",
+        "wallet:reverse",
+        "wallet:spend",
+        "wallet:transfer",
+    ]
     assert sorted(claims["scopes"]) == game_scopes
     finance = api.get("/auth/whoami", api.service_token("finance")).json()
     assert finance == {"sub": "finance", "role": "service", "scopes": ["reports:read", "wallet:read"]}

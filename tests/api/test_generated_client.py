@@ -118,3 +118,20 @@ def test_walkthrough_through_the_generated_client(client_package, api):
     outcomes = post_batch.sync(client=game, body=BatchRequest(postings=postings))
     assert [(o.item, o.status) for o in outcomes.items] == [(1, 201), (2, 422)]
     assert outcomes.items[0].balance == start + 370 and outcomes.items[1].code == "insufficient_funds"
+
+    from wallet_client.api.transfers import exchange, list_exchange_rates, transfer
+    from wallet_client.models import ExchangeRequest, TransferRequest
+
+    bob = uuid.UUID("b55709be-d0f6-467e-942c-cc04155ad54c")
+    moved = transfer.sync_detailed(
+        client=game, body=TransferRequest(from_user_id=alice, to_user_id=bob, asset_type_id=2, amount=5, fee=1,
+                                          idempotency_key=f"gift-{uuid.uuid4()}"))  # fmt: skip
+    assert moved.status_code == 201 and (moved.parsed.amount, moved.parsed.fee) == (5, 1)
+    assert moved.parsed.to_user_id == bob and moved.parsed.to_entry_id > moved.parsed.entry_id
+    rates = list_exchange_rates.sync(client=user)
+    assert [(r.from_asset_type_id, r.to_asset_type_id, r.numerator, r.denominator) for r in rates.items] == [
+        (1, 2, 10, 1)]  # fmt: skip
+    changed = exchange.sync_detailed(
+        client=user, body=ExchangeRequest(from_asset_type_id=1, to_asset_type_id=2, amount=2,
+                                          idempotency_key=f"ex-{uuid.uuid4()}"))  # fmt: skip
+    assert changed.status_code == 201 and changed.parsed.to_amount == 20 and changed.parsed.user_id == alice

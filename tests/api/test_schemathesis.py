@@ -21,11 +21,13 @@ GROUPS = [  # (caller, routes)
             "/wallet/holds",
             "/wallet/holds/{hold_id}/capture",
             "/wallet/holds/{hold_id}/void",
+            "/wallet/exchanges",
+            "/exchange-rates",
         ],
     ),
     ("payments", ["/wallet/topup", "/wallet/refunds"]),
     ("rewards", ["/wallet/bonus"]),
-    ("game", ["/accounts", "/wallet/batch", "/wallet/reversals"]),
+    ("game", ["/accounts", "/wallet/batch", "/wallet/reversals", "/wallet/transfers"]),
     (None, ["/auth/login", "/auth/token", "/healthz", "/readyz", "/openapi.json"]),
 ]
 
