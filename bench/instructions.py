@@ -10,7 +10,8 @@ paid lot each, stops it, then runs a single-user backend under
 `valgrind --tool=callgrind` (collecting only inside PortalRun and the commit) for N
 holds of 1 GOLD each captured in the same statement (one transaction), then N spends,
 then N top-ups, each of 1 GOLD by a random user with a fresh key, then N/10 batches of
-100 such postings (half top-ups, half spends); and the same for pgbench -N's
+100 such postings (half top-ups, half spends), then N transfers of 1 GOLD between two
+random users and N exchanges of 1 GOLD into POINTS; and the same for pgbench -N's
 transaction, as the yardstick. Prints instructions per call (per posting for batches).
 """
 
@@ -22,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cluster as bench  # noqa: E402  (the bench cluster and its users)
@@ -41,6 +44,19 @@ def wallet_calls(kind: str, count: int, rng: random.Random) -> list[str]:
         f"SELECT * FROM wallet_{kind}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-{kind}-{rng.random()}');"
         for _ in range(count)
     ]
+
+
+def moves(kind: str, count: int, rng: random.Random) -> list[str]:
+    """Transfers of 1 GOLD between two random users, or exchanges of 1 GOLD into POINTS."""
+    calls = []
+    for _ in range(count):
+        a, b = rng.sample(range(1, USERS + 1), 2)
+        calls.append(
+            f"SELECT * FROM wallet_transfer('{user(a)}'::uuid, '{user(b)}'::uuid, 1, 1, 'ir-t-{rng.random()}');"
+            if kind == "transfer"
+            else f"SELECT * FROM wallet_exchange('{user(a)}'::uuid, 1, 2, 1, 'ir-x-{rng.random()}');"
+        )
+    return calls
 
 
 def hold_captures(count: int, rng: random.Random) -> list[str]:
@@ -113,7 +129,10 @@ def main() -> int:
     tmp.chmod(0o777)
     cluster = bench.start_cluster(tmp)
     try:
-        bench.funded_bench_database(cluster, USERS)
+        url = bench.funded_bench_database(cluster, USERS)
+        with psycopg.connect(url, autocommit=True) as conn:  # what transfers and exchanges need
+            conn.execute("SELECT wallet_set_transfer_policy(1, 'all')")
+            conn.execute("SELECT wallet_set_exchange_rate(1, 2, 1, 1)")
         bench.run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
         cluster.stop("fast")
         rng = random.Random(7)
@@ -136,6 +155,8 @@ def main() -> int:
             "spend": per_call(lambda k: wallet_calls("spend", k, rng)),
             "topup": per_call(lambda k: wallet_calls("topup", k, rng)),
             f"batch of {BATCH}, per posting": per_posting_in_batches(),
+            "transfer": per_call(lambda k: moves("transfer", k, rng)),
+            "exchange": per_call(lambda k: moves("exchange", k, rng)),
             "pgbench -N": per_call(lambda k: pgbench_n(k, rng)),
         }
         print(f"instructions per call (callgrind, {n} calls each, single-user backend, {USERS:,} users):")
