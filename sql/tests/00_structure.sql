@@ -62,7 +62,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regn
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
-                                'release_held_credit', 'release_expired_holds', 'release_due_holds', 'move_credit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
+                                'release_held_credit', 'release_expired_holds', 'release_due_holds', 'move_credit', 'refuse_unknown_assets', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
                                 'refuse_hold_removal', 'place_event', 'place_entry_event', 'wallet_view', 'write_events', 'entry_hash',
                                 'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at',
                                 'inet_or_null', 'is_public_address'],

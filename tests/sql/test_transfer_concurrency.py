@@ -33,6 +33,15 @@ def operator_settings(admin):
         admin.execute("SELECT wallet_set_transfer_policy(%s, %s)", policy)
 
 
+def in_threads(count, work) -> None:
+    """Runs work(i) for i in 0..count-1, each on a thread of its own, and waits for all."""
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def balances(conn, users, asset):
     rows = conn.execute(
         "SELECT sum(b.balance) FROM unnest(%s::uuid[]) u (user_id) CROSS JOIN LATERAL wallet_balance(u.user_id) b"
@@ -66,11 +75,7 @@ def test_transfers_both_ways_never_deadlock_and_add_up(connect, new_user, operat
             with lock:
                 outcomes[result] += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(clients, client)
     conn = connect()
     report(f"{clients} clients x {per_client} transfers among 6 users, both ways: {dict(outcomes)}")
     assert set(outcomes) <= {"moved", "WA006"}, outcomes  # no deadlock (40P01), nothing else
@@ -103,11 +108,7 @@ def test_exchanges_racing_spends_add_up(connect, new_user, operator_settings, re
             with lock:
                 done[result] += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(clients, client)
     conn = connect()
     report(f"{clients} clients exchanging GOLD into POINTS and spending both on one user: {dict(done)}")
     assert set(done) <= {"exchanged", "spent GOLD", "spent POINTS", "WA006"}, done

@@ -33,13 +33,7 @@ BEGIN
     END IF;
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     v_account := wallet.user_account_id(p_user_id);
-    PERFORM FROM wallet.asset_types t WHERE t.asset_type_id IN (p_from_asset_type_id, p_to_asset_type_id) HAVING count(*) = 2;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'asset_not_found: no asset with id %',
-                        CASE WHEN EXISTS (SELECT FROM wallet.asset_types t WHERE t.asset_type_id = p_from_asset_type_id)
-                             THEN p_to_asset_type_id ELSE p_from_asset_type_id END
-            USING ERRCODE = 'WA004';
-    END IF;
+    PERFORM wallet.refuse_unknown_assets(p_from_asset_type_id, p_to_asset_type_id);
     -- no rate: refused after a replay has had its answer (wallet.move_credit)
     SELECT r.numerator, r.denominator INTO v_rate FROM wallet.exchange_rates r
     WHERE r.from_asset_type_id = p_from_asset_type_id AND r.to_asset_type_id = p_to_asset_type_id;

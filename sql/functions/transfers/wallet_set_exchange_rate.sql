@@ -14,13 +14,7 @@ BEGIN
     IF p_from_asset_type_id IS NOT DISTINCT FROM p_to_asset_type_id THEN
         RAISE EXCEPTION 'invalid_request: a rate needs two different assets' USING ERRCODE = 'WA002';
     END IF;
-    PERFORM FROM wallet.asset_types t WHERE t.asset_type_id IN (p_from_asset_type_id, p_to_asset_type_id) HAVING count(*) = 2;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'asset_not_found: no asset with id %',
-                        CASE WHEN EXISTS (SELECT FROM wallet.asset_types t WHERE t.asset_type_id = p_from_asset_type_id)
-                             THEN p_to_asset_type_id ELSE p_from_asset_type_id END
-            USING ERRCODE = 'WA004';
-    END IF;
+    PERFORM wallet.refuse_unknown_assets(p_from_asset_type_id, p_to_asset_type_id);
     IF p_numerator IS NULL THEN
         DELETE FROM wallet.exchange_rates r
         WHERE r.from_asset_type_id = p_from_asset_type_id AND r.to_asset_type_id = p_to_asset_type_id;
