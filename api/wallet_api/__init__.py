@@ -144,7 +144,15 @@ def _log_requests(app: Flask) -> None:
         seconds = time.perf_counter() - request_g.get("started", time.perf_counter())
         route = req.url_rule.rule if req.url_rule else None
         replayed = response.headers.get("Idempotent-Replayed") == "true"
-        observe_request(route, req.method, response.status_code, seconds, replayed, request_g.get("problem_code"))
+        observe_request(
+            route,
+            req.method,
+            response.status_code,
+            seconds,
+            replayed,
+            request_g.get("problem_code"),
+            request_g.get("preview", False),
+        )
         stats = app.extensions["wallet_db"].pool.get_stats()
         observe_pool(stats.get("pool_size", 0), stats.get("pool_available", 0), stats.get("requests_waiting", 0))
         # one structured line per request; never a token, password or body

@@ -59,6 +59,8 @@ CATALOGUE = (
           "retries (40P01, 40001), too many connections (53300), the server shutting down, crashed or starting "
           "(57P01-57P03), a lost connection (class 08), every pooled connection busy, or a shard the router "
           "cannot reach; with `Retry-After`"),
+    Error("preview_undone", None, "Preview undone", ("WA998",),
+          "raised and caught inside a dry run (p_dry_run) to undo the real call it ran; never reaches a caller"),
     Error("ledger_immutable", None, "Ledger immutable", ("WA900",),
           "UPDATE, DELETE or TRUNCATE of the ledger or of the events and their feed positions (DELETE or TRUNCATE "
           "of holds), by anyone"),

@@ -11,7 +11,7 @@ from .db import get_db
 from .errors import ApiError
 from .schemas import MAX_INT8, CaptureRequest, HoldRequest, HoldsQuery, VoidRequest, parse_body, parse_query
 from .scopes import Scope
-from .wallet import created_or_replayed
+from .wallet import created_or_replayed, dry_run_asked
 
 bp = Blueprint("holds", __name__, url_prefix="/wallet")
 
@@ -29,15 +29,16 @@ def hold():
     current_principal()  # who is calling comes before what they sent
     body = parse_body(HoldRequest, key_fields=("idempotency_key",))
     user_id = target_user(body.user_id, Scope.HOLD)
+    dry_run = dry_run_asked()
     (row,) = get_db().call(
-        "SELECT hold_id, available, expires_at, replayed FROM wallet_hold(%s, %s, %s, %s, %s, %s)",
+        "SELECT hold_id, available, expires_at, replayed FROM wallet_hold(%s, %s, %s, %s, %s, %s, %s)",
         (user_id, body.asset_type_id, body.amount, body.idempotency_key,
-         timedelta(seconds=body.expires_in_seconds), Jsonb(body.metadata or {})),
+         timedelta(seconds=body.expires_in_seconds), Jsonb(body.metadata or {}), dry_run),
     )  # fmt: skip
     answer = {"hold_id": row["hold_id"], "user_id": str(user_id), "asset_type_id": body.asset_type_id,
               "amount": body.amount, "available": row["available"], "expires_at": row["expires_at"].isoformat(),
               "state": "open", "replayed": row["replayed"]}  # fmt: skip
-    return created_or_replayed(answer, row["replayed"])
+    return created_or_replayed(answer, row["replayed"], dry_run)
 
 
 @bp.post("/holds/<int:hold_id>/capture")

@@ -69,7 +69,7 @@ def _child(metric, *labels: str):
 
 
 def observe_request(route: str | None, method: str, status: int, seconds: float, replayed: bool,
-                    problem_code: str | None) -> None:  # fmt: skip
+                    problem_code: str | None, preview: bool = False) -> None:  # fmt: skip
     """Counts one answered request (called once per request, after its response)."""
     label = route or "unmatched"  # unknown paths share one label, not one each
     _child(REQUESTS, label, method, str(status)).inc()
@@ -78,7 +78,15 @@ def observe_request(route: str | None, method: str, status: int, seconds: float,
         _child(RATE_LIMITED, label).inc()
     kind = POSTING_KINDS.get((method, route or ""))
     if kind:
-        outcome = "replayed" if replayed else "created" if status < 300 else problem_code or str(status)
+        outcome = (
+            "preview"
+            if preview
+            else "replayed"
+            if replayed
+            else "created"
+            if status < 300
+            else problem_code or str(status)
+        )
         _child(POSTINGS, kind, outcome).inc()
 
 

@@ -119,9 +119,12 @@ OPERATIONS = (
     Operation(
         "post", "/wallet/spend", "spend", "postings", "Spend from a wallet (user -> Treasury)",
         description="The user's own token (user_id absent or its own), or a service token with scope "
-        "wallet:spend and a user_id. Refused with insufficient_funds rather than go below zero.",
-        responses={201: (s.Posting, "Posted"), 200: (s.Posting, "Replayed: the first call's result")},
-        errors=WRITE_ERRORS, body=s.SpendRequest, idempotent_write=True,
+        "wallet:spend and a user_id. Refused with insufficient_funds rather than go below zero. With "
+        "?dry_run=true: what the spend would answer now (200, \"dry_run\": true, entry_id null for a new one) "
+        "or its refusal, writing nothing.",
+        responses={201: (s.Posting, "Posted"),
+                   200: (s.Posting, "Replayed: the first call's result; or a dry run's answer")},
+        errors=WRITE_ERRORS, body=s.SpendRequest, idempotent_write=True, query=s.PreviewQuery,
         examples={
             "request": {"asset_type_id": 1, "amount": 120, "idempotency_key": "order-1001",
                         "metadata": {"item": "sword"}},
@@ -165,8 +168,9 @@ OPERATIONS = (
         "spend order, until captured, voided, or expires_in_seconds (1 second to 7 days, default 15 minutes) "
         "pass. Reserved credit does not expire while the hold is open. Holds share the account's key space "
         "with entries.",
-        responses={201: (s.Hold, "Held"), 200: (s.Hold, "Replayed: the first call's result")},
-        errors=WRITE_ERRORS, body=s.HoldRequest, idempotent_write=True,
+        responses={201: (s.Hold, "Held"),
+                   200: (s.Hold, "Replayed: the first call's result; or a dry run's answer")},
+        errors=WRITE_ERRORS, body=s.HoldRequest, idempotent_write=True, query=s.PreviewQuery,
         examples={
             "request": {"asset_type_id": 1, "amount": 300, "expires_in_seconds": 900,
                         "idempotency_key": "entry-fee-42"},
@@ -212,8 +216,9 @@ OPERATIONS = (
         "free_only: free credit only; all). The recipient gets one lot per lot taken, of its class and "
         "expiry: bought credit stays paid, a promotion still ends on its day. The key is the sender's; a replay "
         "must name the same recipient, asset, amount and fee.",
-        responses={201: (s.Transfer, "Transferred"), 200: (s.Transfer, "Replayed: the first call's result")},
-        errors=WRITE_ERRORS, body=s.TransferRequest, idempotent_write=True,
+        responses={201: (s.Transfer, "Transferred"),
+                   200: (s.Transfer, "Replayed: the first call's result; or a dry run's answer")},
+        errors=WRITE_ERRORS, body=s.TransferRequest, idempotent_write=True, query=s.PreviewQuery,
         examples={
             "request": {"from_user_id": ALICE, "to_user_id": BOB, "asset_type_id": 1, "amount": 50, "fee": 2,
                         "idempotency_key": "gift-77"},
@@ -227,8 +232,9 @@ OPERATIONS = (
         "denominator) of the second at the operator's rate (GET /exchange-rates; one direction each; none: "
         "operation_not_allowed). Class and expiry carry over lot by lot, rounded so that the new lots add up "
         "exactly. A replay answers the first call, whatever the rate is now.",
-        responses={201: (s.Exchange, "Exchanged"), 200: (s.Exchange, "Replayed: the first call's result")},
-        errors=WRITE_ERRORS, body=s.ExchangeRequest, idempotent_write=True,
+        responses={201: (s.Exchange, "Exchanged"),
+                   200: (s.Exchange, "Replayed: the first call's result; or a dry run's answer")},
+        errors=WRITE_ERRORS, body=s.ExchangeRequest, idempotent_write=True, query=s.PreviewQuery,
         examples={
             "request": {"from_asset_type_id": 1, "to_asset_type_id": 2, "amount": 30, "idempotency_key": "ex-9"},
             201: EXCHANGED, 200: {**EXCHANGED, "replayed": True},

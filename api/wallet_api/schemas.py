@@ -364,6 +364,14 @@ class OutstandingQuery(QueryArgs):
     at: PointInTime | None = Field(default=None, description="when; absent: now")
 
 
+class PreviewQuery(QueryArgs):
+    dry_run: Literal["true", "false"] = Field(
+        default="false",
+        description='true: answer what the call would answer now (200 with "dry_run": true, the ids a new write '
+        "would get null, or the refusal it would get), writing nothing, keeping no lock, claiming no key",
+    )
+
+
 class IdempotencyHeader(BaseModel):
     key: IdempotencyKey
 
@@ -385,7 +393,7 @@ class Principal(BaseModel):
 
 class Posting(BaseModel):
     status: Literal["success"]
-    entry_id: int
+    entry_id: int | None = Field(description="the entry; null only in a dry run's answer for a new spend")
     user_id: UUID
     asset_type_id: int
     amount: int = Field(description="as requested, positive")
@@ -393,6 +401,7 @@ class Posting(BaseModel):
     replayed: bool
     paid_amount: int = Field(description="how much of this entry was paid credit")
     free_amount: int = Field(description="how much of this entry was free credit")
+    dry_run: Literal[True] | None = Field(default=None, description="true in a dry run's answer, absent otherwise")
 
 
 class Refund(BaseModel):
@@ -425,7 +434,7 @@ HoldState = Literal["open", "captured", "voided", "expired"]
 
 class Hold(BaseModel):
     status: Literal["success"]
-    hold_id: int
+    hold_id: int | None = Field(description="the hold; null only in a dry run's answer for a new hold")
     user_id: UUID
     asset_type_id: int
     amount: int = Field(description="as requested, reserved")
@@ -433,6 +442,7 @@ class Hold(BaseModel):
     expires_at: datetime = Field(description="from then on the hold is expired: no capture, no void")
     state: Literal["open"] = Field(description="the state the hold was made in")
     replayed: bool
+    dry_run: Literal[True] | None = Field(default=None, description="true in a dry run's answer, absent otherwise")
 
 
 class Capture(BaseModel):
@@ -449,34 +459,38 @@ class Capture(BaseModel):
 
 class Transfer(BaseModel):
     status: Literal["success"]
-    entry_id: int = Field(description="the sender's transfer_out entry")
+    entry_id: int | None = Field(
+        description="the sender's transfer_out entry (null in a dry run's answer for a new one)"
+    )
     from_user_id: UUID
     to_user_id: UUID
     asset_type_id: int
     amount: int
     fee: int
     balance: int = Field(description="the sender's balance right after the call, fee included (the same on a replay)")
-    to_entry_id: int = Field(description="the recipient's transfer_in entry")
+    to_entry_id: int | None = Field(description="the recipient's transfer_in entry (null as entry_id)")
     to_balance: int = Field(description="the recipient's balance right after the call (after repaying any debt)")
     paid_amount: int = Field(description="how much of the amount was paid credit (it stays paid for the recipient)")
     free_amount: int = Field(description="how much of the amount was free credit")
     replayed: bool
+    dry_run: Literal[True] | None = Field(default=None, description="true in a dry run's answer, absent otherwise")
 
 
 class Exchange(BaseModel):
     status: Literal["success"]
-    entry_id: int = Field(description="the exchange_out entry on the first asset")
+    entry_id: int | None = Field(description="the exchange_out entry (null in a dry run's answer for a new one)")
     user_id: UUID
     from_asset_type_id: int
     to_asset_type_id: int
     amount: int
     balance: int = Field(description="the first asset's balance right after the call (the same on a replay)")
-    to_entry_id: int = Field(description="the exchange_in entry on the second asset")
+    to_entry_id: int | None = Field(description="the exchange_in entry on the second asset (null as entry_id)")
     to_amount: int = Field(description="what the amount bought: floor(amount * numerator / denominator)")
     to_balance: int = Field(description="the second asset's balance right after the call (after repaying any debt)")
     paid_amount: int = Field(description="how much of the amount was paid credit (what it bought is paid too)")
     free_amount: int = Field(description="how much of the amount was free credit")
     replayed: bool
+    dry_run: Literal[True] | None = Field(default=None, description="true in a dry run's answer, absent otherwise")
 
 
 class ExchangeRate(BaseModel):

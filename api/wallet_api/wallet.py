@@ -4,7 +4,7 @@ validates its input, calls one wallet function and returns its row."""
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from psycopg.types.json import Jsonb
 
 from .auth import current_principal, read_limited, require_service_scope, target_user, write_limited
@@ -16,6 +16,7 @@ from .schemas import (
     BatchRequest,
     BonusRequest,
     PostingRequest,
+    PreviewQuery,
     SpendRequest,
     TopupRequest,
     TransactionsQuery,
@@ -43,17 +44,27 @@ def _posted(row: dict[str, Any], user_id: UUID, asset_type_id: int, amount: int)
     }
 
 
-def created_or_replayed(answer: dict[str, Any], replayed: bool):
-    """Every write's success: 201, or 200 with Idempotent-Replayed on a replay."""
-    response = jsonify(status="success", **answer)
+def created_or_replayed(answer: dict[str, Any], replayed: bool, dry_run: bool = False):
+    """Every write's success: 201, or 200 with Idempotent-Replayed on a replay; a dry run's
+    answer is 200 with "dry_run": true (and the ids a new write would get null)."""
+    if dry_run:
+        g.preview = True  # counted as a preview, not a posting (metrics)
+        response = jsonify(status="success", **answer, dry_run=True)
+    else:
+        response = jsonify(status="success", **answer)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    response.status_code = 200 if replayed else 201
+    response.status_code = 200 if replayed or dry_run else 201
     return response
 
 
-def _posting_response(row: dict[str, Any], user_id: UUID, body: PostingRequest):
-    return created_or_replayed(_posted(row, user_id, body.asset_type_id, body.amount), row["replayed"])
+def _posting_response(row: dict[str, Any], user_id: UUID, body: PostingRequest, dry_run: bool = False):
+    return created_or_replayed(_posted(row, user_id, body.asset_type_id, body.amount), row["replayed"], dry_run)
+
+
+def dry_run_asked() -> bool:
+    """?dry_run=true on a write that may be previewed (spend, hold, transfer, exchange)."""
+    return parse_query(PreviewQuery, request.args).dry_run == "true"
 
 
 @bp.post("/topup")
@@ -93,11 +104,12 @@ def spend():
     current_principal()  # who is calling comes before what they sent
     body = parse_body(SpendRequest, key_fields=("idempotency_key",))
     user_id = target_user(body.user_id, Scope.SPEND)
+    dry_run = dry_run_asked()
     (row,) = get_db().call(
-        "SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_spend(%s, %s, %s, %s, %s)",
-        (user_id, body.asset_type_id, body.amount, body.idempotency_key, Jsonb(body.metadata or {})),
+        "SELECT entry_id, balance, replayed, paid_amount, free_amount FROM wallet_spend(%s, %s, %s, %s, %s, %s)",
+        (user_id, body.asset_type_id, body.amount, body.idempotency_key, Jsonb(body.metadata or {}), dry_run),
     )
-    return _posting_response(row, user_id, body)
+    return _posting_response(row, user_id, body, dry_run)
 
 
 @bp.post("/batch")

@@ -27,6 +27,9 @@ END
 $$;
 -- twins whose result gained a column are made again (sql/router/functions)
 DROP FUNCTION IF EXISTS public.wallet_assets();
+-- twins that gained p_dry_run (migration 026 on the shards)
+DROP FUNCTION IF EXISTS public.wallet_spend(uuid, integer, bigint, text, jsonb);
+DROP FUNCTION IF EXISTS public.wallet_hold(uuid, integer, bigint, text, interval, jsonb);
 
 -- the worker posts nothing (it was a member of wallet_service before migration 017)
 REVOKE wallet_service FROM wallet_worker;

@@ -71,7 +71,7 @@ SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_
 -- the public functions, exactly as the contract names them
 SELECT has_function('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
 SELECT has_function('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
-SELECT has_function('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT has_function('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'boolean']);
 SELECT has_function('public', 'wallet_open_account', ARRAY['uuid', 'text']);
 SELECT has_function('public', 'wallet_balance', ARRAY['uuid']);
 SELECT has_function('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer']);
@@ -79,12 +79,12 @@ SELECT has_function('public', 'wallet_verify', ARRAY[]::name[]);
 SELECT has_function('public', 'wallet_open_account_status', ARRAY['uuid', 'text']);
 SELECT has_function('public', 'wallet_auth_credential', ARRAY['text', 'text']);
 SELECT has_function('public', 'wallet_post_batch', ARRAY['jsonb']);
-SELECT has_function('public', 'wallet_transfer', ARRAY['uuid', 'uuid', 'integer', 'bigint', 'text', 'bigint', 'jsonb']);
-SELECT is(pg_get_function_result('public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb)'::regprocedure),
+SELECT has_function('public', 'wallet_transfer', ARRAY['uuid', 'uuid', 'integer', 'bigint', 'text', 'bigint', 'jsonb', 'boolean']);
+SELECT is(pg_get_function_result('public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb, boolean)'::regprocedure),
           'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint, to_entry_id bigint, to_balance bigint)',
           'wallet_transfer returns the contract''s columns');
-SELECT has_function('public', 'wallet_exchange', ARRAY['uuid', 'integer', 'integer', 'bigint', 'text', 'jsonb']);
-SELECT is(pg_get_function_result('public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb)'::regprocedure),
+SELECT has_function('public', 'wallet_exchange', ARRAY['uuid', 'integer', 'integer', 'bigint', 'text', 'jsonb', 'boolean']);
+SELECT is(pg_get_function_result('public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb, boolean)'::regprocedure),
           'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint, to_entry_id bigint, to_amount bigint, to_balance bigint)',
           'wallet_exchange returns the contract''s columns');
 SELECT function_privs_are('public', 'wallet_set_transfer_policy', ARRAY['integer', 'text'], 'wallet_service',
@@ -94,7 +94,7 @@ SELECT function_privs_are('public', 'wallet_set_exchange_rate', ARRAY['integer',
 SELECT function_privs_are('public', 'wallet_post_batch', ARRAY['jsonb'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_returns('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'setof record');
 SELECT function_returns('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'bigint');
-SELECT is(pg_get_function_result('public.wallet_spend(uuid, integer, bigint, text, jsonb)'::regprocedure),
+SELECT is(pg_get_function_result('public.wallet_spend(uuid, integer, bigint, text, jsonb, boolean)'::regprocedure),
           'TABLE(entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)',
           'writers return (entry_id, balance, replayed, paid_amount, free_amount)');
 SELECT is(pg_get_function_result('public.wallet_topup(uuid, integer, bigint, text, jsonb, timestamptz)'::regprocedure),
@@ -115,7 +115,7 @@ SELECT is(pg_get_function_result('public.wallet_refund(uuid, text, bigint, text,
           'wallet_refund returns what it recovered and what it did not');
 SELECT function_privs_are('public', 'wallet_refund', ARRAY['uuid', 'text', 'bigint', 'text', 'text', 'jsonb'],
                           'wallet_service', ARRAY['EXECUTE']);
-SELECT is(pg_get_function_result('public.wallet_hold(uuid, integer, bigint, text, interval, jsonb)'::regprocedure),
+SELECT is(pg_get_function_result('public.wallet_hold(uuid, integer, bigint, text, interval, jsonb, boolean)'::regprocedure),
           'TABLE(hold_id bigint, available bigint, expires_at timestamp with time zone, replayed boolean)',
           'wallet_hold returns the hold, what is available after it and when it expires');
 SELECT is(pg_get_function_result('public.wallet_capture(uuid, bigint, text, bigint, jsonb)'::regprocedure),
@@ -126,7 +126,7 @@ SELECT is(pg_get_function_result('public.wallet_void(uuid, bigint)'::regprocedur
 SELECT is(pg_get_function_result('public.wallet_holds(uuid, text)'::regprocedure),
           'TABLE(hold_id bigint, asset_type_id integer, amount bigint, captured_amount bigint, state text, expires_at timestamp with time zone, idempotency_key text, metadata jsonb, created_at timestamp with time zone)',
           'wallet_holds returns the contract''s columns');
-SELECT function_privs_are('public', 'wallet_hold', ARRAY['uuid', 'integer', 'bigint', 'text', 'interval', 'jsonb'],
+SELECT function_privs_are('public', 'wallet_hold', ARRAY['uuid', 'integer', 'bigint', 'text', 'interval', 'jsonb', 'boolean'],
                           'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_capture', ARRAY['uuid', 'bigint', 'text', 'bigint', 'jsonb'],
                           'wallet_service', ARRAY['EXECUTE']);
@@ -157,7 +157,7 @@ SELECT is(pg_get_function_result('public.wallet_balance(uuid)'::regprocedure),
 
 SELECT is_definer('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
 SELECT is_definer('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone']);
-SELECT is_definer('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb']);
+SELECT is_definer('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'boolean']);
 SELECT is_definer('public', 'wallet_open_account', ARRAY['uuid', 'text']);
 SELECT is_definer('public', 'wallet_balance', ARRAY['uuid']);
 SELECT is_definer('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer']);
@@ -171,12 +171,12 @@ SELECT is_empty($$
 -- privileges: wallet_service executes the functions and nothing else
 SELECT function_privs_are('public', 'wallet_topup', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_bonus', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'wallet_service', ARRAY['EXECUTE']);
-SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'wallet_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'boolean'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_open_account', ARRAY['uuid', 'text'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_balance', ARRAY['uuid'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_history', ARRAY['uuid', 'integer', 'bigint', 'integer'], 'wallet_service', ARRAY['EXECUTE']);
 SELECT function_privs_are('public', 'wallet_verify', ARRAY[]::name[], 'wallet_service', ARRAY['EXECUTE']);
-SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb'], 'public', ARRAY[]::text[],
+SELECT function_privs_are('public', 'wallet_spend', ARRAY['uuid', 'integer', 'bigint', 'text', 'jsonb', 'boolean'], 'public', ARRAY[]::text[],
                           'PUBLIC cannot execute wallet_spend');
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p

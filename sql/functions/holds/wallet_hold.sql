@@ -4,14 +4,16 @@
 -- days) passes. Reserved credit leaves its lots, so no spend, hold or refund takes it
 -- and its lot's expiry does not touch it while the hold is open: a capture inside the
 -- hold's life never lacks funds. Holds share the user account's key space with
--- entries; a replay answers the first call's row.
+-- entries; a replay answers the first call's row. p_dry_run: what the call would answer
+-- now (a new hold's id NULL), writing and reserving nothing.
 CREATE OR REPLACE FUNCTION public.wallet_hold(
     p_user_id         uuid,
     p_asset_type_id   integer,
     p_amount          bigint,
     p_idempotency_key text,
     p_expires_in      interval DEFAULT '15 minutes',
-    p_metadata        jsonb DEFAULT '{}'
+    p_metadata        jsonb DEFAULT '{}',
+    p_dry_run         boolean DEFAULT false
 ) RETURNS TABLE (hold_id bigint, available bigint, expires_at timestamptz, replayed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -33,7 +35,20 @@ DECLARE
     v_since      bigint;  -- the account's newest entry before this call, when it releases expired holds
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
     v_opening    wallet.opening;
+    v_preview    record;
 BEGIN
+    IF p_dry_run THEN  -- the real call in a block undone at its end: no write, no lock, no key kept
+        BEGIN
+            SELECT * INTO v_preview FROM public.wallet_hold(p_user_id, p_asset_type_id, p_amount, p_idempotency_key, p_expires_in,
+                                                   p_metadata);
+            RAISE EXCEPTION 'preview_undone: a dry run writes nothing' USING ERRCODE = 'WA998';  -- caught below
+        EXCEPTION WHEN SQLSTATE 'WA998' THEN
+            NULL;
+        END;
+        RETURN QUERY SELECT CASE WHEN v_preview.replayed THEN v_preview.hold_id END, v_preview.available,
+                            v_preview.expires_at, v_preview.replayed;  -- the ids a new hold would get are not known
+        RETURN;
+    END IF;
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_asset_type_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: asset_type_id is required' USING ERRCODE = 'WA002';
@@ -147,5 +162,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_hold(uuid, integer, bigint, text, interval, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_hold(uuid, integer, bigint, text, interval, jsonb) TO wallet_service;
+REVOKE ALL ON FUNCTION public.wallet_hold(uuid, integer, bigint, text, interval, jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_hold(uuid, integer, bigint, text, interval, jsonb, boolean) TO wallet_service;

@@ -1,11 +1,13 @@
 -- User -> Treasury; takes from lots in the asset's spend order, and fails with
--- insufficient_funds rather than go below zero.
+-- insufficient_funds rather than go below zero. p_dry_run: what the call would answer
+-- now (a new entry's id NULL), writing nothing.
 CREATE OR REPLACE FUNCTION public.wallet_spend(
     p_user_id         uuid,
     p_asset_type_id   integer,
     p_amount          bigint,
     p_idempotency_key text,
-    p_metadata        jsonb DEFAULT '{}'
+    p_metadata        jsonb DEFAULT '{}',
+    p_dry_run         boolean DEFAULT false
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
 LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan for the session, a SQL function re-plans per call
 SECURITY DEFINER
@@ -14,7 +16,19 @@ SET enable_seqscan = off  -- plans cached while a table was small must still use
 AS $$
 DECLARE
     v_posting wallet.posting;
+    v_preview record;
 BEGIN
+    IF p_dry_run THEN  -- the real call in a block undone at its end: no write, no lock, no key kept
+        BEGIN
+            SELECT * INTO v_preview FROM public.wallet_spend(p_user_id, p_asset_type_id, p_amount, p_idempotency_key, p_metadata);
+            RAISE EXCEPTION 'preview_undone: a dry run writes nothing' USING ERRCODE = 'WA998';  -- caught below
+        EXCEPTION WHEN SQLSTATE 'WA998' THEN
+            NULL;
+        END;
+        RETURN QUERY SELECT CASE WHEN v_preview.replayed THEN v_preview.entry_id END, v_preview.balance, v_preview.replayed,
+                            v_preview.paid_amount, v_preview.free_amount;  -- the ids a new entry would get are not known
+        RETURN;
+    END IF;
     v_posting := wallet.post_entry('spend', p_user_id, p_asset_type_id, p_amount,
                                   p_idempotency_key, p_metadata, NULL);
     entry_id := v_posting.entry_id; balance := v_posting.balance; replayed := v_posting.replayed;
@@ -23,5 +37,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_spend(uuid, integer, bigint, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_spend(uuid, integer, bigint, text, jsonb) TO wallet_service;
+REVOKE ALL ON FUNCTION public.wallet_spend(uuid, integer, bigint, text, jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_spend(uuid, integer, bigint, text, jsonb, boolean) TO wallet_service;

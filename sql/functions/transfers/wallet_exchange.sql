@@ -5,13 +5,15 @@
 -- taken gives one lot of its class and expiry on the second asset, sized by cumulative
 -- rounding so that they add up exactly. A replay answers the first call, whatever the
 -- rate is now. The moving itself is wallet.move_credit's, shared with wallet_transfer.
+-- p_dry_run: what the call would answer now (new entries' ids NULL), writing nothing.
 CREATE OR REPLACE FUNCTION public.wallet_exchange(
     p_user_id            uuid,
     p_from_asset_type_id integer,
     p_to_asset_type_id   integer,
     p_amount             bigint,
     p_idempotency_key    text,
-    p_metadata           jsonb DEFAULT '{}'
+    p_metadata           jsonb DEFAULT '{}',
+    p_dry_run            boolean DEFAULT false
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
                  to_entry_id bigint, to_amount bigint, to_balance bigint)
 LANGUAGE plpgsql
@@ -23,7 +25,22 @@ DECLARE
     v_account bigint;
     v_rate    record;
     v_moved   wallet.moved;
+    v_preview record;
 BEGIN
+    IF p_dry_run THEN  -- the real call in a block undone at its end: no write, no lock, no key kept
+        BEGIN
+            SELECT * INTO v_preview FROM public.wallet_exchange(p_user_id, p_from_asset_type_id, p_to_asset_type_id, p_amount,
+                                                       p_idempotency_key, p_metadata);
+            RAISE EXCEPTION 'preview_undone: a dry run writes nothing' USING ERRCODE = 'WA998';  -- caught below
+        EXCEPTION WHEN SQLSTATE 'WA998' THEN
+            NULL;
+        END;
+        RETURN QUERY SELECT CASE WHEN v_preview.replayed THEN v_preview.entry_id END, v_preview.balance, v_preview.replayed,
+                            v_preview.paid_amount, v_preview.free_amount,
+                            CASE WHEN v_preview.replayed THEN v_preview.to_entry_id END, v_preview.to_amount,
+                            v_preview.to_balance;  -- the ids a new exchange's entries would get are not known
+        RETURN;
+    END IF;
     IF p_user_id IS NULL OR p_from_asset_type_id IS NULL OR p_to_asset_type_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: user_id, from_asset_type_id and to_asset_type_id are required'
             USING ERRCODE = 'WA002';
@@ -45,5 +62,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb) TO wallet_service;
+REVOKE ALL ON FUNCTION public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_exchange(uuid, integer, integer, bigint, text, jsonb, boolean) TO wallet_service;

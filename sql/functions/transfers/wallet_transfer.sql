@@ -5,7 +5,8 @@
 -- credit stays bought and a promotion still ends on its day. Keys are the sender's.
 -- Both wallets are locked in (account, asset) order, so transfers in opposite
 -- directions never deadlock. The moving itself is wallet.move_credit's, shared with
--- wallet_exchange.
+-- wallet_exchange. p_dry_run: what the call would answer now (new entries' ids NULL),
+-- writing nothing.
 CREATE OR REPLACE FUNCTION public.wallet_transfer(
     p_from_user_id    uuid,
     p_to_user_id      uuid,
@@ -13,7 +14,8 @@ CREATE OR REPLACE FUNCTION public.wallet_transfer(
     p_amount          bigint,
     p_idempotency_key text,
     p_fee             bigint DEFAULT 0,
-    p_metadata        jsonb DEFAULT '{}'
+    p_metadata        jsonb DEFAULT '{}',
+    p_dry_run         boolean DEFAULT false
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
                  to_entry_id bigint, to_balance bigint)
 LANGUAGE plpgsql
@@ -26,7 +28,21 @@ DECLARE
     v_to     bigint;
     v_policy text;
     v_moved  wallet.moved;
+    v_preview record;
 BEGIN
+    IF p_dry_run THEN  -- the real call in a block undone at its end: no write, no lock, no key kept
+        BEGIN
+            SELECT * INTO v_preview FROM public.wallet_transfer(p_from_user_id, p_to_user_id, p_asset_type_id, p_amount,
+                                                       p_idempotency_key, p_fee, p_metadata);
+            RAISE EXCEPTION 'preview_undone: a dry run writes nothing' USING ERRCODE = 'WA998';  -- caught below
+        EXCEPTION WHEN SQLSTATE 'WA998' THEN
+            NULL;
+        END;
+        RETURN QUERY SELECT CASE WHEN v_preview.replayed THEN v_preview.entry_id END, v_preview.balance, v_preview.replayed,
+                            v_preview.paid_amount, v_preview.free_amount,
+                            CASE WHEN v_preview.replayed THEN v_preview.to_entry_id END, v_preview.to_balance;  -- the ids a new transfer's entries would get are not known
+        RETURN;
+    END IF;
     -- refused in the contract's order, before any balance
     IF p_from_user_id IS NULL OR p_to_user_id IS NULL OR p_asset_type_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: from_user_id, to_user_id and asset_type_id are required'
@@ -58,5 +74,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb) TO wallet_service;
+REVOKE ALL ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb, boolean) TO wallet_service;

@@ -4,7 +4,7 @@
 -- answer that the recipient has no account.
 CREATE OR REPLACE FUNCTION router.transfer_on_shard(
     p_from_user_id uuid, p_to_user_id uuid, p_asset_type_id integer, p_amount bigint, p_idempotency_key text,
-    p_fee bigint, p_metadata jsonb
+    p_fee bigint, p_metadata jsonb, p_dry_run boolean
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
                  to_entry_id bigint, to_balance bigint)
 LANGUAGE plproxy AS $$
@@ -20,7 +20,8 @@ CREATE OR REPLACE FUNCTION public.wallet_transfer(
     p_amount          bigint,
     p_idempotency_key text,
     p_fee             bigint DEFAULT 0,
-    p_metadata        jsonb DEFAULT '{}'
+    p_metadata        jsonb DEFAULT '{}',
+    p_dry_run         boolean DEFAULT false
 ) RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint,
                  to_entry_id bigint, to_balance bigint)
 LANGUAGE plpgsql
@@ -35,9 +36,9 @@ BEGIN
             USING ERRCODE = 'WA014';
     END IF;
     RETURN QUERY SELECT * FROM router.transfer_on_shard(p_from_user_id, p_to_user_id, p_asset_type_id, p_amount,
-                                                        p_idempotency_key, p_fee, p_metadata);
+                                                        p_idempotency_key, p_fee, p_metadata, p_dry_run);
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb) TO wallet_service;
+REVOKE ALL ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.wallet_transfer(uuid, uuid, integer, bigint, text, bigint, jsonb, boolean) TO wallet_service;

@@ -3,7 +3,7 @@
 -- key reuse across holds and entries; hold larger than available; bad arguments;
 -- wallet_verify() clean.
 BEGIN;
-SELECT plan(25);
+SELECT plan(28);
 
 SELECT wallet_open_account('a1000000-0000-4000-8000-000000000001', 'Holder');
 SELECT * FROM wallet_topup('a1000000-0000-4000-8000-000000000001', 1, 100, 'pay-1');
@@ -68,5 +68,16 @@ SELECT results_eq($$SELECT available, expires_at = now() + interval '7 days' FRO
                   $$VALUES (0::bigint, true)$$, 'up to 7 days');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent after holds, spends and a refund beside them');
 
+
+-- previews
+SELECT wallet_open_account('c9000000-0000-4000-8000-0000000000aa', 'Hold preview');
+SELECT * FROM wallet_topup('c9000000-0000-4000-8000-0000000000aa', 1, 40, 'hp-fund');
+SELECT results_eq($$SELECT hold_id IS NULL, available, replayed
+                    FROM wallet_hold('c9000000-0000-4000-8000-0000000000aa', 1, 15, 'hp-1', '1 minute', '{}', true)$$,
+                  $$VALUES (true, 25::bigint, false)$$, 'a dry run answers what would be available, no hold id');
+SELECT is((SELECT count(*)::int FROM wallet.holds h JOIN wallet.accounts a USING (account_id)
+           WHERE a.user_id = 'c9000000-0000-4000-8000-0000000000aa'), 0, 'and makes no hold');
+SELECT results_eq($$SELECT held, available FROM wallet_balance('c9000000-0000-4000-8000-0000000000aa') WHERE asset_type_id = 1$$,
+                  $$VALUES (0::bigint, 40::bigint)$$, 'nothing is reserved');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- wallet_spend: user -> Treasury, never below zero; insufficient_funds writes nothing;
 -- a replay wins over a balance that has since run out.
 BEGIN;
-SELECT plan(18);
+SELECT plan(23);
 
 SELECT wallet_open_account('c0000000-0000-4000-8000-000000000001', 'Spend Tester');
 SELECT * FROM wallet_topup('c0000000-0000-4000-8000-000000000001', 1, 100, 'fund-1');
@@ -45,5 +45,20 @@ SELECT results_eq($$SELECT balance FROM wallet_balance('c0000000-0000-4000-8000-
                   ARRAY[0::bigint, 0::bigint], 'refusals left the balances alone');
 SELECT is_empty('SELECT * FROM wallet_verify()', 'the ledger is consistent');
 
+
+-- previews: the answer or the refusal of the call now, nothing written or claimed
+SELECT wallet_open_account('c0000000-0000-4000-8000-0000000000aa', 'Spend preview');
+SELECT * FROM wallet_topup('c0000000-0000-4000-8000-0000000000aa', 1, 50, 'fund-preview');
+SELECT results_eq($$SELECT entry_id IS NULL, balance, replayed, paid_amount
+                    FROM wallet_spend('c0000000-0000-4000-8000-0000000000aa', 1, 20, 'preview-1', '{}', true)$$,
+                  $$VALUES (true, 30::bigint, false, 20::bigint)$$, 'a dry run answers the balance after it, no entry id');
+SELECT is((SELECT count(*)::int FROM wallet.ledger_entries WHERE idempotency_key = 'preview-1'), 0,
+          'a dry run writes no entry and leaves its key free');
+SELECT is((SELECT balance FROM wallet_balance('c0000000-0000-4000-8000-0000000000aa') WHERE asset_type_id = 1), 50::bigint,
+          'the balance is untouched');
+SELECT throws_ok($$SELECT * FROM wallet_spend('c0000000-0000-4000-8000-0000000000aa', 1, 51, 'preview-2', '{}', true)$$,
+                 'WA006', NULL, 'a dry run answers the refusal the call would get');
+SELECT results_eq($$SELECT entry_id, replayed FROM wallet_spend('c0000000-0000-4000-8000-000000000001', 1, 30, 'buy-1', '{}', true)$$,
+                  $$SELECT entry_id, true FROM first_call$$, 'a dry run with a used key answers the replay, its id included');
 SELECT * FROM finish();
 ROLLBACK;

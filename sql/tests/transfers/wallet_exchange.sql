@@ -2,7 +2,7 @@
 -- over, sized by cumulative rounding across several lots; debt on the second asset
 -- repaid first; refusals; a replay answers the first call even after the rate changed.
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 SELECT wallet_open_account('d4000000-0000-4000-8000-000000000001', 'Exchanger');
 SELECT wallet_set_spend_order(1, 'free_first');
@@ -71,5 +71,11 @@ SELECT throws_ok($$SELECT * FROM wallet_exchange('d4000000-0000-4000-8000-000000
                  'WA006', NULL, 'more than is available: insufficient_funds');
 
 SELECT is((SELECT count(*)::int FROM wallet_verify()), 0, 'wallet_verify() is clean');
+
+-- previews
+SELECT results_eq($$SELECT entry_id IS NULL, to_amount, replayed
+                    FROM wallet_exchange('d4000000-0000-4000-8000-000000000001', 1, 2, 1, 'preview-x', '{}', true)$$,
+                  $$VALUES (true, 1::bigint, false)$$, 'a dry run answers what the amount would buy');
+SELECT is((SELECT count(*)::int FROM wallet.ledger_entries WHERE idempotency_key = 'preview-x'), 0, 'and writes nothing');
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- the fee after the amount; debt repaid by a transfer in; every refusal's SQLSTATE in
 -- the contract's order; replays answer the first call, even after the policy changed.
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 
 SELECT wallet_open_account('d3000000-0000-4000-8000-000000000001', 'Sender');
 SELECT wallet_open_account('d3000000-0000-4000-8000-000000000002', 'Recipient');
@@ -162,5 +162,18 @@ SELECT throws_ok($$SELECT * FROM wallet_transfer('d3000000-0000-4000-8000-000000
                  'a malformed key: invalid_request');
 
 SELECT is((SELECT count(*)::int FROM wallet_verify()), 0, 'wallet_verify() is clean: lots carried, pairs whole, sums kept');
+
+-- previews
+SELECT results_eq(
+    $$SELECT entry_id IS NULL, to_entry_id IS NULL, replayed
+      FROM wallet_transfer('d3000000-0000-4000-8000-000000000002', 'd3000000-0000-4000-8000-000000000001', 1, 5,
+                           'preview-t', 1, '{}', true)$$,
+    $$VALUES (true, true, false)$$, 'a dry run answers without the ids the entries would get');
+SELECT is((SELECT count(*)::int FROM wallet.ledger_entries WHERE idempotency_key = 'preview-t'), 0,
+          'and writes nothing');
+SELECT results_eq(
+    $$SELECT entry_id, replayed FROM wallet_transfer('d3000000-0000-4000-8000-000000000001',
+                                                     'd3000000-0000-4000-8000-000000000002', 1, 50, 'gift-1', 5, '{}', true)$$,
+    $$SELECT entry_id, true FROM t1$$, 'a dry run with a used key answers the replay');
 SELECT * FROM finish();
 ROLLBACK;
