@@ -9,7 +9,13 @@ from wallet_dev.servers import ROOT, start_server, wait_until_healthy  # noqa: F
 
 ALICE = "0f6d220d-61fa-4be7-b0a2-e05dbd9aee32"
 BOB = "b55709be-d0f6-467e-942c-cc04155ad54c"
-SECRETS = {"payments": "payments-dev", "rewards": "rewards-dev", "game": "game-dev", "finance": "finance-dev"}
+SECRETS = {
+    "payments": "payments-dev",
+    "rewards": "rewards-dev",
+    "game": "game-dev",
+    "finance": "finance-dev",
+    "support": "support-dev",
+}
 PASSWORDS = {ALICE: "alice-dev", BOB: "bob-dev"}
 
 
@@ -41,6 +47,9 @@ class Api:
 
     def get(self, path, token=None, **kwargs):
         return self.request("GET", path, token, **kwargs)
+
+    def put(self, path, token=None, **kwargs):
+        return self.request("PUT", path, token, **kwargs)
 
     def service_token(self, client_id: str) -> str:
         if client_id not in self._tokens:

@@ -1,10 +1,13 @@
-"""Opening user accounts (trusted services with scope accounts:write)."""
+"""Opening user accounts (trusted services with scope accounts:write) and setting an
+account's status (services with accounts:admin: support, fraud)."""
+
+from uuid import UUID
 
 from flask import Blueprint, jsonify
 
 from .auth import require_service_scope, write_limited
 from .db import get_db
-from .schemas import OpenAccountRequest, parse_body
+from .schemas import AccountStatusRequest, OpenAccountRequest, parse_body
 from .scopes import Scope
 
 bp = Blueprint("accounts", __name__)
@@ -21,3 +24,16 @@ def open_account():
     response = jsonify(account_id=row["account_id"], user_id=str(body.user_id), created=row["created"])
     response.status_code = 201 if row["created"] else 200
     return response
+
+
+@bp.put("/accounts/<uuid:user_id>/status")
+@write_limited
+def set_status(user_id: UUID):
+    principal = require_service_scope(Scope.ACCOUNTS_ADMIN)
+    body = parse_body(AccountStatusRequest)
+    # who: the calling service, kept with the status (wallet.actor, read by the function)
+    (row,) = get_db().call(
+        "SELECT wallet_set_account_status(%s, %s, %s) AS previous FROM (SELECT set_config('wallet.actor', %s, true)) a",
+        (user_id, body.status, body.reason, f"service:{principal.subject}"),
+    )
+    return jsonify(user_id=str(user_id), status=body.status, previous_status=row["previous"], reason=body.reason)

@@ -38,6 +38,9 @@ CATALOGUE = (
     Error("hold_not_open", 409, "Hold not open", ("WA010",),
           "capture or void of a hold captured, voided or expired (DETAIL `state: <state>`; the problem carries "
           "`state`)"),
+    Error("account_not_active", 409, "Account not active", ("WA011",),
+          "the account is frozen (no spend, hold, capture, transfer out or exchange), closed (no write but refunds "
+          "and voids) or erased (DETAIL `status: <status>`; the problem carries `account_status`)"),
     Error("payload_too_large", 413, "Payload too large", (), "body over 64 KiB, whatever the transfer encoding"),
     Error("unsupported_media_type", 415, "Unsupported media type", (),
           "a body that is not `Content-Type: application/json`"),

@@ -77,6 +77,9 @@ def database_problem(exc: psycopg.Error):
         # [<shard>] REMOTE ERROR: name: what happened", the DETAIL as "Remote detail: ...".
         message = (exc.diag.message_primary or "").rpartition("REMOTE ERROR: ")[2]
         members = {}
+        if code == "account_not_active":  # its DETAIL is "status: <status>"
+            detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
+            members["account_status"] = detail.removeprefix("status: ")
         if code == "hold_not_open":  # its DETAIL is "state: <state>"
             detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
             members["state"] = detail.removeprefix("state: ")

@@ -280,6 +280,19 @@ OPERATIONS = (
         },
     ),
     Operation(
+        "put", "/accounts/{user_id}/status", "set_account_status", "accounts", "Freeze, close or reopen an account",
+        description="Needs a service token with scope accounts:admin (support). frozen: no spend, hold, capture, "
+        "transfer out or exchange (account_not_active, 409, with account_status); credits, transfers in, "
+        "reversals, refunds, voids and expiry still land. closed: no write but refunds, voids and expiry. Any "
+        "direction; the reason is kept with the calling service and the time, and each change is an "
+        "account.status_changed event.",
+        responses={200: (s.AccountStatus, "Set")}, errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
+        body=s.AccountStatusRequest,
+        examples={"request": {"status": "frozen", "reason": "chargeback under review"},
+                  200: {"user_id": ALICE, "status": "frozen", "previous_status": "active",
+                        "reason": "chargeback under review"}},
+    ),
+    Operation(
         "get", "/assets", "list_assets", "wallet",
         "The assets, with their ids, codes, spend orders and transfer policies",
         description="Any valid token.", responses={200: (s.Assets, "Every asset")}, errors=(401, 429, 503),
@@ -412,6 +425,7 @@ PROBLEM_DETAILS = {
     "payload_too_large": "The data value transmitted exceeds the capacity limit.",
     "unsupported_media_type": "the body must be JSON (Content-Type: application/json)",
     "insufficient_funds": "available 1380 is less than 1000000",
+    "account_not_active": "the account is frozen, which refuses spends",
     "operation_not_allowed": "asset 1 may not be transferred",
     "rate_limited": "1200 per 1 minute",
     "internal_error": "an unexpected error occurred; it has been logged",
@@ -457,6 +471,7 @@ def _component_schemas() -> dict[str, Any]:
 PATH_PARAMETERS = {
     "hold_id": {"name": "hold_id", "in": "path", "required": True,
                 "schema": {"type": "integer", "minimum": 1, "maximum": s.MAX_INT8}},
+    "user_id": {"name": "user_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
 }  # fmt: skip
 
 

@@ -322,6 +322,16 @@ class OpenAccountRequest(StrictBody):
     name: PrintableName
 
 
+class AccountStatusRequest(StrictBody):
+    status: Literal["active", "frozen", "closed"] = Field(
+        description="frozen: nothing leaves the account by the user's action (credits, refunds and voids still "
+        "land); closed: no write but refunds and voids; active: as before. Any direction."
+    )
+    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_utf8)] = Field(
+        description="why, kept with who set it and when"
+    )
+
+
 class QueryArgs(BaseModel):
     # query strings are text: numbers are read from it, nothing unknown is allowed
     model_config = ConfigDict(extra="forbid")
@@ -604,6 +614,13 @@ class Account(BaseModel):
     account_id: int
     user_id: UUID
     created: bool
+
+
+class AccountStatus(BaseModel):
+    user_id: UUID
+    status: Literal["active", "frozen", "closed"]
+    previous_status: Literal["active", "frozen", "closed"]
+    reason: str
 
 
 class Asset(BaseModel):

@@ -15,6 +15,7 @@ class Scope(StrEnum):
     REPORTS_READ = "reports:read"
     READ = "wallet:read"
     ACCOUNTS_WRITE = "accounts:write"
+    ACCOUNTS_ADMIN = "accounts:admin"
 
 
 # A user's token: always limited to the user's own wallet.

@@ -16,5 +16,8 @@ INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES
      '{wallet:spend,wallet:hold,wallet:reverse,wallet:transfer,wallet:exchange,accounts:write,wallet:read}'),
     ('service', 'finance',
      '$argon2id$v=19$m=65536,t=3,p=4$UAdxQa/Ymq7rLf8LMPCteg$20HNGWAwhYcpRyy41Btv5lHgaJVSh589heEssjInUoQ',
-     '{reports:read,wallet:read}')
+     '{reports:read,wallet:read}'),
+    ('service', 'support',
+     '$argon2id$v=19$m=65536,t=3,p=4$Qls9QcB8ywX0NOrwIITDUQ$U8KnKPb6W90Knq2HUDzrArud1cddPEcf42lTTVlT6zE',
+     '{accounts:admin,wallet:read}')
 ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes;

@@ -28,6 +28,7 @@ GROUPS = [  # (caller, routes)
     ("payments", ["/wallet/topup", "/wallet/refunds"]),
     ("rewards", ["/wallet/bonus"]),
     ("game", ["/accounts", "/wallet/batch", "/wallet/reversals", "/wallet/transfers"]),
+    ("support", ["/accounts/{user_id}/status"]),
     (None, ["/auth/login", "/auth/token", "/healthz", "/readyz", "/openapi.json"]),
 ]
 

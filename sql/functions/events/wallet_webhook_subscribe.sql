@@ -15,7 +15,8 @@ DECLARE
     v_known CONSTANT text[] := ARRAY['entry.topup', 'entry.bonus', 'entry.spend', 'entry.refund', 'entry.reversal',
                                      'entry.expire', 'entry.debt_repayment', 'entry.transfer_out',
                                      'entry.transfer_in', 'entry.fee', 'entry.exchange_out', 'entry.exchange_in',
-                                     'hold.opened', 'hold.captured', 'hold.voided', 'hold.expired'];
+                                     'hold.opened', 'hold.captured', 'hold.voided', 'hold.expired',
+                                     'account.status_changed'];
     v_id   bigint;
     v_host text;
     v_addr inet;

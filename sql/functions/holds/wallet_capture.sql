@@ -60,6 +60,9 @@ BEGIN
         RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
         RETURN;
     END IF;
+    IF v_hold.account_status <> 'active' THEN
+        PERFORM wallet.refuse_inactive_account(v_hold.account_status, 'captures');
+    END IF;
     IF v_hold.state <> 'open' OR v_hold.expires_at <= v_now THEN
         RAISE EXCEPTION 'hold_not_open: hold % is %', p_hold_id, CASE v_hold.state WHEN 'open' THEN 'expired' ELSE v_hold.state END
             USING ERRCODE = 'WA010',

@@ -98,11 +98,14 @@ BEGIN
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
 
-    SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry INTO v_wallet
+    SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry, w.account_status INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
+    END IF;
+    IF v_wallet.account_status <> 'active' THEN
+        PERFORM wallet.refuse_inactive_account(v_wallet.account_status, 'holds');
     END IF;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this one
         v_opening := wallet.release_due_holds(v_account_id, p_asset_type_id, v_now);

@@ -1,7 +1,7 @@
 -- How capture and void find a user's hold: hold_not_found unless the account has it;
 -- then the hold's wallet locked (a hold's asset never changes, so it is read first to
 -- know which), and the hold as it is under that lock (it changes only under it), with
--- the wallet's next_hold_expiry.
+-- the wallet's next_hold_expiry and its copy of the account's status.
 CREATE OR REPLACE FUNCTION wallet.locked_hold(
     p_account_id          bigint,
     p_hold_id             bigint,
@@ -11,7 +11,8 @@ CREATE OR REPLACE FUNCTION wallet.locked_hold(
     OUT expires_at        timestamptz,
     OUT lot_ids           bigint[],
     OUT lot_amounts       bigint[],
-    OUT next_hold_expiry  timestamptz
+    OUT next_hold_expiry  timestamptz,
+    OUT account_status    text
 )
 LANGUAGE plpgsql
 AS $$
@@ -22,7 +23,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'hold_not_found: no hold % for this user', p_hold_id USING ERRCODE = 'WA009';
     END IF;
-    SELECT w.next_hold_expiry INTO next_hold_expiry
+    SELECT w.next_hold_expiry, w.account_status INTO next_hold_expiry, account_status
     FROM wallet.wallets w
     WHERE w.account_id = p_account_id AND w.asset_type_id = locked_hold.asset_type_id
     FOR UPDATE;

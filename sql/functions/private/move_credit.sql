@@ -145,6 +145,12 @@ BEGIN
         PERFORM wallet.refuse_hold_key(p_from_account, p_idempotency_key);
     END IF;
 
+    IF v_from.account_status <> 'active' THEN
+        PERFORM wallet.refuse_inactive_account(v_from.account_status, p_kind || 's');
+    END IF;
+    IF v_to.account_status IN ('closed', 'erased') THEN
+        PERFORM wallet.refuse_inactive_account(v_to.account_status, 'credits');
+    END IF;
     IF p_policy = 'none' THEN
         RAISE EXCEPTION 'operation_not_allowed: asset % may not be transferred', p_from_asset
             USING ERRCODE = 'WA014', DETAIL = 'transfer_policy: none';

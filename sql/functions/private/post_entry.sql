@@ -49,6 +49,7 @@ DECLARE
     v_opening     wallet.opening;
     v_balance     bigint;
     v_plain       boolean;
+    v_blocked     boolean;       -- the account's status refuses this kind of posting
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_user_id IS NULL OR p_asset_type_id IS NULL THEN
@@ -62,7 +63,7 @@ BEGIN
 
     FOR v_attempt IN 1..2 LOOP
         SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
-               w.chain_head
+               w.chain_head, w.account_status
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
@@ -87,9 +88,12 @@ BEGIN
     -- repay) wallet.write_events writes the call's events after it.
     v_plain := v_expired = 0 AND v_since IS NULL AND (p_kind = 'spend' OR v_wallet.debt = 0);
 
-    -- a credit that would overflow the balance is refused below, unless its key is a replay
+    -- refused below, unless the key is a replay: a frozen or closed account's spend, a closed
+    -- account's credit, a credit that would overflow the balance
+    v_blocked := CASE WHEN p_kind = 'spend' THEN v_wallet.account_status <> 'active'
+                      ELSE v_wallet.account_status IN ('closed', 'erased') END;
     v_overflow := p_kind <> 'spend' AND v_wallet.balance > 9223372036854775807 - p_amount;
-    IF p_kind <> 'spend' AND NOT v_overflow THEN
+    IF p_kind <> 'spend' AND NOT v_overflow AND NOT v_blocked THEN
         IF p_kind = 'topup' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
         -- the entry, chained to the head read under the lock; it claims the key, and only
         -- if it was inserted do the lot and the cache follow
@@ -138,7 +142,7 @@ BEGIN
             END IF;
             RETURN (v_entry_id, v_balance, false, v_paid, v_free)::wallet.posting;
         END IF;
-    ELSIF p_kind = 'spend' AND v_view - v_wallet.held >= p_amount THEN  -- what holds reserve is not available
+    ELSIF p_kind = 'spend' AND NOT v_blocked AND v_view - v_wallet.held >= p_amount THEN  -- held: not available
         -- The first class in spend order that holds credit; the asset's order is read only
         -- when both do.
         IF v_wallet.free = 0 THEN
@@ -232,6 +236,9 @@ BEGIN
 
     IF v_wallet.has_holds THEN  -- a hold's key is no new request either
         PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
+    END IF;
+    IF v_blocked THEN
+        PERFORM wallet.refuse_inactive_account(v_wallet.account_status, CASE p_kind WHEN 'spend' THEN 'spends' ELSE 'credits' END);
     END IF;
     IF v_overflow THEN
         RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'

@@ -56,7 +56,7 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
+    SELECT w.balance, w.debt, w.next_expiry, w.next_hold_expiry, w.has_holds, w.account_status INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_spend.asset_type_id
     FOR UPDATE;
@@ -78,6 +78,9 @@ BEGIN
         RETURN;
     END IF;
 
+    IF v_wallet.account_status IN ('closed', 'erased') THEN
+        PERFORM wallet.refuse_inactive_account(v_wallet.account_status, 'credits');
+    END IF;
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry
         v_opening := wallet.release_due_holds(v_account_id, v_spend.asset_type_id, v_now);
         v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
