@@ -9,10 +9,11 @@ Starts a throwaway cluster, migrates it and opens 10,000 bench users funded with
 paid lot each, stops it, then runs a single-user backend under
 `valgrind --tool=callgrind` (collecting only inside PortalRun and the commit) for N
 holds of 1 GOLD each captured in the same statement (one transaction), then N spends,
-then N top-ups, each of 1 GOLD by a random user with a fresh key, then N/10 batches of
-100 such postings (half top-ups, half spends), then N transfers of 1 GOLD between two
-random users and N exchanges of 1 GOLD into POINTS; and the same for pgbench -N's
-transaction, as the yardstick. Prints instructions per call (per posting for batches).
+as many previews of a spend (p_dry_run) and N top-ups, each of 1 GOLD by a random user
+with a fresh key, then N/10 batches of 100 such postings (half top-ups, half spends),
+then N transfers of 1 GOLD between two random users and N exchanges of 1 GOLD into
+POINTS; and the same for pgbench -N's transaction, as the yardstick. Prints instructions
+per call (per posting for batches).
 """
 
 import argparse
@@ -39,9 +40,9 @@ def user(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
 
 
-def wallet_calls(kind: str, count: int, rng: random.Random) -> list[str]:
+def wallet_calls(kind: str, count: int, rng: random.Random, extra: str = "") -> list[str]:
     return [
-        f"SELECT * FROM wallet_{kind}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-{kind}-{rng.random()}');"
+        f"SELECT * FROM wallet_{kind}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-{kind}-{rng.random()}'{extra});"
         for _ in range(count)
     ]
 
@@ -153,6 +154,7 @@ def main() -> int:
             # holds first, so that spends and top-ups probe a holds table that has rows
             "hold + capture": per_call(lambda k: hold_captures(k, rng)),
             "spend": per_call(lambda k: wallet_calls("spend", k, rng)),
+            "spend preview (p_dry_run)": per_call(lambda k: wallet_calls("spend", k, rng, ", '{}', true")),
             "topup": per_call(lambda k: wallet_calls("topup", k, rng)),
             f"batch of {BATCH}, per posting": per_posting_in_batches(),
             "transfer": per_call(lambda k: moves("transfer", k, rng)),

@@ -1,13 +1,14 @@
-"""Opening user accounts (trusted services with scope accounts:write) and setting an
-account's status (services with accounts:admin: support, fraud)."""
+"""Opening user accounts (trusted services with scope accounts:write), reading one (the
+user itself, or a service with accounts:read) and setting its status and limits
+(services with accounts:admin: support, fraud)."""
 
 from uuid import UUID
 
 from flask import Blueprint, jsonify
 
-from .auth import require_service_scope, write_limited
+from .auth import read_limited, require_service_scope, target_user, write_limited
 from .db import get_db
-from .schemas import AccountStatusRequest, OpenAccountRequest, parse_body
+from .schemas import AccountLimitsRequest, AccountStatusRequest, OpenAccountRequest, parse_body
 from .scopes import Scope
 
 bp = Blueprint("accounts", __name__)
@@ -37,3 +38,31 @@ def set_status(user_id: UUID):
         (user_id, body.status, body.reason, f"service:{principal.subject}"),
     )
     return jsonify(user_id=str(user_id), status=body.status, previous_status=row["previous"], reason=body.reason)
+
+
+ACCOUNT = "SELECT user_id, name, status, status_reason, status_changed_at, limits FROM wallet_account(%s)"
+
+
+def _account(row):
+    return jsonify(user_id=str(row["user_id"]), name=row["name"], status=row["status"],
+                   status_reason=row["status_reason"],
+                   status_changed_at=row["status_changed_at"].isoformat() if row["status_changed_at"] else None,
+                   limits=row["limits"])  # fmt: skip
+
+
+@bp.get("/accounts/<uuid:user_id>")
+@read_limited
+def get_account(user_id: UUID):
+    (row,) = get_db().call(ACCOUNT, (target_user(user_id, Scope.ACCOUNTS_READ),))
+    return _account(row)
+
+
+@bp.put("/accounts/<uuid:user_id>/limits")
+@write_limited
+def set_limits(user_id: UUID):
+    require_service_scope(Scope.ACCOUNTS_ADMIN)
+    body = parse_body(AccountLimitsRequest)
+    limits = (body.asset_type_id, body.max_balance, body.daily_spend_limit, user_id)
+    get_db().call("SELECT wallet_set_limits(%s, %s, %s, %s)", limits)
+    (row,) = get_db().call(ACCOUNT, (user_id,))
+    return _account(row)

@@ -44,6 +44,12 @@ CATALOGUE = (
     Error("payload_too_large", 413, "Payload too large", (), "body over 64 KiB, whatever the transfer encoding"),
     Error("unsupported_media_type", 415, "Unsupported media type", (),
           "a body that is not `Content-Type: application/json`"),
+    Error("balance_limit_exceeded", 422, "Balance limit exceeded", ("WA012",),
+          "a credit (top-up, bonus, transfer in, exchange in) that would take the balance above the wallet's max "
+          "balance; reversals are exempt"),
+    Error("spend_limit_exceeded", 422, "Spend limit exceeded", ("WA013",),
+          "a spend, hold, transfer out (with its fee) or exchange past today's spend limit (UTC; DETAIL "
+          "`remaining: N`, the problem carries `remaining`)"),
     Error("operation_not_allowed", 422, "Operation not allowed", ("WA014",),
           "a transfer the asset's transfer policy forbids, an exchange without a rate between the two assets, "
           "a transfer between users on different shards (through the router)"),
@@ -62,6 +68,9 @@ CATALOGUE = (
           "retries (40P01, 40001), too many connections (53300), the server shutting down, crashed or starting "
           "(57P01-57P03), a lost connection (class 08), every pooled connection busy, or a shard the router "
           "cannot reach; with `Retry-After`"),
+    Error("insufficient_privilege", None, "Insufficient privilege", ("42501",),
+          "an owner-only call by another login: PostgreSQL's own refusal of a function not granted, or "
+          "wallet_set_limits for an asset's limits (the API never makes one)"),
     Error("preview_undone", None, "Preview undone", ("WA998",),
           "raised and caught inside a dry run (p_dry_run) to undo the real call it ran; never reaches a caller"),
     Error("ledger_immutable", None, "Ledger immutable", ("WA900",),

@@ -76,12 +76,13 @@ def database_problem(exc: psycopg.Error):
         # Through the PL/Proxy router (docs/sharding.md) they come as "<function>:
         # [<shard>] REMOTE ERROR: name: what happened", the DETAIL as "Remote detail: ...".
         message = (exc.diag.message_primary or "").rpartition("REMOTE ERROR: ")[2]
-        members = {}
+        members: dict[str, str | int] = {}
+        detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
+        if code == "spend_limit_exceeded":  # its DETAIL is "remaining: <N>"
+            members["remaining"] = int(detail.removeprefix("remaining: "))
         if code == "account_not_active":  # its DETAIL is "status: <status>"
-            detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
             members["account_status"] = detail.removeprefix("status: ")
         if code == "hold_not_open":  # its DETAIL is "state: <state>"
-            detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
             members["state"] = detail.removeprefix("state: ")
         return problem(status, code, message.removeprefix(f"{code}: "), members=members)
     if isinstance(exc, PoolTimeout):

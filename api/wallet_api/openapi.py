@@ -66,6 +66,13 @@ TOKEN = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type"
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 HOLD = {"status": "success", "hold_id": 3, "user_id": ALICE, "asset_type_id": 1, "amount": 300, "available": 1080,
         "expires_at": "2026-11-25T08:15:00.123456+00:00", "state": "open", "replayed": False}  # fmt: skip
+CAROL = "7d3c1a52-2f7e-4c1e-9a39-5b7f0e1c2d44"  # not a seeded user: a run of the examples changes no test's data
+ACCOUNT_VIEW = {"user_id": CAROL, "name": "Carol", "status": "active", "status_reason": None,
+                "status_changed_at": None,
+                "limits": [{"asset_type_id": 1, "asset_code": "GOLD", "max_balance": 100000, "daily_spend_limit": 5000,
+                            "spent_today": 120},
+                           {"asset_type_id": 2, "asset_code": "POINTS", "max_balance": None, "daily_spend_limit": None,
+                            "spent_today": 0}]}  # fmt: skip
 TRANSFERRED = {"status": "success", "entry_id": 21, "from_user_id": ALICE, "to_user_id": BOB, "asset_type_id": 1,
                "amount": 50, "fee": 2, "balance": 1328, "to_entry_id": 23, "to_balance": 300, "paid_amount": 0,
                "free_amount": 50, "replayed": False}  # fmt: skip
@@ -280,6 +287,25 @@ OPERATIONS = (
         },
     ),
     Operation(
+        "get", "/accounts/{user_id}", "get_account", "accounts", "An account: its status and the limits in force",
+        description="The user itself, or a service token with scope accounts:read. Per asset: the cap and the daily "
+        "spend limit in force (the user's override, else the asset's; null: none) and what counted today (UTC).",
+        responses={200: (s.AccountView, "The account")}, errors=(401, 403, 404, 429, 503),
+        examples={200: ACCOUNT_VIEW},
+    ),
+    Operation(
+        "put", "/accounts/{user_id}/limits", "set_account_limits", "accounts", "Set a user's limits on an asset",
+        description="Needs a service token with scope accounts:admin. Overrides the asset's limits for this user, "
+        "field by field: an absent field means the asset's limit applies to it, so a body with neither removes the "
+        "override. A credit past max_balance is balance_limit_exceeded (reversals exempt); spends, holds, "
+        "transfers out with their fee and exchanges past daily_spend_limit are spend_limit_exceeded with "
+        "remaining. Answers the account as GET does.",
+        responses={200: (s.AccountView, "Set")}, errors=(400, 401, 403, 404, 413, 415, 429, 503),
+        body=s.AccountLimitsRequest,
+        examples={"request": {"asset_type_id": 1, "max_balance": 100000, "daily_spend_limit": 5000},
+                  200: ACCOUNT_VIEW},
+    ),
+    Operation(
         "put", "/accounts/{user_id}/status", "set_account_status", "accounts", "Freeze, close or reopen an account",
         description="Needs a service token with scope accounts:admin (support). frozen: no spend, hold, capture, "
         "transfer out or exchange (account_not_active, 409, with account_status); credits, transfers in, "
@@ -289,7 +315,7 @@ OPERATIONS = (
         responses={200: (s.AccountStatus, "Set")}, errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
         body=s.AccountStatusRequest,
         examples={"request": {"status": "frozen", "reason": "chargeback under review"},
-                  200: {"user_id": ALICE, "status": "frozen", "previous_status": "active",
+                  200: {"user_id": CAROL, "status": "frozen", "previous_status": "active",
                         "reason": "chargeback under review"}},
     ),
     Operation(
@@ -426,6 +452,8 @@ PROBLEM_DETAILS = {
     "unsupported_media_type": "the body must be JSON (Content-Type: application/json)",
     "insufficient_funds": "available 1380 is less than 1000000",
     "account_not_active": "the account is frozen, which refuses spends",
+    "balance_limit_exceeded": "a balance of 100500 would pass the cap of 100000",
+    "spend_limit_exceeded": "5120 today would pass the daily limit of 5000",
     "operation_not_allowed": "asset 1 may not be transferred",
     "rate_limited": "1200 per 1 minute",
     "internal_error": "an unexpected error occurred; it has been logged",

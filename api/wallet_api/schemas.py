@@ -322,6 +322,18 @@ class OpenAccountRequest(StrictBody):
     name: PrintableName
 
 
+class AccountLimitsRequest(StrictBody):
+    asset_type_id: AssetTypeId
+    max_balance: Annotated[int, Field(ge=0, le=MAX_INT8), BeforeValidator(_json_integer)] | None = Field(
+        default=None, description="the most credit the user's wallet may hold; absent: the asset's limit applies"
+    )
+    daily_spend_limit: Annotated[int, Field(ge=0, le=MAX_INT8), BeforeValidator(_json_integer)] | None = Field(
+        default=None,
+        description="what spends, holds, transfers out (with fees) and exchanges may take per UTC day; absent: the "
+        "asset's limit applies (both absent removes the user's override)",
+    )
+
+
 class AccountStatusRequest(StrictBody):
     status: Literal["active", "frozen", "closed"] = Field(
         description="frozen: nothing leaves the account by the user's action (credits, refunds and voids still "
@@ -614,6 +626,23 @@ class Account(BaseModel):
     account_id: int
     user_id: UUID
     created: bool
+
+
+class AccountLimit(BaseModel):
+    asset_type_id: int
+    asset_code: str
+    max_balance: int | None = Field(description="the cap in force (the user's, else the asset's); null: none")
+    daily_spend_limit: int | None = Field(description="the daily spend limit in force; null: none")
+    spent_today: int = Field(description="what counted against the daily limit today (UTC)")
+
+
+class AccountView(BaseModel):
+    user_id: UUID
+    name: str
+    status: Literal["active", "frozen", "closed", "erased"]
+    status_reason: str | None
+    status_changed_at: datetime | None
+    limits: list[AccountLimit]
 
 
 class AccountStatus(BaseModel):

@@ -16,6 +16,7 @@ class Scope(StrEnum):
     READ = "wallet:read"
     ACCOUNTS_WRITE = "accounts:write"
     ACCOUNTS_ADMIN = "accounts:admin"
+    ACCOUNTS_READ = "accounts:read"
 
 
 # A user's token: always limited to the user's own wallet.

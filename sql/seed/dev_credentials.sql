@@ -13,11 +13,11 @@ INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES
      '{wallet:bonus,wallet:read}'),
     ('service', 'game',
      '$argon2id$v=19$m=65536,t=3,p=4$vOhALKklV7heUOMgQbFgIQ$8HTRunSwWqBOthkNDP7PxnLOqivKXYsDlFv4FrFdbUs',
-     '{wallet:spend,wallet:hold,wallet:reverse,wallet:transfer,wallet:exchange,accounts:write,wallet:read}'),
+     '{wallet:spend,wallet:hold,wallet:reverse,wallet:transfer,wallet:exchange,accounts:write,accounts:read,wallet:read}'),
     ('service', 'finance',
      '$argon2id$v=19$m=65536,t=3,p=4$UAdxQa/Ymq7rLf8LMPCteg$20HNGWAwhYcpRyy41Btv5lHgaJVSh589heEssjInUoQ',
      '{reports:read,wallet:read}'),
     ('service', 'support',
      '$argon2id$v=19$m=65536,t=3,p=4$Qls9QcB8ywX0NOrwIITDUQ$U8KnKPb6W90Knq2HUDzrArud1cddPEcf42lTTVlT6zE',
-     '{accounts:admin,wallet:read}')
+     '{accounts:read,accounts:admin,wallet:read}')
 ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes;

@@ -38,6 +38,7 @@ def test_service_token_carries_the_client_scopes(api, jwt_secret):
     claims = pyjwt.decode(r.json()["access_token"], jwt_secret, algorithms=["HS256"])
     assert claims["sub"] == "game" and claims["role"] == "service"
     game_scopes = [
+        "accounts:read",
         "accounts:write",
         "wallet:exchange",
         "wallet:hold",

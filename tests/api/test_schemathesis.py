@@ -28,7 +28,7 @@ GROUPS = [  # (caller, routes)
     ("payments", ["/wallet/topup", "/wallet/refunds"]),
     ("rewards", ["/wallet/bonus"]),
     ("game", ["/accounts", "/wallet/batch", "/wallet/reversals", "/wallet/transfers"]),
-    ("support", ["/accounts/{user_id}/status"]),
+    ("support", ["/accounts/{user_id}/status", "/accounts/{user_id}/limits", "/accounts/{user_id}"]),
     (None, ["/auth/login", "/auth/token", "/healthz", "/readyz", "/openapi.json"]),
 ]
 

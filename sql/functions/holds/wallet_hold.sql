@@ -98,18 +98,27 @@ BEGIN
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
 
-    SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry, w.account_status INTO v_wallet
-    FROM wallet.wallets w
-    WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
-    END IF;
+    -- the wallet (locked above) with its daily limit and what counted against it today;
+    -- read again after expired holds are released (they keep nothing from this one)
+    LOOP
+        SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry, w.account_status,
+               coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit,
+               CASE WHEN w.spent_day = (v_now AT TIME ZONE 'UTC')::date THEN w.spent_today ELSE 0 END AS spent_today
+        INTO v_wallet
+        FROM wallet.wallets w
+        WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
+        END IF;
+        EXIT WHEN v_since IS NOT NULL OR coalesce(v_wallet.next_hold_expiry > v_now, true);
+        v_opening := wallet.release_due_holds(v_account_id, p_asset_type_id, v_now);
+        v_since := v_opening.since; v_released := v_opening.released;
+    END LOOP;
     IF v_wallet.account_status <> 'active' THEN
         PERFORM wallet.refuse_inactive_account(v_wallet.account_status, 'holds');
     END IF;
-    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this one
-        v_opening := wallet.release_due_holds(v_account_id, p_asset_type_id, v_now);
-        v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
+    IF v_wallet.spent_today + p_amount > v_wallet.daily_limit THEN  -- a hold counts when it is made
+        PERFORM wallet.refuse_over_daily_limit(v_wallet.daily_limit, v_wallet.spent_today, p_amount);
     END IF;
     IF v_wallet.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_expired
@@ -133,9 +142,10 @@ BEGIN
     WITH hold AS (
         INSERT INTO wallet.holds AS h
             (account_id, asset_type_id, amount, expires_at, idempotency_key, metadata,
-             lot_ids, lot_amounts, paid_amount, free_amount, available_after)
+             lot_ids, lot_amounts, paid_amount, free_amount, available_after, counted_on)
         VALUES (v_account_id, p_asset_type_id, p_amount, v_expires_at, p_idempotency_key, p_metadata,
-                v_plan.lot_ids, v_plan.lot_amounts, v_plan.paid, v_plan.free, v_available)
+                v_plan.lot_ids, v_plan.lot_amounts, v_plan.paid, v_plan.free, v_available,
+                CASE WHEN v_wallet.daily_limit IS NOT NULL THEN (v_now AT TIME ZONE 'UTC')::date END)
         RETURNING h.hold_id
     ), reserved AS (
         UPDATE wallet.lots l
@@ -143,7 +153,10 @@ BEGIN
         WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_plan.lot_ids)
     ), cached AS (
         UPDATE wallet.wallets w
-        SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at), has_holds = true
+        SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at), has_holds = true,
+            spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day ELSE (v_now AT TIME ZONE 'UTC')::date END,
+            spent_today = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_today
+                               ELSE v_wallet.spent_today + p_amount END
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
     ), evented AS (  -- usually the call's one event, from what is known here (as in wallet.post_entry)
         INSERT INTO wallet.events

@@ -22,7 +22,7 @@
 -- An account goes through wallet.post_entry item by item instead (one subtransaction
 -- each) when any of its items is malformed or unusual: a second use of one key in the
 -- batch, a wallet to open, expired credit or holds to release, debt to repay, an account
--- not active. A key
+-- not active, a cap or a daily limit in force. A key
 -- that a concurrent call takes between the read and the insert, or that is one of the
 -- account's holds', sends the whole batch that way.
 CREATE OR REPLACE FUNCTION public.wallet_post_batch(p_postings jsonb)
@@ -144,6 +144,7 @@ BEGIN
                    -- what wallet.post_entry would accept, on a wallet it would post to in one pass
                    coalesce(jsonb_typeof(i.posting) = 'object' AND w.account_id IS NOT NULL
                             AND w.debt = 0 AND w.account_status = 'active'
+                            AND coalesce(w.max_balance, t.max_balance, w.daily_spend_limit, t.daily_spend_limit) IS NULL
                             AND coalesce(x.expired, 0) = 0 AND coalesce(w.next_hold_expiry > v_now, true),
                             false) AS usual_wallet
             FROM unnest(v_items, v_users, v_assets) WITH ORDINALITY i(posting, user_id, asset_type_id, idx)
@@ -395,7 +396,8 @@ BEGIN
             v_free[v_i] := v_result.free_amount;
         EXCEPTION
             WHEN SQLSTATE 'WA001' OR SQLSTATE 'WA002' OR SQLSTATE 'WA003' OR SQLSTATE 'WA004'
-                 OR SQLSTATE 'WA005' OR SQLSTATE 'WA006' OR SQLSTATE 'WA011' THEN
+                 OR SQLSTATE 'WA005' OR SQLSTATE 'WA006' OR SQLSTATE 'WA011' OR SQLSTATE 'WA012'
+                 OR SQLSTATE 'WA013' THEN
                 v_sqlstate[v_i] := SQLSTATE;
                 v_name[v_i] := split_part(SQLERRM, ':', 1);
             WHEN numeric_value_out_of_range THEN

@@ -81,6 +81,9 @@ DECLARE
     v_in            wallet.ledger_entries;
     v_claimed       bigint;
     v_to_balance    bigint;
+    v_from_limit    bigint;   -- the mover's daily spend limit in force, and what counted today
+    v_from_spent    bigint;
+    v_to_cap        bigint;   -- the receiving wallet's cap in force
 BEGIN
     -- both wallets exist before any lock is taken (a receiver may have none of the asset yet)
     INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
@@ -166,11 +169,23 @@ BEGIN
             USING ERRCODE = 'WA001', DETAIL = format('to_amount: %s', v_to_amount);
     END IF;
 
+    SELECT coalesce(v_from.daily_spend_limit, f.daily_spend_limit), coalesce(v_to.max_balance, t.max_balance),
+           CASE WHEN v_from.spent_day = (v_now AT TIME ZONE 'UTC')::date THEN v_from.spent_today ELSE 0 END
+    INTO v_from_limit, v_to_cap, v_from_spent
+    FROM wallet.asset_types f, wallet.asset_types t
+    WHERE f.asset_type_id = p_from_asset AND t.asset_type_id = p_to_asset;
+    IF v_from_spent + p_amount + p_fee > v_from_limit THEN  -- a transfer out counts with its fee
+        PERFORM wallet.refuse_over_daily_limit(v_from_limit, v_from_spent, p_amount + p_fee);
+    END IF;
+
     IF v_from.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_from_expired FROM wallet.expired_credit(p_from_account, p_from_asset, v_now) x;
     END IF;
     IF v_to.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_to_expired FROM wallet.expired_credit(p_to_account, p_to_asset, v_now) x;
+    END IF;
+    IF v_to.balance - v_to_expired + v_to_amount > v_to_cap THEN
+        PERFORM wallet.refuse_over_cap(v_to_cap, v_to.balance - v_to_expired, v_to_amount::bigint);
     END IF;
     v_plan := wallet.take_in_spend_order(p_from_account, p_from_asset, p_amount + p_fee, v_now,
                                          CASE p_policy WHEN 'free_only' THEN 0 ELSE v_from.paid END, v_from.free);
@@ -261,7 +276,9 @@ BEGIN
     WHERE l.account_id = p_from_account AND l.lot_id = ANY (v_plan.lot_ids);
     UPDATE wallet.wallets w
     SET balance = w.balance - p_amount - p_fee, paid = w.paid - v_out_paid - v_fee_paid,
-        free = w.free - v_out_free - v_fee_free, chain_head = coalesce(v_fee.hash, v_out.hash)
+        free = w.free - v_out_free - v_fee_free, chain_head = coalesce(v_fee.hash, v_out.hash),
+        spent_day = CASE WHEN v_from_limit IS NULL THEN w.spent_day ELSE (v_now AT TIME ZONE 'UTC')::date END,
+        spent_today = CASE WHEN v_from_limit IS NULL THEN w.spent_today ELSE v_from_spent + p_amount + p_fee END
     WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset;
     WITH made AS (
         INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)

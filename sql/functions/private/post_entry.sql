@@ -43,13 +43,12 @@ DECLARE
     v_lot         record;
     v_plan        record;
     v_prior       record;
-    v_overflow    boolean;
     v_since       bigint;        -- the wallet's newest entry before this call, when it posts others first
     v_released    bigint[];      -- holds this call released (expired), when it released any
     v_opening     wallet.opening;
     v_balance     bigint;
     v_plain       boolean;
-    v_blocked     boolean;       -- the account's status refuses this kind of posting
+    v_refused     text;          -- status, limit, overflow or cap: refused unless a replay
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     IF p_user_id IS NULL OR p_asset_type_id IS NULL THEN
@@ -61,24 +60,29 @@ BEGIN
             USING ERRCODE = 'WA002', DETAIL = format('expires_at: %s, now: %s', p_expires_at, v_now);
     END IF;
 
-    FOR v_attempt IN 1..2 LOOP
+    -- The wallet locked, with the limits in force (the user's, else the asset's) and what
+    -- counted against the daily limit today. Rare second passes: a wallet to open (an asset
+    -- added after the account was opened; an unknown user or asset is an error), or
+    -- expired holds released (they keep nothing from this posting), then read again.
+    FOR v_attempt IN 1..3 LOOP
         SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
-               w.chain_head, w.account_status
+               w.chain_head, w.account_status,
+               coalesce(w.max_balance, wallet.asset_max_balance(w.asset_type_id)) AS max_balance,
+               coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit,
+               CASE WHEN w.spent_day = (v_now AT TIME ZONE 'UTC')::date THEN w.spent_today ELSE 0 END AS spent_today
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
           AND w.asset_type_id = p_asset_type_id
         FOR UPDATE;
-        EXIT WHEN FOUND;
-        -- Rare path: unknown user or asset (an error), or an asset added after the account
-        -- was opened (its wallet is made, then locked on the second pass).
-        PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
-    END LOOP;
-
-    IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this posting
+        IF NOT FOUND THEN
+            PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
+            CONTINUE;
+        END IF;
+        EXIT WHEN v_since IS NOT NULL OR coalesce(v_wallet.next_hold_expiry > v_now, true);
         v_opening := wallet.release_due_holds(v_wallet.account_id, p_asset_type_id, v_now);
-        v_since := v_opening.since; v_released := v_opening.released; v_wallet := v_opening.wallet;
-    END IF;
+        v_since := v_opening.since; v_released := v_opening.released;
+    END LOOP;
     IF v_wallet.next_expiry <= v_now THEN
         SELECT x.paid + x.free INTO v_expired FROM wallet.expired_credit(v_wallet.account_id, p_asset_type_id, v_now) x;
     END IF;
@@ -88,12 +92,15 @@ BEGIN
     -- repay) wallet.write_events writes the call's events after it.
     v_plain := v_expired = 0 AND v_since IS NULL AND (p_kind = 'spend' OR v_wallet.debt = 0);
 
-    -- refused below, unless the key is a replay: a frozen or closed account's spend, a closed
-    -- account's credit, a credit that would overflow the balance
-    v_blocked := CASE WHEN p_kind = 'spend' THEN v_wallet.account_status <> 'active'
-                      ELSE v_wallet.account_status IN ('closed', 'erased') END;
-    v_overflow := p_kind <> 'spend' AND v_wallet.balance > 9223372036854775807 - p_amount;
-    IF p_kind <> 'spend' AND NOT v_overflow AND NOT v_blocked THEN
+    -- refused below, unless the key is a replay: what the account's status forbids, a spend
+    -- past the day's limit, a credit past what a bigint holds or past the wallet's cap
+    v_refused := CASE WHEN p_kind = 'spend' THEN
+                          CASE WHEN v_wallet.account_status <> 'active' THEN 'status'
+                               WHEN v_wallet.spent_today + p_amount > v_wallet.daily_limit THEN 'limit' END
+                      WHEN v_wallet.account_status IN ('closed', 'erased') THEN 'status'
+                      WHEN v_wallet.balance > 9223372036854775807 - p_amount THEN 'overflow'
+                      WHEN v_view + p_amount > v_wallet.max_balance THEN 'cap' END;
+    IF p_kind <> 'spend' AND v_refused IS NULL THEN
         IF p_kind = 'topup' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
         -- the entry, chained to the head read under the lock; it claims the key, and only
         -- if it was inserted do the lot and the cache follow
@@ -142,7 +149,7 @@ BEGIN
             END IF;
             RETURN (v_entry_id, v_balance, false, v_paid, v_free)::wallet.posting;
         END IF;
-    ELSIF p_kind = 'spend' AND NOT v_blocked AND v_view - v_wallet.held >= p_amount THEN  -- held: not available
+    ELSIF p_kind = 'spend' AND v_refused IS NULL AND v_view - v_wallet.held >= p_amount THEN  -- held: not available
         -- The first class in spend order that holds credit; the asset's order is read only
         -- when both do.
         IF v_wallet.free = 0 THEN
@@ -196,7 +203,12 @@ BEGIN
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
-                chain_head = entry.hash
+                chain_head = entry.hash,
+                -- counted while a daily limit applies
+                spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day
+                                 ELSE (v_now AT TIME ZONE 'UTC')::date END,
+                spent_today = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_today
+                                   ELSE v_wallet.spent_today + p_amount END
             FROM entry
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
         )
@@ -237,10 +249,14 @@ BEGIN
     IF v_wallet.has_holds THEN  -- a hold's key is no new request either
         PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
     END IF;
-    IF v_blocked THEN
+    IF v_refused = 'status' THEN
         PERFORM wallet.refuse_inactive_account(v_wallet.account_status, CASE p_kind WHEN 'spend' THEN 'spends' ELSE 'credits' END);
+    ELSIF v_refused = 'limit' THEN
+        PERFORM wallet.refuse_over_daily_limit(v_wallet.daily_limit, v_wallet.spent_today, p_amount);
+    ELSIF v_refused = 'cap' THEN
+        PERFORM wallet.refuse_over_cap(v_wallet.max_balance, v_view, p_amount);
     END IF;
-    IF v_overflow THEN
+    IF v_refused = 'overflow' THEN
         RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'
             USING ERRCODE = 'WA001', DETAIL = format('balance: %s, amount: %s', v_wallet.balance, p_amount);
     END IF;

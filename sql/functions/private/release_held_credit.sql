@@ -3,8 +3,9 @@
 -- (all of it, or a capture's unused rest) back where it came from: into each lot that
 -- has not expired, where it is spendable again; for a lot that expired while the hold
 -- was open, the credit expires now, as an expire entry of its own (so a lot may expire
--- more than once). The caller holds the wallet lock; released credit never repays
--- debt. Returns how much expired.
+-- more than once). What a hold counted against the day's spend limit and releases the
+-- same day goes back to the allowance. The caller holds the wallet lock; released credit
+-- never repays debt. Returns how much expired.
 CREATE OR REPLACE FUNCTION wallet.release_held_credit(
     p_account_id    bigint,
     p_asset_type_id integer,
@@ -23,9 +24,16 @@ DECLARE
     v_next_expiry timestamptz;
     v_hash        bytea;  -- the expiry's, the wallet's new chain head
 BEGIN
-    -- first, so that held stays within the balance as the expiries below lower it
-    UPDATE wallet.wallets w SET held = w.held - p_held
-    WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id;
+    -- first, so that held stays within the balance as the expiries below lower it; what a
+    -- hold counted against today's limit and releases today goes back to the allowance
+    UPDATE wallet.wallets w
+    SET held = w.held - p_held,
+        spent_today = CASE WHEN h.counted_on = (p_now AT TIME ZONE 'UTC')::date AND w.spent_day = h.counted_on
+                           THEN greatest(w.spent_today - (SELECT coalesce(sum(a), 0) FROM unnest(p_amounts) a), 0)::bigint
+                           ELSE w.spent_today END
+    FROM wallet.holds h
+    WHERE w.account_id = p_account_id AND w.asset_type_id = p_asset_type_id
+      AND h.account_id = p_account_id AND h.hold_id = p_hold_id;
     FOR v_lot IN
         SELECT r.lot_id, r.amount, l.class, l.expires_at
         FROM unnest(p_lots, p_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
