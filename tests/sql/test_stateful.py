@@ -1,7 +1,8 @@
 """A hypothesis state machine drives top-ups and bonuses (some expiring), spends,
 refunds (clamp and debt) and reversals, holds, captures (whole, part, replayed, too
-much, too late) and voids, replays, key reuse, bad amounts, a clock it moves and expiry
-sweeps through the SQL functions, against an in-memory model of each wallet's lots,
+much, too late) and voids, replays, key reuse, bad amounts, a clock it moves, expiry
+sweeps, and freezes and limits set and lifted by support through the SQL functions,
+against an in-memory model of each wallet's lots,
 holds and debt. After every step the balances, their paid/free split, what is held and
 available and the debt must match the model, wallet_verify() must be clean, and every
 entry must have its event in the feed.
@@ -409,6 +410,27 @@ class WalletMachine(RuleBasedStateMachine):
         _, asset, amount, _ = self.answers[call]
         row, error = self.post(kind, call[0], asset, amount + delta, call[1])
         assert error == "WA005" and row is None
+
+    @rule(call=calls, asset=st.sampled_from([1, 2]))
+    def controls_refuse_and_lift(self, call, asset):
+        """Support freezes the account of a call's user, then sets a daily limit of 0 and a
+        cap at the balance: a new spend, and a top-up under the cap, are refused with the
+        control's own error and write nothing, a replay still answers its first answer, and
+        once each control is lifted every wallet is as the model has it (the invariant)."""
+        user = call[0]
+        self.conn.execute("SELECT wallet_set_account_status(%s, 'frozen', 'hypothesis')", (user,))
+        try:
+            assert self.post("spend", user, asset, 1, f"frozen-{uuid.uuid4()}") == (None, "WA011")
+            self.replay(call)
+        finally:
+            self.conn.execute("SELECT wallet_set_account_status(%s, 'active', 'hypothesis')", (user,))
+        balance = self.wallets[(user, asset)].view(self.now)[0]
+        self.conn.execute("SELECT wallet_set_limits(%s, %s, 0, %s)", (asset, balance, user))
+        try:
+            assert self.post("spend", user, asset, 1, f"limited-{uuid.uuid4()}") == (None, "WA013")
+            assert self.post("topup", user, asset, 1, f"capped-{uuid.uuid4()}") == (None, "WA012")
+        finally:
+            self.conn.execute("SELECT wallet_set_limits(%s, NULL, NULL, %s)", (asset, user))
 
     @rule(call=calls, amount=bad_amounts, kind=st.sampled_from(KINDS))
     def bad_amount(self, call, amount, kind):
