@@ -64,7 +64,7 @@ SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_
                                 'refuse_ledger_change', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'release_due_holds', 'move_credit', 'refuse_unknown_assets', 'refuse_inactive_account', 'refuse_over_daily_limit',
-                                'refuse_over_cap', 'compile_asset_limits', 'asset_max_balance', 'asset_daily_spend_limit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
+                                'refuse_over_cap', 'compile_asset_limits', 'utc_day', 'asset_max_balance', 'asset_daily_spend_limit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
                                 'refuse_hold_removal', 'place_event', 'place_entry_event', 'wallet_view', 'write_events', 'entry_hash',
                                 'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at',
                                 'inet_or_null', 'is_public_address'],

@@ -103,7 +103,7 @@ BEGIN
     LOOP
         SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry, w.account_status,
                coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit,
-               CASE WHEN w.spent_day = (v_now AT TIME ZONE 'UTC')::date THEN w.spent_today ELSE 0 END AS spent_today
+               CASE WHEN w.spent_day = wallet.utc_day(v_now) THEN w.spent_today ELSE 0 END AS spent_today
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;
@@ -145,7 +145,7 @@ BEGIN
              lot_ids, lot_amounts, paid_amount, free_amount, available_after, counted_on)
         VALUES (v_account_id, p_asset_type_id, p_amount, v_expires_at, p_idempotency_key, p_metadata,
                 v_plan.lot_ids, v_plan.lot_amounts, v_plan.paid, v_plan.free, v_available,
-                CASE WHEN v_wallet.daily_limit IS NOT NULL THEN (v_now AT TIME ZONE 'UTC')::date END)
+                CASE WHEN v_wallet.daily_limit IS NOT NULL THEN wallet.utc_day(v_now) END)
         RETURNING h.hold_id
     ), reserved AS (
         UPDATE wallet.lots l
@@ -154,7 +154,7 @@ BEGIN
     ), cached AS (
         UPDATE wallet.wallets w
         SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at), has_holds = true,
-            spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day ELSE (v_now AT TIME ZONE 'UTC')::date END,
+            spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day ELSE wallet.utc_day(v_now) END,
             spent_today = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_today
                                ELSE v_wallet.spent_today + p_amount END
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id

@@ -170,7 +170,7 @@ BEGIN
     END IF;
 
     SELECT coalesce(v_from.daily_spend_limit, f.daily_spend_limit), coalesce(v_to.max_balance, t.max_balance),
-           CASE WHEN v_from.spent_day = (v_now AT TIME ZONE 'UTC')::date THEN v_from.spent_today ELSE 0 END
+           CASE WHEN v_from.spent_day = wallet.utc_day(v_now) THEN v_from.spent_today ELSE 0 END
     INTO v_from_limit, v_to_cap, v_from_spent
     FROM wallet.asset_types f, wallet.asset_types t
     WHERE f.asset_type_id = p_from_asset AND t.asset_type_id = p_to_asset;
@@ -277,7 +277,7 @@ BEGIN
     UPDATE wallet.wallets w
     SET balance = w.balance - p_amount - p_fee, paid = w.paid - v_out_paid - v_fee_paid,
         free = w.free - v_out_free - v_fee_free, chain_head = coalesce(v_fee.hash, v_out.hash),
-        spent_day = CASE WHEN v_from_limit IS NULL THEN w.spent_day ELSE (v_now AT TIME ZONE 'UTC')::date END,
+        spent_day = CASE WHEN v_from_limit IS NULL THEN w.spent_day ELSE wallet.utc_day(v_now) END,
         spent_today = CASE WHEN v_from_limit IS NULL THEN w.spent_today ELSE v_from_spent + p_amount + p_fee END
     WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset;
     WITH made AS (

@@ -69,7 +69,7 @@ BEGIN
                w.chain_head, w.account_status,
                coalesce(w.max_balance, wallet.asset_max_balance(w.asset_type_id)) AS max_balance,
                coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit,
-               CASE WHEN w.spent_day = (v_now AT TIME ZONE 'UTC')::date THEN w.spent_today ELSE 0 END AS spent_today
+               CASE WHEN w.spent_day = wallet.utc_day(v_now) THEN w.spent_today ELSE 0 END AS spent_today
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
@@ -206,7 +206,7 @@ BEGIN
                 chain_head = entry.hash,
                 -- counted while a daily limit applies
                 spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day
-                                 ELSE (v_now AT TIME ZONE 'UTC')::date END,
+                                 ELSE wallet.utc_day(v_now) END,
                 spent_today = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_today
                                    ELSE v_wallet.spent_today + p_amount END
             FROM entry

@@ -28,7 +28,7 @@ BEGIN
     -- hold counted against today's limit and releases today goes back to the allowance
     UPDATE wallet.wallets w
     SET held = w.held - p_held,
-        spent_today = CASE WHEN h.counted_on = (p_now AT TIME ZONE 'UTC')::date AND w.spent_day = h.counted_on
+        spent_today = CASE WHEN h.counted_on = wallet.utc_day(p_now) AND w.spent_day = h.counted_on
                            THEN greatest(w.spent_today - (SELECT coalesce(sum(a), 0) FROM unnest(p_amounts) a), 0)::bigint
                            ELSE w.spent_today END
     FROM wallet.holds h
