@@ -3,7 +3,7 @@
 move with the machine's noise (the same count to 0.1% run after run), so a change to
 the posting functions can be judged by it in minutes.
 
-    python bench/instructions.py [--postings N]
+    python bench/instructions.py [--postings N] [--only NAME[,NAME...]]
 
 Starts a throwaway cluster, migrates it and opens 10,000 bench users funded with one
 paid lot each, stops it, then runs a single-user backend under
@@ -34,6 +34,7 @@ from wallet_dev.pgcluster import _as_postgres  # noqa: E402
 
 USERS = 10_000
 BATCH = 100
+NAMES = ("hold", "spend", "topup", "batch", "transfer", "exchange", "pgbench")
 
 
 def user(n: int) -> str:
@@ -122,7 +123,11 @@ def instructions(pgdata: Path, pgbin: Path, statements: list[str], workdir: Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postings", type=int, default=300)
+    parser.add_argument("--only", help="comma-separated names to measure, of: " + ", ".join(NAMES))
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else set(NAMES)
+    if only - set(NAMES):
+        parser.error(f"--only: unknown {', '.join(sorted(only - set(NAMES)))}")
     if not shutil.which("valgrind"):
         print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
@@ -150,17 +155,18 @@ def main() -> int:
             calls = max(1, n // 10)
             return (instructions(cluster.pgdata, cluster.pgbin, batches(2 + calls, rng), tmp) - warm) / (calls * BATCH)
 
-        figures = {
+        measures = {
             # holds first, so that spends and top-ups probe a holds table that has rows
-            "hold + capture": per_call(lambda k: hold_captures(k, rng)),
-            "spend": per_call(lambda k: wallet_calls("spend", k, rng)),
-            "spend preview (p_dry_run)": per_call(lambda k: wallet_calls("spend", k, rng, ", '{}', true")),
-            "topup": per_call(lambda k: wallet_calls("topup", k, rng)),
-            f"batch of {BATCH}, per posting": per_posting_in_batches(),
-            "transfer": per_call(lambda k: moves("transfer", k, rng)),
-            "exchange": per_call(lambda k: moves("exchange", k, rng)),
-            "pgbench -N": per_call(lambda k: pgbench_n(k, rng)),
+            "hold + capture": lambda: per_call(lambda k: hold_captures(k, rng)),
+            "spend": lambda: per_call(lambda k: wallet_calls("spend", k, rng)),
+            "spend preview (p_dry_run)": lambda: per_call(lambda k: wallet_calls("spend", k, rng, ", '{}', true")),
+            "topup": lambda: per_call(lambda k: wallet_calls("topup", k, rng)),
+            f"batch of {BATCH}, per posting": per_posting_in_batches,
+            "transfer": lambda: per_call(lambda k: moves("transfer", k, rng)),
+            "exchange": lambda: per_call(lambda k: moves("exchange", k, rng)),
+            "pgbench -N": lambda: per_call(lambda k: pgbench_n(k, rng)),
         }
+        figures = {name: measure() for name, measure in measures.items() if name.split()[0] in only}
         print(f"instructions per call (callgrind, {n} calls each, single-user backend, {USERS:,} users):")
         for name, value in figures.items():
             print(f"  {name:<25} {value:12,.0f}")

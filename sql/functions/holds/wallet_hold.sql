@@ -145,7 +145,7 @@ BEGIN
              lot_ids, lot_amounts, paid_amount, free_amount, available_after, counted_on)
         VALUES (v_account_id, p_asset_type_id, p_amount, v_expires_at, p_idempotency_key, p_metadata,
                 v_plan.lot_ids, v_plan.lot_amounts, v_plan.paid, v_plan.free, v_available,
-                CASE WHEN v_wallet.daily_limit IS NOT NULL THEN wallet.utc_day(v_now) END)
+                wallet.utc_day(v_now))
         RETURNING h.hold_id
     ), reserved AS (
         UPDATE wallet.lots l
@@ -154,9 +154,7 @@ BEGIN
     ), cached AS (
         UPDATE wallet.wallets w
         SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at), has_holds = true,
-            spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day ELSE wallet.utc_day(v_now) END,
-            spent_today = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_today
-                               ELSE v_wallet.spent_today + p_amount END
+            spent_day = wallet.utc_day(v_now), spent_today = v_wallet.spent_today + p_amount  -- with a limit or not
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
     ), evented AS (  -- usually the call's one event, from what is known here (as in wallet.post_entry)
         INSERT INTO wallet.events

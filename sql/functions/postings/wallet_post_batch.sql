@@ -36,6 +36,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_now      timestamptz := now();
+    v_today    date := wallet.utc_day(now());  -- the day a daily limit counts on
     v_count    integer;
     v_treasury bigint;
     v_items    jsonb[];
@@ -61,6 +62,7 @@ DECLARE
     v_held     bigint;
     v_wpaid    bigint;
     v_wfree    bigint;
+    v_spent    bigint;    -- its spending today (counted with a limit or not), as the batch moves it
     v_first    text;      -- the class its asset spends first
     w_lot      bigint[];  -- its lots in spend order, as far as its spends may reach, and
     w_left     bigint[];  -- this batch's new lots among them: what each has left,
@@ -96,6 +98,7 @@ DECLARE
     p_lot      bigint[] := '{}'::bigint[];  -- a credit's new lot
     p_head     bytea[] := '{}'::bytea[];    -- a wallet's first posting: its chain head before the batch
     p_soonest  timestamptz[] := '{}'::timestamptz[];  -- the soonest expiry of its wallet's credits up to it
+    p_spent    bigint[];  -- a wallet's last posting: its spending today after the batch (set from 1 on, below)
     v_soonest  timestamptz;
     -- what spends take from lots, posting by posting
     t_lot      bigint[] := '{}'::bigint[];
@@ -115,6 +118,7 @@ BEGIN
     v_entry := array_fill(NULL::bigint, ARRAY[v_count]); v_balance := v_entry; v_paid := v_entry; v_free := v_entry;
     v_replayed := array_fill(NULL::boolean, ARRAY[v_count]);
     v_sqlstate := array_fill(NULL::text, ARRAY[v_count]); v_name := v_sqlstate;
+    p_spent := v_entry;
 
     SELECT array_agg(p.value ORDER BY p.ordinality),
            -- by value, not text: '{0f6d...}' and '0f6d...' are one wallet and must sort as one
@@ -140,6 +144,7 @@ BEGIN
                    coalesce(i.posting -> 'metadata', '{}') AS metadata,
                    wallet.timestamptz_or_null(i.posting ->> 'expires_at') AS expires_at,
                    a.account_id, w.balance, w.paid, w.free, w.held, w.has_holds, w.chain_head,
+                   CASE WHEN w.spent_day = v_today THEN w.spent_today ELSE 0 END AS spent_today,
                    CASE t.spend_order WHEN 'paid_first' THEN 'paid' ELSE 'free' END AS first_class,
                    -- what wallet.post_entry would accept, on a wallet it would post to in one pass
                    coalesce(jsonb_typeof(i.posting) = 'object' AND w.account_id IS NOT NULL
@@ -171,7 +176,7 @@ BEGIN
             FROM judged
         )
         SELECT s.idx, s.fast, s.kind, s.account_id, s.asset_type_id, s.amount, s.idempotency_key, s.metadata,
-               s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds, s.chain_head,
+               s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds, s.chain_head, s.spent_today,
                s.first_class, lots.lot_ids, lots.lot_remaining, lots.lot_classes, lots.lot_expiries,
                p.entry_id AS prior_entry_id, p.kind AS prior_kind, p.asset_type_id AS prior_asset_type_id,
                p.amount AS prior_amount, p.balance_after AS prior_balance, p.paid_amount AS prior_paid,
@@ -201,8 +206,12 @@ BEGIN
             CONTINUE;
         END IF;
         IF v_wallet IS DISTINCT FROM v_it.account_id OR v_asset IS DISTINCT FROM v_it.asset_type_id THEN
+            IF v_round > 0 THEN  -- the wallet before: where its last posting leaves the day's spending
+                p_spent[v_n] := v_spent;
+            END IF;
             v_wallet := v_it.account_id; v_asset := v_it.asset_type_id;
             v_bal := v_it.balance; v_wpaid := v_it.paid; v_wfree := v_it.free; v_held := v_it.held;
+            v_spent := v_it.spent_today;
             v_soonest := NULL;
             v_holds := v_holds OR v_it.has_holds;
             v_first := v_it.first_class; v_round := 0; v_lot := 1;
@@ -249,6 +258,7 @@ BEGIN
             END LOOP;
             p_to[v_n] := cardinality(t_lot); p_lot[v_n] := NULL;
             v_bal := v_bal - v_it.amount; v_wpaid := v_wpaid - p_paid[v_n]; v_wfree := v_wfree - p_free[v_n];
+            v_spent := v_spent + v_it.amount;
         ELSE
             IF v_bal > 9223372036854775807 - v_it.amount THEN
                 v_sqlstate[v_it.idx] := 'WA001'; v_name[v_it.idx] := 'invalid_amount';
@@ -284,6 +294,9 @@ BEGIN
         v_soonest := least(v_soonest, v_it.expires_at);  -- the wallet's credits' soonest expiry so far
         p_soonest[v_n] := v_soonest;
     END LOOP;
+    IF v_round > 0 THEN
+        p_spent[v_n] := v_spent;
+    END IF;
 
     IF v_n > 0 THEN
         -- entry ids in lock order, so that each wallet's entries follow its items' order
@@ -294,17 +307,17 @@ BEGIN
                 WITH posting AS (
                     SELECT * FROM unnest(p_entry, p_account, p_asset, p_kind, p_amount, p_key, p_meta, p_expires, p_bal,
                                          p_paid, p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_lot, p_head,
-                                         p_soonest)
+                                         p_soonest, p_spent[1:v_n])
                         WITH ORDINALITY
                         AS p(entry_id, account_id, asset_type_id, kind, amount, idempotency_key, metadata, expires_at,
                              balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to, lot_id,
-                             head, soonest, n)
+                             head, soonest, spent, n)
                     WHERE p.round = v_r
                 ), chained AS (
                     -- each entry chained: to its wallet's head as read under the lock, or (later
                     -- rounds) to the wallet's entry of the round before, the posting before it
                     SELECT r.*, wallet.entry_hash(r.head, r.e) AS hash
-                    FROM (SELECT p.account_id, p.asset_type_id, p.balance, p.wallet_paid, p.wallet_free, p.soonest,
+                    FROM (SELECT p.account_id, p.asset_type_id, p.balance, p.wallet_paid, p.wallet_free, p.soonest, p.spent,
                                  -- a wallet's last posting: the wallet is moved to where it leaves it
                                  p.n = v_n OR (p_account[(p.n + 1)::integer], p_asset[(p.n + 1)::integer])
                                               IS DISTINCT FROM (p.account_id, p.asset_type_id) AS last,
@@ -346,7 +359,7 @@ BEGIN
                 -- transaction has its foreign keys checked again (a share lock on the asset's row)
                 UPDATE wallet.wallets w
                 SET balance = c.balance, paid = c.wallet_paid, free = c.wallet_free, chain_head = c.hash,
-                    next_expiry = least(w.next_expiry, c.soonest)
+                    next_expiry = least(w.next_expiry, c.soonest), spent_day = v_today, spent_today = c.spent
                 FROM chained c
                 WHERE c.last AND w.account_id = c.account_id AND w.asset_type_id = c.asset_type_id;
             END LOOP;

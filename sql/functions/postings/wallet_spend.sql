@@ -16,21 +16,19 @@ SET enable_seqscan = off  -- plans cached while a table was small must still use
 AS $$
 DECLARE
     v_posting wallet.posting;
-    v_preview record;
 BEGIN
-    IF p_dry_run THEN  -- the real call in a block undone at its end: no write, no lock, no key kept
+    IF p_dry_run THEN  -- the posting in a block undone at its end: no write, no lock, no key kept
         BEGIN
-            SELECT * INTO v_preview FROM public.wallet_spend(p_user_id, p_asset_type_id, p_amount, p_idempotency_key, p_metadata);
+            v_posting := wallet.post_entry('spend', p_user_id, p_asset_type_id, p_amount, p_idempotency_key, p_metadata, NULL);
             RAISE EXCEPTION 'preview_undone: a dry run writes nothing' USING ERRCODE = 'WA998';  -- caught below
         EXCEPTION WHEN SQLSTATE 'WA998' THEN
-            NULL;
+            IF NOT v_posting.replayed THEN  -- the id a new entry would get is not known
+                v_posting.entry_id := NULL;
+            END IF;
         END;
-        RETURN QUERY SELECT CASE WHEN v_preview.replayed THEN v_preview.entry_id END, v_preview.balance, v_preview.replayed,
-                            v_preview.paid_amount, v_preview.free_amount;  -- the ids a new entry would get are not known
-        RETURN;
+    ELSE
+        v_posting := wallet.post_entry('spend', p_user_id, p_asset_type_id, p_amount, p_idempotency_key, p_metadata, NULL);
     END IF;
-    v_posting := wallet.post_entry('spend', p_user_id, p_asset_type_id, p_amount,
-                                  p_idempotency_key, p_metadata, NULL);
     entry_id := v_posting.entry_id; balance := v_posting.balance; replayed := v_posting.replayed;
     paid_amount := v_posting.paid_amount; free_amount := v_posting.free_amount;
     RETURN NEXT;

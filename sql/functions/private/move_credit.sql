@@ -169,11 +169,10 @@ BEGIN
             USING ERRCODE = 'WA001', DETAIL = format('to_amount: %s', v_to_amount);
     END IF;
 
-    SELECT coalesce(v_from.daily_spend_limit, f.daily_spend_limit), coalesce(v_to.max_balance, t.max_balance),
-           CASE WHEN v_from.spent_day = wallet.utc_day(v_now) THEN v_from.spent_today ELSE 0 END
-    INTO v_from_limit, v_to_cap, v_from_spent
-    FROM wallet.asset_types f, wallet.asset_types t
-    WHERE f.asset_type_id = p_from_asset AND t.asset_type_id = p_to_asset;
+    -- the limits in force: the user's, else the asset's (inlined, no asset row read)
+    v_from_limit := coalesce(v_from.daily_spend_limit, wallet.asset_daily_spend_limit(p_from_asset));
+    v_to_cap := coalesce(v_to.max_balance, wallet.asset_max_balance(p_to_asset));
+    v_from_spent := CASE WHEN v_from.spent_day = wallet.utc_day(v_now) THEN v_from.spent_today ELSE 0 END;
     IF v_from_spent + p_amount + p_fee > v_from_limit THEN  -- a transfer out counts with its fee
         PERFORM wallet.refuse_over_daily_limit(v_from_limit, v_from_spent, p_amount + p_fee);
     END IF;
@@ -277,8 +276,7 @@ BEGIN
     UPDATE wallet.wallets w
     SET balance = w.balance - p_amount - p_fee, paid = w.paid - v_out_paid - v_fee_paid,
         free = w.free - v_out_free - v_fee_free, chain_head = coalesce(v_fee.hash, v_out.hash),
-        spent_day = CASE WHEN v_from_limit IS NULL THEN w.spent_day ELSE wallet.utc_day(v_now) END,
-        spent_today = CASE WHEN v_from_limit IS NULL THEN w.spent_today ELSE v_from_spent + p_amount + p_fee END
+        spent_day = wallet.utc_day(v_now), spent_today = v_from_spent + p_amount + p_fee  -- with a limit or not
     WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset;
     WITH made AS (
         INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)

@@ -48,6 +48,7 @@ DECLARE
     v_opening     wallet.opening;
     v_balance     bigint;
     v_plain       boolean;
+    v_limits      record;        -- the cap and daily limit in force, read when a control applies
     v_refused     text;          -- status, limit, overflow or cap: refused unless a replay
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
@@ -60,16 +61,19 @@ BEGIN
             USING ERRCODE = 'WA002', DETAIL = format('expires_at: %s, now: %s', p_expires_at, v_now);
     END IF;
 
-    -- The wallet locked, with the limits in force (the user's, else the asset's) and what
-    -- counted against the daily limit today. Rare second passes: a wallet to open (an asset
-    -- added after the account was opened; an unknown user or asset is an error), or
-    -- expired holds released (they keep nothing from this posting), then read again.
+    -- The wallet locked, with what counted against a daily limit today and whether any
+    -- control applies (a status other than active, a cap or a daily limit: the user's,
+    -- else the asset's), so that the usual posting tests one flag. Rare second passes: a
+    -- wallet to open (an asset added after the account was opened; an unknown user or
+    -- asset is an error), or expired holds released (they keep nothing from this
+    -- posting), then read again.
     FOR v_attempt IN 1..3 LOOP
         SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
                w.chain_head, w.account_status,
-               coalesce(w.max_balance, wallet.asset_max_balance(w.asset_type_id)) AS max_balance,
-               coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit,
-               CASE WHEN w.spent_day = wallet.utc_day(v_now) THEN w.spent_today ELSE 0 END AS spent_today
+               CASE WHEN w.spent_day = wallet.utc_day(v_now) THEN w.spent_today ELSE 0 END AS spent_today,
+               w.account_status = 'active' AND coalesce(w.max_balance, wallet.asset_max_balance(w.asset_type_id),
+                                                        w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id))
+                                               IS NULL AS unbounded
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
@@ -94,12 +98,20 @@ BEGIN
 
     -- refused below, unless the key is a replay: what the account's status forbids, a spend
     -- past the day's limit, a credit past what a bigint holds or past the wallet's cap
-    v_refused := CASE WHEN p_kind = 'spend' THEN
-                          CASE WHEN v_wallet.account_status <> 'active' THEN 'status'
-                               WHEN v_wallet.spent_today + p_amount > v_wallet.daily_limit THEN 'limit' END
-                      WHEN v_wallet.account_status IN ('closed', 'erased') THEN 'status'
-                      WHEN v_wallet.balance > 9223372036854775807 - p_amount THEN 'overflow'
-                      WHEN v_view + p_amount > v_wallet.max_balance THEN 'cap' END;
+    IF NOT v_wallet.unbounded THEN  -- the limits in force, read from the row locked above
+        SELECT coalesce(w.max_balance, wallet.asset_max_balance(w.asset_type_id)) AS max_balance,
+               coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit
+        INTO v_limits
+        FROM wallet.wallets w WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
+        v_refused := CASE WHEN p_kind = 'spend' THEN
+                              CASE WHEN v_wallet.account_status <> 'active' THEN 'status'
+                                   WHEN v_wallet.spent_today + p_amount > v_limits.daily_limit THEN 'limit' END
+                          WHEN v_wallet.account_status IN ('closed', 'erased') THEN 'status'
+                          WHEN v_wallet.balance > 9223372036854775807 - p_amount THEN 'overflow'
+                          WHEN v_view + p_amount > v_limits.max_balance THEN 'cap' END;
+    ELSIF p_kind <> 'spend' AND v_wallet.balance > 9223372036854775807 - p_amount THEN
+        v_refused := 'overflow';
+    END IF;
     IF p_kind <> 'spend' AND v_refused IS NULL THEN
         IF p_kind = 'topup' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
         -- the entry, chained to the head read under the lock; it claims the key, and only
@@ -204,11 +216,8 @@ BEGIN
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
                 chain_head = entry.hash,
-                -- counted while a daily limit applies
-                spent_day = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_day
-                                 ELSE wallet.utc_day(v_now) END,
-                spent_today = CASE WHEN v_wallet.daily_limit IS NULL THEN w.spent_today
-                                   ELSE v_wallet.spent_today + p_amount END
+                -- counted whether or not a limit applies: a limit set later in the day sees it
+                spent_day = wallet.utc_day(v_now), spent_today = v_wallet.spent_today + p_amount
             FROM entry
             WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
         )
@@ -252,9 +261,9 @@ BEGIN
     IF v_refused = 'status' THEN
         PERFORM wallet.refuse_inactive_account(v_wallet.account_status, CASE p_kind WHEN 'spend' THEN 'spends' ELSE 'credits' END);
     ELSIF v_refused = 'limit' THEN
-        PERFORM wallet.refuse_over_daily_limit(v_wallet.daily_limit, v_wallet.spent_today, p_amount);
+        PERFORM wallet.refuse_over_daily_limit(v_limits.daily_limit, v_wallet.spent_today, p_amount);
     ELSIF v_refused = 'cap' THEN
-        PERFORM wallet.refuse_over_cap(v_wallet.max_balance, v_view, p_amount);
+        PERFORM wallet.refuse_over_cap(v_limits.max_balance, v_view, p_amount);
     END IF;
     IF v_refused = 'overflow' THEN
         RAISE EXCEPTION 'invalid_amount: the balance would exceed 9223372036854775807'

@@ -3,7 +3,7 @@
 -- posted set-at-a-time, unusual ones item by item (tests/sql/test_batch_equivalence.py
 -- compares both with single calls over random batches).
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT wallet_open_account('ba000000-0000-4000-8000-000000000001', 'Batch One');
 SELECT wallet_open_account('ba000000-0000-4000-8000-000000000002', 'Batch Two');
@@ -101,6 +101,24 @@ SELECT results_eq($$SELECT item, balance, error_name FROM wallet_post_batch('[
                   $$VALUES (1, NULL::bigint, 'idempotency_key_reused'), (2, NULL, 'insufficient_funds'), (3, 7::bigint, NULL)$$,
                   'a hold''s key is refused; what the hold reserves is not available');
 SELECT is((SELECT count(*)::int FROM wallet.ledger_entries WHERE idempotency_key = 'b3-hold'), 0, 'the hold''s key wrote no entry');
+
+-- the day's spending is counted on each wallet, a limit in force or not (a wallet's last
+-- posting carries it: two wallets, items interleaved)
+SELECT wallet_open_account('ba000000-0000-4000-8000-000000000004', 'Batch Four');
+SELECT wallet_open_account('ba000000-0000-4000-8000-000000000005', 'Batch Five');
+SELECT wallet_topup('ba000000-0000-4000-8000-000000000005', 1, 20, 'c0');
+SELECT wallet_post_batch('[
+    {"kind": "topup", "user_id": "ba000000-0000-4000-8000-000000000004", "asset_type_id": 1, "amount": 10, "idempotency_key": "c1"},
+    {"kind": "spend", "user_id": "ba000000-0000-4000-8000-000000000005", "asset_type_id": 1, "amount": 5, "idempotency_key": "c2"},
+    {"kind": "spend", "user_id": "ba000000-0000-4000-8000-000000000004", "asset_type_id": 1, "amount": 4, "idempotency_key": "c3"},
+    {"kind": "spend", "user_id": "ba000000-0000-4000-8000-000000000005", "asset_type_id": 1, "amount": 6, "idempotency_key": "c4"}]');
+SELECT results_eq($$SELECT a.user_id, (l ->> 'spent_today')::bigint
+                    FROM wallet.accounts a, wallet_account(a.user_id) w, jsonb_array_elements(w.limits) l
+                    WHERE a.user_id IN ('ba000000-0000-4000-8000-000000000004', 'ba000000-0000-4000-8000-000000000005')
+                      AND (l ->> 'asset_type_id')::int = 1 ORDER BY a.user_id$$,
+                  $$VALUES ('ba000000-0000-4000-8000-000000000004'::uuid, 4::bigint),
+                           ('ba000000-0000-4000-8000-000000000005', 11)$$,
+                  'each wallet''s spends today are counted, with no limit in force (5 + 6)');
 
 SELECT is_empty('SELECT * FROM wallet_verify()', 'the ledger is consistent');
 
