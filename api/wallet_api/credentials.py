@@ -45,11 +45,12 @@ def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: 
     elif unknown := set(scopes) - SCOPES:
         raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
     with psycopg.connect(conninfo) as conn:
-        if (
-            kind == "user"
-            and not conn.execute("SELECT 1 FROM wallet.accounts WHERE user_id = %s", (subject,)).fetchone()
-        ):
-            raise ValueError(f"no account for user {subject}: open it first")
+        if kind == "user":
+            account = conn.execute("SELECT status FROM wallet.accounts WHERE user_id = %s", (subject,)).fetchone()
+            if not account:
+                raise ValueError(f"no account for user {subject}: open it first")
+            if account[0] == "erased":  # an erased person logs in no more (wallet_erase_user)
+                raise ValueError(f"the account of user {subject} is erased")
         conn.execute(
             "INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes,"

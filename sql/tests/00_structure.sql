@@ -7,7 +7,7 @@ SELECT plan(109);
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
                                   'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries',
-                                  'exchange_rates']);
+                                  'exchange_rates', 'chain_checkpoints']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -56,12 +56,13 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_webhook_settle', 'wallet_webhook_dead', 'wallet_webhook_redeliver',
                     'wallet_credential_valid_since', 'wallet_webhook_backlog', 'wallet_transfer',
                     'wallet_set_transfer_policy', 'wallet_exchange', 'wallet_set_exchange_rate', 'wallet_exchange_rates',
-                    'wallet_set_account_status', 'wallet_set_limits', 'wallet_account'],
+                    'wallet_set_account_status', 'wallet_set_limits', 'wallet_account', 'wallet_erase_user'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 42, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 43, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
-                                'refuse_ledger_change', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
+                                'refuse_ledger_change', 'refuse_ledger_change_but_erasure', 'legacy_entry_hash',
+                                'legacy_chain_head', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'release_due_holds', 'move_credit', 'refuse_unknown_assets', 'refuse_inactive_account', 'refuse_over_daily_limit',
                                 'refuse_over_cap', 'compile_asset_limits', 'utc_day', 'asset_max_balance', 'asset_daily_spend_limit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',

@@ -128,7 +128,7 @@ BEGIN
                          v_amount, v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0,
                          v_lot_ids, v_lot_amounts, NULL, NULL, CASE WHEN v_plain THEN v_wallet.paid END,
                          CASE WHEN v_plain THEN v_wallet.free END,
-                         CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries AS r) x
+                         CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash
     ), cached AS (

@@ -332,7 +332,7 @@ BEGIN
                                      NULL, NULL, 0,
                                      CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END,
                                      CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END,
-                                     NULL, NULL, p.wallet_paid, p.wallet_free, p.held)::wallet.ledger_entries AS e
+                                     NULL, NULL, p.wallet_paid, p.wallet_free, p.held, NULL)::wallet.ledger_entries AS e
                           FROM posting p
                           OFFSET 0) r
                 ), entry AS (

@@ -240,7 +240,7 @@ BEGIN
                  v_out_ids, v_out_amounts, NULL, NULL,
                  CASE WHEN v_from_plain THEN v_from.paid - v_out_paid END,
                  CASE WHEN v_from_plain THEN v_from.free - v_out_free END,
-                 CASE WHEN v_from_plain THEN v_from.held END)::wallet.ledger_entries;
+                 CASE WHEN v_from_plain THEN v_from.held END, NULL)::wallet.ledger_entries;
     v_out.hash := wallet.entry_hash(v_from.chain_head, v_out);
     INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
     SELECT (v_out).*
@@ -256,7 +256,7 @@ BEGIN
                      NULL, NULL,
                      CASE WHEN v_from_plain THEN v_from.paid - v_out_paid - v_fee_paid END,
                      CASE WHEN v_from_plain THEN v_from.free - v_out_free - v_fee_free END,
-                     CASE WHEN v_from_plain THEN v_from.held END)::wallet.ledger_entries;
+                     CASE WHEN v_from_plain THEN v_from.held END, NULL)::wallet.ledger_entries;
         v_fee.hash := wallet.entry_hash(v_out.hash, v_fee);
     END IF;
     v_in := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), p_to_account, p_to_asset, p_kind || '_in',
@@ -265,7 +265,7 @@ BEGIN
                 NULL, 0, NULL, NULL, NULL, NULL,
                 CASE WHEN v_to_plain THEN v_to.paid + v_in_paid END,
                 CASE WHEN v_to_plain THEN v_to.free + v_in_free END,
-                CASE WHEN v_to_plain THEN v_to.held END)::wallet.ledger_entries;
+                CASE WHEN v_to_plain THEN v_to.held END, NULL)::wallet.ledger_entries;
     v_in.hash := wallet.entry_hash(v_to.chain_head, v_in);
     INSERT INTO wallet.ledger_entries OVERRIDING SYSTEM VALUE
     SELECT x.* FROM unnest(ARRAY[v_fee, v_in]) x WHERE x.entry_id IS NOT NULL;

@@ -128,7 +128,7 @@ BEGIN
                              v_paid, v_free, NULL, NULL, 0, NULL, NULL, NULL, NULL,
                              CASE WHEN v_plain THEN v_wallet.paid + v_paid END,
                              CASE WHEN v_plain THEN v_wallet.free + v_free END,
-                             CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries AS r) x
+                             CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id, e.hash
         ), credited AS (
@@ -205,7 +205,7 @@ BEGIN
                              v_now, v_paid, v_free, NULL, NULL, 0, v_lot_ids, v_lot_amounts, NULL, NULL,
                              CASE WHEN v_plain THEN v_wallet.paid - v_paid END,
                              CASE WHEN v_plain THEN v_wallet.free - v_free END,
-                             CASE WHEN v_plain THEN v_wallet.held END)::wallet.ledger_entries AS r) x
+                             CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
             ON CONFLICT (account_id, idempotency_key) DO NOTHING
             RETURNING e.entry_id, e.hash
         ), taken AS (

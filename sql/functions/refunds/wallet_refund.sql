@@ -60,7 +60,7 @@ BEGIN
             USING ERRCODE = 'WA007';
     END IF;
 
-    SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds INTO v_wallet
+    SELECT w.balance, w.next_expiry, w.next_hold_expiry, w.has_holds, w.account_status INTO v_wallet
     FROM wallet.wallets w
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_topup.asset_type_id
     FOR UPDATE;
@@ -77,6 +77,9 @@ BEGIN
         END IF;
         RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.amount, v_prior.unrecovered;
         RETURN;
+    END IF;
+    IF v_wallet.account_status = 'erased' THEN  -- refunds still land on a frozen or closed account
+        PERFORM wallet.refuse_inactive_account(v_wallet.account_status, 'refunds');
     END IF;
 
     IF v_wallet.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this entry

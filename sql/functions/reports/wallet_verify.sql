@@ -296,13 +296,33 @@ AS $$
     WHERE r.kind = 'debt_repayment' AND c.entry_id IS NULL
     UNION ALL
     -- the hash chain: each entry's hash is SHA-256 over its wallet's previous entry's hash
-    -- and its own content, and each wallet's head is its newest entry's hash
+    -- (the first entry's: the wallet's checkpoint of the old chain, migration 030) and its
+    -- own content, and each wallet's head is its newest entry's hash
     SELECT 'entry_hash_differs', c.account_id, c.asset_type_id, NULL, c.entry_id::numeric
     FROM (SELECT e.account_id, e.asset_type_id, e.entry_id, e.hash,
-                 wallet.entry_hash(lag(e.hash) OVER (PARTITION BY e.account_id, e.asset_type_id ORDER BY e.entry_id),
-                                   e) AS expected
-          FROM wallet.ledger_entries e) c
+                 wallet.entry_hash(coalesce(lag(e.hash) OVER (PARTITION BY e.account_id, e.asset_type_id
+                                                              ORDER BY e.entry_id), k.old_head), e) AS expected
+          FROM wallet.ledger_entries e
+          LEFT JOIN wallet.chain_checkpoints k ON k.account_id = e.account_id AND k.asset_type_id = e.asset_type_id) c
     WHERE c.hash IS DISTINCT FROM c.expected
+    UNION ALL
+    -- the chains as they were before migration 030, recomputed in their old form over the
+    -- entries they covered, end at the heads recorded then (an erased account's cannot be
+    -- recomputed: its metadata is gone)
+    SELECT 'chain_checkpoint_differs', k.account_id, k.asset_type_id, k.entries::numeric, count(e.entry_id)
+    FROM wallet.chain_checkpoints k
+    JOIN wallet.accounts a ON a.account_id = k.account_id AND a.status <> 'erased'
+    LEFT JOIN wallet.ledger_entries e ON e.account_id = k.account_id AND e.asset_type_id = k.asset_type_id
+                                     AND e.entry_id <= k.last_entry_id
+    GROUP BY k.account_id, k.asset_type_id, k.entries, k.old_head
+    HAVING count(e.entry_id) <> k.entries OR wallet.legacy_chain_head(e ORDER BY e.entry_id) IS DISTINCT FROM k.old_head
+    UNION ALL
+    -- metadata is covered by its digest: a stored digest only where an erasure emptied the
+    -- metadata of an erased account's entry
+    SELECT 'metadata_digest_without_erasure', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
+    FROM wallet.ledger_entries e
+    JOIN wallet.accounts a ON a.account_id = e.account_id
+    WHERE e.metadata_digest IS NOT NULL AND (a.status <> 'erased' OR e.metadata <> '{}'::jsonb)
     UNION ALL
     SELECT 'chain_head_differs', w.account_id, w.asset_type_id, NULL, l.last_entry_id::numeric
     FROM wallet.wallets w
