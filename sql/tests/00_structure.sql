@@ -56,11 +56,11 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_webhook_settle', 'wallet_webhook_dead', 'wallet_webhook_redeliver',
                     'wallet_credential_valid_since', 'wallet_webhook_backlog', 'wallet_transfer',
                     'wallet_set_transfer_policy', 'wallet_exchange', 'wallet_set_exchange_rate', 'wallet_exchange_rates',
-                    'wallet_set_account_status', 'wallet_set_limits', 'wallet_account', 'wallet_erase_user'],
+                    'wallet_set_account_status', 'wallet_set_limits', 'wallet_account', 'wallet_erase_user', 'wallet_import'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 43, 'no public wallet function has a second overload');
-SELECT functions_are('wallet', ARRAY['post_entry', 'open_wallet', 'user_account_id', 'expired_credit',
+           AND proname LIKE 'wallet\_%'), 44, 'no public wallet function has a second overload');
+SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'refuse_ledger_change_but_erasure', 'legacy_entry_hash',
                                 'legacy_chain_head', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
@@ -186,7 +186,7 @@ SELECT is_empty($$
     WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\_%'
       AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
     'PUBLIC can execute no wallet function');
-SELECT function_privs_are('wallet', 'post_entry', ARRAY['text', 'uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone'], 'wallet_service', ARRAY[]::text[],
+SELECT function_privs_are('wallet', 'post_entry', ARRAY['text', 'uuid', 'integer', 'bigint', 'text', 'jsonb', 'timestamp with time zone', 'text'], 'wallet_service', ARRAY[]::text[],
                           'wallet_service cannot call the private posting routine');
 SELECT table_privs_are('wallet', 'ledger_entries', 'wallet_service', ARRAY[]::text[]);
 SELECT table_privs_are('wallet', 'wallets', 'wallet_service', ARRAY[]::text[]);

@@ -1,7 +1,8 @@
--- The one posting routine behind wallet_topup, wallet_bonus, wallet_spend and
--- wallet_post_batch. Locks only the user's wallet row (the Treasury balance is derived,
--- never cached), claims the idempotency key with the ledger insert itself, then moves
--- the lots and the cache. A credit makes a lot (top-up: paid, bonus: free); a spend
+-- The one posting routine behind wallet_topup, wallet_bonus, wallet_spend and the batch
+-- engine (wallet_post_batch, wallet_import). Locks only the user's wallet row (the
+-- Treasury balance is derived, never cached), claims the idempotency key with the ledger
+-- insert itself, then moves the lots and the cache. A credit makes a lot (top-up: paid,
+-- bonus: free, import: p_class); a spend
 -- takes from lots in the asset's spend order and records what it took from each.
 --
 -- Balances answered (and stored as balance_after) are the caller's view: credit whose
@@ -24,7 +25,8 @@ CREATE OR REPLACE FUNCTION wallet.post_entry(
     p_amount          bigint,
     p_idempotency_key text,
     p_metadata        jsonb,
-    p_expires_at      timestamptz
+    p_expires_at      timestamptz,
+    p_class           text DEFAULT NULL  -- an import's: 'paid' or 'free' (the batch engine checked it)
 ) RETURNS wallet.posting
 LANGUAGE plpgsql
 AS $$
@@ -113,7 +115,7 @@ BEGIN
         v_refused := 'overflow';
     END IF;
     IF p_kind <> 'spend' AND v_refused IS NULL THEN
-        IF p_kind = 'topup' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
+        IF p_kind = 'topup' OR p_class = 'paid' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
         -- the entry, chained to the head read under the lock; it claims the key, and only
         -- if it was inserted do the lot and the cache follow
         v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
@@ -133,7 +135,7 @@ BEGIN
             RETURNING e.entry_id, e.hash
         ), credited AS (
             INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
-            SELECT v_wallet.account_id, p_asset_type_id, CASE p_kind WHEN 'topup' THEN 'paid' ELSE 'free' END,
+            SELECT v_wallet.account_id, p_asset_type_id, CASE WHEN v_paid > 0 THEN 'paid' ELSE 'free' END,
                    entry.entry_id, p_amount, p_amount, p_expires_at
             FROM entry
         ), cached AS (
@@ -276,4 +278,4 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION wallet.post_entry(text, uuid, integer, bigint, text, jsonb, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.post_entry(text, uuid, integer, bigint, text, jsonb, timestamptz, text) FROM PUBLIC;

@@ -106,12 +106,13 @@ AS $$
        OR x.last_asset_type_id <> x.asset_type_id OR e.paid_amount <> x.paid OR e.free_amount <> x.free
        OR NOT (e.kind IN ('topup', 'bonus') AND x.lots = 1
                AND (e.kind = 'topup') = (x.paid > 0) AND (e.kind = 'bonus') = (x.free > 0)
+               OR e.kind = 'import' AND x.lots = 1 AND (x.paid > 0) <> (x.free > 0)
                OR e.kind IN ('transfer_in', 'exchange_in'))
     UNION ALL
     -- every credit made its lot
     SELECT 'credit_without_lot', e.account_id, e.asset_type_id, e.amount::numeric, e.entry_id::numeric
     FROM wallet.ledger_entries e
-    WHERE e.kind IN ('topup', 'bonus', 'transfer_in', 'exchange_in')
+    WHERE e.kind IN ('topup', 'bonus', 'import', 'transfer_in', 'exchange_in')
       AND NOT EXISTS (SELECT FROM wallet.lots x WHERE x.account_id = e.account_id AND x.entry_id = e.entry_id)
     UNION ALL
     -- what a spend, an expiry or a move out took from lots, or a reversal gave back, adds up
@@ -205,7 +206,7 @@ AS $$
     SELECT 'malformed_entry', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     WHERE NOT coalesce(
-              e.kind IN ('topup', 'bonus', 'spend', 'refund', 'reversal', 'expire', 'debt_repayment',
+              e.kind IN ('topup', 'bonus', 'import', 'spend', 'refund', 'reversal', 'expire', 'debt_repayment',
                          'transfer_out', 'transfer_in', 'fee', 'exchange_out', 'exchange_in')
           AND e.amount BETWEEN 0 AND 9007199254740991 AND (e.amount > 0 OR e.kind = 'refund')
           AND e.paid_amount >= 0 AND e.free_amount >= 0 AND e.paid_amount + e.free_amount = e.amount
@@ -291,7 +292,7 @@ AS $$
     FROM wallet.ledger_entries r
     LEFT JOIN wallet.ledger_entries c
            ON c.account_id = r.account_id AND c.entry_id = r.original_entry_id
-          AND c.kind IN ('topup', 'bonus', 'reversal', 'transfer_in', 'exchange_in') AND c.asset_type_id = r.asset_type_id
+          AND c.kind IN ('topup', 'bonus', 'import', 'reversal', 'transfer_in', 'exchange_in') AND c.asset_type_id = r.asset_type_id
           AND c.entry_id < r.entry_id
     WHERE r.kind = 'debt_repayment' AND c.entry_id IS NULL
     UNION ALL
