@@ -47,6 +47,7 @@ class Operation:
     query: type[BaseModel] | None = None
     idempotent_write: bool = False
     body_optional: bool = False  # the body may be left out altogether
+    csv_body: str = ""  # a CSV body: what its columns are
     examples: dict[str | int, Any] = field(default_factory=dict)  # "request" and a status -> body
 
 
@@ -389,6 +390,27 @@ OPERATIONS = (
              "paid_wallets": 0}]}},
     ),
     Operation(
+        "post", "/reports/reconciliation", "reconcile_payments", "reports",
+        "A payment provider's records against the ledger",
+        description="Needs a service token with scope reports:read. Compares the records (CSV, up to 5 MiB and "
+        "100,000 rows) with the top-ups made in [from, to) (a top-up's key is its payment id) and their refunds, "
+        "and answers every difference: a payment with no top-up of its id at any time (missing_topup), a top-up "
+        "in the period that the records lack (unknown_topup), a different amount (amount_differs), or refunds "
+        "that asked for other than the provider's refunded (refund_differs). Reads only. More records: "
+        "python -m wallet_api.reconcile.",
+        responses={200: (s.Reconciliation, "The differences")}, errors=(400, 401, 403, 413, 415, 429, 503),
+        query=s.ReconciliationQuery,
+        csv_body="a header naming payment_id, user_id and amount, and, if wanted, refunded (empty: 0); a row per "
+        "payment the provider settled",
+        examples={
+            "request": "payment_id,user_id,amount,refunded\r\n"
+            f"pay-7781,{CAROL},500,0\r\npay-7790,{CAROL},250,100\r\n",
+            200: {"from": "2027-03-01T00:00:00+00:00", "to": "2027-04-01T00:00:00+00:00", "payments": 2,
+                  "items": [{"payment_id": "pay-7790", "user_id": CAROL, "issue": "refund_differs",
+                             "expected": 100, "found": 0}]},
+        },
+    ),
+    Operation(
         "get", "/healthz", "healthz", "health", "Liveness", responses={200: (s.Status, "Alive")}, errors=(),
         authenticated=False, examples={200: {"status": "ok"}},
     ),
@@ -547,6 +569,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         if "request" in op.examples:
             media["example"] = op.examples["request"]
         document["requestBody"] = {"required": not op.body_optional, "content": {"application/json": media}}
+    if op.csv_body:
+        media = {"schema": {"type": "string", "description": op.csv_body}}
+        if "request" in op.examples:
+            media["example"] = op.examples["request"]
+        document["requestBody"] = {"required": True, "content": {"text/csv": media}}
     return document
 
 

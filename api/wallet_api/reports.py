@@ -1,5 +1,6 @@
 """Reports: a user's statement for a period (JSON or CSV), and for finance the credit
-outstanding at a moment (service tokens with scope reports:read)."""
+outstanding at a moment and a payment provider's records reconciled with the ledger
+(service tokens with scope reports:read)."""
 
 import csv
 import io
@@ -8,10 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
+from psycopg.types.json import Jsonb
 
 from .auth import require_service_scope, statement_limited, target_user
 from .db import get_db
-from .schemas import OutstandingQuery, StatementQuery, parse_query
+from .errors import ApiError
+from .reconciliation import RecordsError, read_payments
+from .schemas import OutstandingQuery, ReconciliationQuery, StatementQuery, parse_query, read_body
 from .scopes import Scope
 
 bp = Blueprint("reports", __name__)
@@ -83,3 +87,30 @@ def outstanding():
     for row in rows:
         row.update(paid=int(row["paid"]), free=int(row["free"]), debt=int(row["debt"]))
     return jsonify(at=at.isoformat(), items=rows)
+
+
+RECONCILIATION_BODY_BYTES = 5 * 1024 * 1024  # about 100,000 records, what one call compares
+
+
+@bp.post("/reports/reconciliation")
+def reconciliation():
+    """A payment provider's records (CSV: payment_id, user_id, amount, refunded?) against the
+    top-ups made in [from, to) and their refunds: every difference."""
+    require_service_scope(Scope.REPORTS_READ)
+    query = parse_query(ReconciliationQuery, request.args)
+    if request.mimetype != "text/csv":
+        raise ApiError(415, "unsupported_media_type", "the body must be CSV (Content-Type: text/csv)")
+    request.max_content_length = RECONCILIATION_BODY_BYTES  # on this route only
+    try:
+        payments = read_payments(io.StringIO(read_body().decode("utf-8-sig"), newline=""))
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_request", "the body must be UTF-8") from None
+    except (RecordsError, csv.Error) as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
+    rows = get_db().call(
+        "SELECT payment_id, user_id, issue, expected, found FROM wallet_reconcile_payments(%s, %s, %s)",
+        (query.from_, query.to, Jsonb([p.record for p in payments])),
+        read=True,
+    )
+    return jsonify({"from": query.from_.isoformat(), "to": query.to.isoformat(), "payments": len(payments),
+                    "items": rows})  # fmt: skip

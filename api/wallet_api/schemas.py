@@ -386,6 +386,11 @@ class OutstandingQuery(QueryArgs):
     at: PointInTime | None = Field(default=None, description="when; absent: now")
 
 
+class ReconciliationQuery(QueryArgs):
+    from_: PointInTime = Field(alias="from", description="top-ups made from this time (included) are compared")
+    to: PointInTime = Field(description="up to this time (excluded)")
+
+
 class PreviewQuery(QueryArgs):
     dry_run: Literal["true", "false"] = Field(
         default="false",
@@ -602,6 +607,25 @@ class OutstandingItem(BaseModel):
 class Outstanding(BaseModel):
     at: datetime
     items: list[OutstandingItem]
+
+
+class ReconciliationItem(BaseModel):
+    payment_id: str
+    user_id: UUID
+    issue: Literal["missing_topup", "unknown_topup", "amount_differs", "refund_differs"] = Field(
+        description="missing_topup: a payment with no top-up of its id; unknown_topup: a top-up in the period whose "
+        "payment id is not in the records; amount_differs; refund_differs: what the top-up's refunds asked for "
+        "against the provider's refunded"
+    )
+    expected: int | None = Field(description="the provider's figure; null where the records have none")
+    found: int | None = Field(description="the ledger's figure; null where the ledger has none")
+
+
+class Reconciliation(BaseModel):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    payments: int = Field(description="how many records were compared")
+    items: list[ReconciliationItem] = Field(description="the differences; none when the records and the ledger agree")
 
 
 class BatchOutcome(BaseModel):

@@ -121,3 +121,42 @@ def test_outstanding_past_bigint_is_exact_now_and_in_the_past(api, connect):
     assert added > 2**63
     assert now["paid"] - before["paid"] == added and isinstance(now["paid"], int)
     assert past == now
+
+
+def test_reconciliation_for_finance_only(api, funded_user):
+    """A provider's records as CSV against the ledger: each kind of difference, for the
+    users of this test (the database holds other tests' top-ups in the period too)."""
+    finance = api.service_token("finance")
+    start = iso(datetime.now(UTC) - timedelta(seconds=1))
+    agreed, short, unknown = funded_user(100), funded_user(50), funded_user(30)
+    refunded = funded_user(40)
+    refund = {"user_id": refunded, "payment_id": f"fund-{refunded}", "amount": 10, "idempotency_key": "rf-1"}
+    r = api.post("/wallet/refunds", api.service_token("payments"), json=refund)
+    assert r.status_code == 201, r.text
+    missing = funded_user()
+    records = "payment_id,user_id,amount,refunded\r\n" + "".join(
+        f"fund-{user},{user},{amount},{refund}\r\n"
+        for user, amount, refund in ((agreed, 100, ""), (short, 60, ""), (refunded, 40, 0), (missing, 70, 0))
+    )
+    end = iso(datetime.now(UTC) + timedelta(seconds=1))
+    r = api.post("/reports/reconciliation", finance, params={"from": start, "to": end}, data=records.encode(),
+                 headers={"Content-Type": "text/csv"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    mine = {agreed, short, unknown, refunded, missing}
+    found = sorted(
+        (i["issue"], i["user_id"], i["expected"], i["found"]) for i in r.json()["items"] if i["user_id"] in mine
+    )
+    assert found == sorted([("amount_differs", short, 60, 50), ("unknown_topup", unknown, None, 30),
+                            ("refund_differs", refunded, 0, 10), ("missing_topup", missing, 70, None)])  # fmt: skip
+    assert r.json()["payments"] == 4
+    for token in (api.user_token(ALICE), api.service_token("payments")):
+        assert_problem(api.post("/reports/reconciliation", token, params={"from": start, "to": end}, data=records,
+                                headers={"Content-Type": "text/csv"}), 403, "forbidden")  # fmt: skip
+    assert_problem(api.post("/reports/reconciliation", finance, params={"from": start, "to": end}, json=[]),
+                   415, "unsupported_media_type")  # fmt: skip
+    assert_problem(api.post("/reports/reconciliation", finance, params={"from": start, "to": end},
+                            data="payment,who\r\n1,2\r\n", headers={"Content-Type": "text/csv"}),
+                   400, "invalid_request")  # fmt: skip
+    big = "payment_id,user_id,amount\r\n" + f"p,{agreed},1\r\n" * 400_000  # 5.6 MB
+    assert_problem(api.post("/reports/reconciliation", finance, params={"from": start, "to": end}, data=big,
+                            headers={"Content-Type": "text/csv"}), 413, "payload_too_large")  # fmt: skip

@@ -29,6 +29,7 @@ GROUPS = [  # (caller, routes)
     ("rewards", ["/wallet/bonus"]),
     ("game", ["/accounts", "/wallet/batch", "/wallet/reversals", "/wallet/transfers"]),
     ("support", ["/accounts/{user_id}/status", "/accounts/{user_id}/limits", "/accounts/{user_id}"]),
+    ("finance", ["/reports/reconciliation"]),
     (None, ["/auth/login", "/auth/token", "/healthz", "/readyz", "/openapi.json"]),
 ]
 

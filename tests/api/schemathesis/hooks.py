@@ -21,6 +21,10 @@ because JSON Schema cannot say them in a form that client generators read:
   only the server's rate says: a positive exchange's amount stays below 2^53-1 / 10 (the
   dev seed's rate).
 
+- A reconciliation's records are CSV with a header, a rule the document states in words
+  (the body's schema is a string), and its period starts no later than it ends: a
+  positive case sends a record over an ordered period.
+
 And two for the suite's sake: a positive hold lasts one second, so that what the run
 holds of Alice's credit is available again to the tests after it; and the account
 routes never name a seeded user (Alice or Bob), so that no generated call freezes,
@@ -65,6 +69,8 @@ def map_case(context, case):
             if isinstance(case.body, dict):
                 case.body.pop("idempotency_key", None)  # a top-up's alias for payment_id
         return case
+    if case.path == "/reports/reconciliation":
+        return _reconcilable(case)
     if not isinstance(case.body, dict):
         return case
     postings = case.body.get("postings")
@@ -96,4 +102,14 @@ def map_case(context, case):
     top_up = case.path == "/wallet/topup"
     if top_up and "payment_id" in case.body and case.body.get("idempotency_key") not in (None, case.body["payment_id"]):
         case.body.pop("idempotency_key")
+    return case
+
+
+def _reconcilable(case):
+    """A positive reconciliation: records in the CSV the document describes in words (a
+    header, then rows), over a period whose start is not after its end."""
+    query = case.query or {}
+    if isinstance(query.get("from"), str) and isinstance(query.get("to"), str) and query["from"] > query["to"]:
+        query["from"], query["to"] = query["to"], query["from"]
+    case.body = f"payment_id,user_id,amount,refunded\r\npay-1,{uuid.uuid4()},100,0\r\n"
     return case
