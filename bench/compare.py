@@ -68,7 +68,7 @@ def main() -> int:
         mixed = [*bench.scripts(("topup", 1), ("spend", 1)), "-D", f"users={args.users}"]
         runs: dict[str, list[float]] = {"before": [], "after": []}
         for rep in range(args.reps):
-            for name in (("before", "after") if rep % 2 == 0 else ("after", "before")):
+            for name in ("before", "after") if rep % 2 == 0 else ("after", "before"):
                 with psycopg.connect(cluster.url, autocommit=True) as conn:
                     conn.execute("CHECKPOINT")
                 result = bench.pgbench(cluster, name, bench.BENCH_ROLE, args.clients, args.seconds, mixed)

@@ -364,6 +364,26 @@ def write_results(report: dict, command: str) -> None:
             f"({expire['postings_beside_sweep_tps'] / expire['postings_alone_tps']:.2f}x).",
             "",
         ]
+    if "lifecycle" in report:
+        imported, reconciled = report["lifecycle"]["import"], report["lifecycle"]["reconcile"]
+        lines += [
+            "## Data life cycle",
+            "",
+            f"`python -m wallet_api.importer` on a CSV of {imported['rows']:,} new players (a quarter on POINTS, a",
+            "third free credit, a tenth expiring), calls of 10,000 rows, as the bench role (a `wallet_service`",
+            f"member): **{imported['seconds']:.0f} s, {imported['rows_per_s']:,.0f} rows/s** (the bound: 1,000,000",
+            "rows in 5 minutes, 3,333 rows/s). The same file again, every row a replay: "
+            f"{imported['rerun_seconds']:.0f} s.",
+            f"wallet_verify() after: {imported['verify_rows']} rows.",
+            "",
+            f"    {imported['summary']}",
+            "",
+            f"`python -m wallet_api.reconcile` of {reconciled['payments']:,} payments against a ledger of",
+            f"{reconciled['topups']:,} top-ups (one per user), with differences planted: "
+            f"**{reconciled['seconds']:.1f} s**, every planted difference found "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(reconciled['differences'].items()))}).",
+            "",
+        ]
     if "holds" in report:
         holds = report["holds"]
         spend, pair = summarize(holds["runs"]["spend"]), summarize(holds["runs"]["hold + capture"])

@@ -3,7 +3,7 @@
 by side with its baseline in one run (these machines are noisy), written to
 bench/RESULTS.md with one chart per benchmark.
 
-    python bench/run.py [--quick] [--only sql,http,growth,lots,holds,feed]
+    python bench/run.py [--quick] [--only sql,http,servers,memory,growth,lots,holds,feed,lifecycle]
 
 It starts its own PostgreSQL cluster with default durability settings (fsync and
 synchronous_commit on) in a temp dir, plus pg_stat_statements for the profile.
@@ -21,11 +21,12 @@ from feed import bench_feed
 from growth import bench_growth
 from holds import bench_holds
 from http_api import bench_http, bench_memory, bench_servers
+from lifecycle import bench_lifecycle
 from lots import bench_lots
 from report import charts, load_report, write_results
 from sql_postings import bench_sql
 
-SECTIONS = ("sql", "http", "servers", "memory", "growth", "lots", "holds", "feed")
+SECTIONS = ("sql", "http", "servers", "memory", "growth", "lots", "holds", "feed", "lifecycle")
 
 
 def main() -> int:
@@ -76,6 +77,8 @@ def main() -> int:
         if "lots" in only:
             report["lots"] = bench_lots(cluster, seconds, 400 if args.quick else 2000,
                                         10_000 if args.quick else 100_000)  # fmt: skip
+        if "lifecycle" in only:
+            report["lifecycle"] = bench_lifecycle(cluster, 20_000 if args.quick else 1_000_000)
         if "growth" in only:
             sizes = [10_000, 100_000, 1_000_000] if args.quick else [10_000, 1_000_000, 10_000_000]
             report["growth"] = bench_growth(cluster, seconds, sizes, users=100_000)
