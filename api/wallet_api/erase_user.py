@@ -22,7 +22,10 @@ def erase_user(conninfo: str, user_id: str, by: str | None = None) -> tuple[int,
     with psycopg.connect(conninfo) as conn:
         if by:
             conn.execute("SELECT set_config('wallet.actor', %s, true)", (by,))
-        return conn.execute("SELECT * FROM wallet_erase_user(%s)", (user,)).fetchone()
+        row = conn.execute("SELECT * FROM wallet_erase_user(%s)", (user,)).fetchone()
+        assert row is not None  # the function answers one row
+        entries, holds, events, credentials = row
+        return entries, holds, events, credentials
 
 
 def main(argv: list[str]) -> int:

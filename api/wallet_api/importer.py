@@ -77,16 +77,17 @@ def import_file(conninfo: str, path: Path, rows_per_call: int = ROWS_PER_CALL, p
         if missing:
             raise ValueError(f"{path} has no column {', '.join(missing)} (its header: {reader.fieldnames})")
         refused = csv.writer(refused_file)
-        refused.writerow(["line", *reader.fieldnames, "error_sqlstate", "error_name"])
+        fieldnames = list(reader.fieldnames or [])
+        refused.writerow(["line", *fieldnames, "error_sqlstate", "error_name"])
         chunk: list[tuple[int, dict]] = []
         for row in reader:
             chunk.append((reader.line_num, row))
             if len(chunk) == rows_per_call:
-                post_chunk(conn, chunk, reader.fieldnames, refused, summary)
+                post_chunk(conn, chunk, fieldnames, refused, summary)
                 bar.update(len(chunk))
                 chunk = []
         if chunk:
-            post_chunk(conn, chunk, reader.fieldnames, refused, summary)
+            post_chunk(conn, chunk, fieldnames, refused, summary)
             bar.update(len(chunk))
     return summary
 
