@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ALICE, PASSWORDS
+from tests.support import ALICE, PASSWORDS, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,8 @@ def client_package(api, tmp_path_factory):
     bin_dir = Path(sys.executable).parent  # the generator formats with this venv's ruff
     proc = subprocess.run(
         [str(bin_dir / "openapi-python-client"), "generate", "--path", str(folder / "openapi.json"),
-         "--meta", "none", "--output-path", str(folder / "wallet_client"), "--fail-on-warning"],
+         "--meta", "none", "--output-path", str(folder / "wallet_client"), "--fail-on-warning",
+         "--config", str(ROOT / "docs" / "openapi-python-client.yml")],
         capture_output=True, text=True, timeout=300,
         env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
     )  # fmt: skip
