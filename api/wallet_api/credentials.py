@@ -7,7 +7,9 @@
     python -m wallet_api.credentials revoke client payments      (or: revoke user USER_ID)
 
 `client` and `user` are the HTTP API's callers, hashed with argon2 here (never in the
-database); a user must have an account (wallet_open_account) first. `database-login`
+database) and written by wallet_set_credential, so DATABASE_URL may be a router: the login
+lands on its subject's shard. A user must have an account (wallet_open_account) first, and
+one whose account is erased gets none. `database-login`
 is a PostgreSQL role the API (or, with the group wallet_worker, the worker) logs in
 as: a LOGIN role whose only rights are those of its group role, wallet_api by default
 (so it cannot SET ROLE to anything more).
@@ -44,19 +46,18 @@ def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: 
         subject, scopes = str(uuid.UUID(subject)), []
     elif unknown := set(scopes) - SCOPES:
         raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
-    with psycopg.connect(conninfo) as conn:
-        if kind == "user":
-            account = conn.execute("SELECT status FROM wallet.accounts WHERE user_id = %s", (subject,)).fetchone()
-            if not account:
-                raise ValueError(f"no account for user {subject}: open it first")
-            if account[0] == "erased":  # an erased person logs in no more (wallet_erase_user)
-                raise ValueError(f"the account of user {subject} is erased")
-        conn.execute(
-            "INSERT INTO wallet.credentials (kind, subject, secret_hash, scopes) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (kind, subject) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes,"
-            " valid_since = now()",  # tokens issued under the old secret stop working
-            ("service" if kind == "client" else "user", subject, PasswordHasher().hash(secret), scopes),
-        )
+    try:
+        with psycopg.connect(conninfo) as conn:  # a database, or the router: then the subject's shard
+            conn.execute(
+                "SELECT wallet_set_credential(%s, %s, %s, %s)",
+                ("service" if kind == "client" else "user", subject, PasswordHasher().hash(secret), scopes),
+            )
+    except psycopg.Error as exc:
+        if exc.diag.sqlstate == "WA003":
+            raise ValueError(f"no account for user {subject}: open it first") from None
+        if exc.diag.sqlstate == "WA011":  # an erased person logs in no more (wallet_erase_user)
+            raise ValueError(f"the account of user {subject} is erased") from None
+        raise
 
 
 LOGIN_GROUPS = ("wallet_api", "wallet_worker")
@@ -103,11 +104,10 @@ def revoke_credential(conninfo: str, kind: str, subject: str) -> bool:
     if kind == "user":
         subject = str(uuid.UUID(subject))
     with psycopg.connect(conninfo) as conn:
-        deleted = conn.execute(
-            "DELETE FROM wallet.credentials WHERE kind = %s AND subject = %s",
-            ("service" if kind == "client" else "user", subject),
-        )
-        return deleted.rowcount == 1
+        row = conn.execute(
+            "SELECT wallet_revoke_credential(%s, %s)", ("service" if kind == "client" else "user", subject)
+        ).fetchone()
+        return bool(row and row[0])
 
 
 def main(argv: list[str]) -> int:

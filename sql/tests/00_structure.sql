@@ -57,10 +57,10 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_credential_valid_since', 'wallet_webhook_backlog', 'wallet_transfer',
                     'wallet_set_transfer_policy', 'wallet_exchange', 'wallet_set_exchange_rate', 'wallet_exchange_rates',
                     'wallet_set_account_status', 'wallet_set_limits', 'wallet_account', 'wallet_erase_user', 'wallet_import',
-                    'wallet_reconcile_payments'],
+                    'wallet_reconcile_payments', 'wallet_set_credential', 'wallet_revoke_credential'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 45, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 47, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'refuse_ledger_change_but_erasure', 'legacy_entry_hash',
                                 'legacy_chain_head', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',

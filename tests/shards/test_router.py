@@ -14,11 +14,12 @@ from collections import Counter, defaultdict
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from psycopg import sql
 
 from tests.support import ALICE, Api, Behind
 from tests.worker.test_webhooks import Receiver
-from wallet_api.credentials import set_database_login
+from wallet_api.credentials import revoke_credential, set_credential, set_database_login
 from wallet_api.webhook_admin import main as webhooks_command
 from wallet_dev.ports import free_port
 from wallet_dev.servers import serving
@@ -448,3 +449,26 @@ def test_webhooks_from_every_shard_arrive_signed_through_the_routers_worker(
         receiver.stop()
         monkeypatch.setenv("DATABASE_URL", router_url)
         assert webhooks_command(["unsubscribe", str(sub["subscription_id"])]) == 0
+
+
+def test_credentials_written_through_the_router_reach_their_subjects_shard(router_url, router, shards, shard_of):
+    """The operator's credentials command, pointed at the router, writes a login to the
+    shard its subject routes to (where wallet_auth_credential reads it) and revokes it there."""
+    user, secret = uuid.uuid4(), "a-long-enough-secret"
+    router.execute("SELECT wallet_open_account(%s, 'Login Through The Router')", (user,))
+    set_credential(router_url, "user", str(user), secret, [])
+    set_credential(router_url, "client", "router-reporting", secret, ["reports:read"])
+
+    def where(subject: str) -> list[int]:
+        return [s.execute("SELECT count(*) FROM wallet.credentials WHERE subject = %s", (subject,)).fetchone()[0]
+                for s in shards]  # fmt: skip
+
+    assert where(str(user)) == [int(i == shard_of(user)) for i in range(len(shards))]
+    assert sum(where("router-reporting")) == 1
+    with psycopg.connect(router_url, autocommit=True) as owner:
+        (stored,) = owner.execute("SELECT secret_hash FROM wallet_auth_credential('user', %s)", (str(user),)).fetchone()
+        assert PasswordHasher().verify(stored, secret)
+    assert revoke_credential(router_url, "user", str(user)) and revoke_credential(
+        router_url, "client", "router-reporting"
+    )
+    assert sum(where(str(user))) == sum(where("router-reporting")) == 0
