@@ -134,6 +134,6 @@ bench: system-bench venv
 	$(PY) bench/api_instructions.py
 	$(PY) bench/shards.py
 
-# The PL/Proxy router's cost: the SQL mix direct and through 1, 2 and 4 shards.
+# The PL/Proxy router's cost: the SQL mix direct and through 1, 2, 4 and 8 shards.
 bench-shards: venv
 	$(PY) bench/shards.py

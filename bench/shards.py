@@ -1,6 +1,6 @@
 """The PL/Proxy router's cost (make bench-shards): the SQL mix (50/50 top-ups and spends
 of random users, bench/pgbench) straight into one database and through the router over
-1, 2 and 4 shard databases, all in one PostgreSQL server on this machine, interleaved;
+1, 2, 4 and 8 shard databases, all in one PostgreSQL server on this machine, interleaved;
 and the router's added latency per call (one client, balance reads and spends). The
 shards share the machine's cores, so this measures what routing costs, not what
 sharding gains (docs/sharding.md works that out from the single-database figures).
@@ -62,7 +62,7 @@ def main() -> int:
         migrate(cluster.url)
         print(f"loading {opts.users:,} users into each target", flush=True)
         load_users(cluster.url, opts.users)
-        for n in (1, 2, 4):
+        for n in (1, 2, 4, 8):
             router_url, _ = build([cluster.url], n, f"b{n}_", "bench-router-password")
             load_users(router_url, opts.users)
             targets[f"router, {n} shard{'s' if n > 1 else ''}"] = f"b{n}_router"
