@@ -26,9 +26,9 @@ def database_at_029(db_url, admin, tmp_path):
     for path in sorted((ROOT / "sql" / "migrations").glob("*.sql")):
         if path.name < "030":
             shutil.copy(path, old_sql / "migrations" / path.name)
-    archive = subprocess.run(["git", "archive", BEFORE_030, "sql/functions"], cwd=ROOT, check=True,
-                             capture_output=True).stdout  # fmt: skip
-    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive, check=True)
+    archive = subprocess.run(["git", "archive", BEFORE_030, "sql/functions"], cwd=ROOT, capture_output=True)
+    assert archive.returncode == 0, f"needs the repository's history (a clone without --depth): {archive.stderr!r}"
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive.stdout, check=True)
     name = f"chain_{uuid.uuid4().hex[:8]}"
     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = db_url.rsplit("/", 1)[0] + "/" + name
