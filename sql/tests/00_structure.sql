@@ -61,7 +61,7 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
            AND proname LIKE 'wallet\_%'), 47, 'no public wallet function has a second overload');
-SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'open_wallet', 'user_account_id', 'expired_credit',
+SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'spent_today', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'refuse_ledger_change_but_erasure', 'legacy_entry_hash',
                                 'legacy_chain_head', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',

@@ -18,8 +18,8 @@ BEGIN
                         'asset_type_id', t.asset_type_id, 'asset_code', t.code,
                         'max_balance', coalesce(w.max_balance, t.max_balance),
                         'daily_spend_limit', coalesce(w.daily_spend_limit, t.daily_spend_limit),
-                        'spent_today', CASE WHEN w.spent_day = wallet.utc_day(now()) THEN w.spent_today
-                                            ELSE 0 END) ORDER BY t.asset_type_id)
+                        'spent_today', wallet.spent_today(w.spent_day, w.spent_today, now()))
+                        ORDER BY t.asset_type_id)
                      FROM wallet.asset_types t
                      LEFT JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = t.asset_type_id),
                     '[]'::jsonb)

@@ -103,7 +103,7 @@ BEGIN
     LOOP
         SELECT w.balance, w.paid, w.free, w.held, w.next_expiry, w.next_hold_expiry, w.account_status,
                coalesce(w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id)) AS daily_limit,
-               CASE WHEN w.spent_day = wallet.utc_day(v_now) THEN w.spent_today ELSE 0 END AS spent_today
+               wallet.spent_today(w.spent_day, w.spent_today, v_now) AS spent_today
         INTO v_wallet
         FROM wallet.wallets w
         WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id;

@@ -172,7 +172,7 @@ BEGIN
     -- the limits in force: the user's, else the asset's (inlined, no asset row read)
     v_from_limit := coalesce(v_from.daily_spend_limit, wallet.asset_daily_spend_limit(p_from_asset));
     v_to_cap := coalesce(v_to.max_balance, wallet.asset_max_balance(p_to_asset));
-    v_from_spent := CASE WHEN v_from.spent_day = wallet.utc_day(v_now) THEN v_from.spent_today ELSE 0 END;
+    v_from_spent := wallet.spent_today(v_from.spent_day, v_from.spent_today, v_now);
     IF v_from_spent + p_amount + p_fee > v_from_limit THEN  -- a transfer out counts with its fee
         PERFORM wallet.refuse_over_daily_limit(v_from_limit, v_from_spent, p_amount + p_fee);
     END IF;

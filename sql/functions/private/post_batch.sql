@@ -143,7 +143,7 @@ BEGIN
                    coalesce(i.posting -> 'metadata', '{}') AS metadata,
                    wallet.timestamptz_or_null(i.posting ->> 'expires_at') AS expires_at,
                    a.account_id, w.balance, w.paid, w.free, w.held, w.has_holds, w.chain_head,
-                   CASE WHEN w.spent_day = v_today THEN w.spent_today ELSE 0 END AS spent_today,
+                   wallet.spent_today(w.spent_day, w.spent_today, v_now) AS spent_today,
                    CASE t.spend_order WHEN 'paid_first' THEN 'paid' ELSE 'free' END AS first_class,
                    -- what wallet.post_entry would accept, on a wallet it would post to in one pass
                    coalesce(jsonb_typeof(i.posting) = 'object' AND w.account_id IS NOT NULL

@@ -72,7 +72,7 @@ BEGIN
     FOR v_attempt IN 1..3 LOOP
         SELECT w.account_id, w.balance, w.paid, w.free, w.debt, w.held, w.next_expiry, w.next_hold_expiry, w.has_holds,
                w.chain_head, w.account_status,
-               CASE WHEN w.spent_day = wallet.utc_day(v_now) THEN w.spent_today ELSE 0 END AS spent_today,
+               wallet.spent_today(w.spent_day, w.spent_today, v_now) AS spent_today,
                w.account_status = 'active' AND coalesce(w.max_balance, wallet.asset_max_balance(w.asset_type_id),
                                                         w.daily_spend_limit, wallet.asset_daily_spend_limit(w.asset_type_id))
                                                IS NULL AS unbounded
