@@ -2,12 +2,12 @@
 -- SECURITY DEFINER with a pinned search_path, and the privileges of wallet_service
 -- (may execute the functions, may not touch any table).
 BEGIN;
-SELECT plan(109);
+SELECT plan(111);
 
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
                                   'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries',
-                                  'exchange_rates', 'chain_checkpoints']);
+                                  'exchange_rates', 'chain_checkpoints', 'shard_transfers']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -39,6 +39,12 @@ SELECT has_trigger('wallet', 'ledger_entries', 'ledger_entries_chained'::name, '
 SELECT has_view('wallet', 'system_balances', 'system balances are derived, not cached');
 SELECT is((SELECT count(*)::int FROM wallet.accounts WHERE kind = 'system' AND system_code = 'treasury'), 1,
           'the Treasury system account exists');
+SELECT is((SELECT count(*)::int FROM wallet.accounts WHERE kind = 'system' AND system_code = 'transit'), 1,
+          'the Transit system account exists (transfers between shards in flight)');
+SELECT ok(NOT has_function_privilege('wallet_service',
+                                     'wallet.transfer_receive(uuid,uuid,uuid,integer,bigint,bigint,bigint,jsonb,jsonb,boolean)',
+                                     'EXECUTE'),
+          'only the owner (the router, through its SECURITY DEFINER twin) credits from Transit');
 SELECT results_eq('SELECT asset_type_id, code FROM wallet.asset_types ORDER BY 1',
                   $$VALUES (1, 'GOLD'), (2, 'POINTS')$$, 'reference assets GOLD (1) and POINTS (2)');
 
@@ -69,7 +75,9 @@ SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'spent_today', 
                                 'refuse_over_cap', 'compile_asset_limits', 'utc_day', 'asset_max_balance', 'asset_daily_spend_limit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
                                 'refuse_hold_removal', 'place_event', 'place_entry_event', 'wallet_view', 'write_events', 'entry_hash',
                                 'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at',
-                                'inet_or_null', 'is_public_address'],
+                                'inet_or_null', 'is_public_address', 'transit_account_id', 'checked_transfer_args',
+                                'transfer_key_used', 'transfer_send', 'transfer_receive', 'transfer_settle',
+                                'transfers_in_flight'],
                      'the private helpers are exactly these');
 
 -- the public functions, exactly as the contract names them

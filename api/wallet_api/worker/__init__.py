@@ -4,7 +4,9 @@ process, each on its own queue, so that neither kind of work can hold up the oth
 
 - queue `wallet`: `wallet.expire` calls wallet_expire() until expired lots are posted
   and expired holds released (every minute, `WALLET_EXPIRE_CRON`; a sixth field counts
-  seconds); `wallet.prune_jobs` removes finished job rows after three days (hourly).
+  seconds); `wallet.prune_jobs` removes finished job rows after three days (hourly);
+  behind a router, `wallet.complete_transfers` finishes transfers between shards that
+  their callers left between steps (every 5 seconds, `WALLET_TRANSFERS_CRON`).
 - queue `wallet.webhooks`: `wallet.deliver_webhooks` claims webhook deliveries in runs
   of a few seconds and hands them to the process's sender (deliveries.py), which sends
   and settles each on its own.
@@ -85,6 +87,38 @@ def expire(timestamp: int) -> None:
     log.info(json.dumps({"job": "wallet.expire", "scheduled_at": timestamp, "lots_expired": lots,
                          "holds_expired": holds, "batches": batches,
                          "late_ms": late_ms,
+                         "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
+
+
+TRANSFERS_LEFT_FOR = "2 seconds"  # a transfer younger than this is still its caller's to finish
+TRANSFERS_PER_SHARD = 500
+
+
+@app.periodic(cron=SETTINGS.transfers_cron, periodic_id="complete_transfers")
+@app.task(name="wallet.complete_transfers", queue=QUEUE, queueing_lock="wallet.complete_transfers",
+          pass_context=False)  # fmt: skip
+def complete_transfers(timestamp: int) -> None:
+    """Delivers or undoes the transfers between shards left in flight (a router only: one
+    database has none, and no such function)."""
+    started = time.perf_counter()
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        (routed,) = conn.execute(
+            "SELECT to_regprocedure('public.wallet_complete_transfers(interval, integer)') IS NOT NULL"
+        ).fetchall()[0]
+        if not routed:
+            return
+        counts = {"delivered": 0, "undone": 0, "left_in_flight": 0}
+        while True:
+            (delivered, undone, left) = conn.execute(
+                "SELECT * FROM public.wallet_complete_transfers(%s::interval, %s)",
+                (TRANSFERS_LEFT_FOR, TRANSFERS_PER_SHARD),
+            ).fetchall()[0]
+            counts = {"delivered": counts["delivered"] + delivered, "undone": counts["undone"] + undone,
+                      "left_in_flight": left}  # fmt: skip
+            if delivered + undone < TRANSFERS_PER_SHARD or left:
+                break
+    JOB_RUNS.labels("wallet.complete_transfers").inc()
+    log.info(json.dumps({"job": "wallet.complete_transfers", "scheduled_at": timestamp, **counts,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
 
 

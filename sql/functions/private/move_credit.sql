@@ -20,6 +20,10 @@
 -- to its wallet's head. Each is its own event, with the wallet after it, unless the call
 -- also released expired holds, met expired credit or repaid debt on that wallet: then
 -- wallet.write_events writes that wallet's events.
+--
+-- A transfer to a user on another shard has no receiver here (p_to_account and
+-- p_to_asset NULL): its transfer_out goes to the Transit account, and
+-- wallet.transfer_send records what the recipient's shard is to credit.
 CREATE OR REPLACE FUNCTION wallet.move_credit(
     p_kind            text,
     p_from_account    bigint,
@@ -89,7 +93,8 @@ BEGIN
     INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
     SELECT a.account_id, a.asset_type_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = a.account_id)
     FROM (VALUES (p_from_account, p_from_asset), (p_to_account, p_to_asset)) a (account_id, asset_type_id)
-    WHERE NOT EXISTS (SELECT FROM wallet.wallets x WHERE x.account_id = a.account_id AND x.asset_type_id = a.asset_type_id)
+    WHERE a.account_id IS NOT NULL
+      AND NOT EXISTS (SELECT FROM wallet.wallets x WHERE x.account_id = a.account_id AND x.asset_type_id = a.asset_type_id)
     ON CONFLICT DO NOTHING;
     -- locked in one order, (account, asset), whoever calls
     FOR v_row IN
@@ -230,12 +235,13 @@ BEGIN
 
     -- the entries, chained to the heads read under the locks
     v_from_plain := v_from_expired = 0 AND v_from_since IS NULL;
-    v_to_plain := v_to_expired = 0 AND v_to_since IS NULL AND v_to.debt = 0;
+    v_to_plain := p_to_account IS NULL OR v_to_expired = 0 AND v_to_since IS NULL AND v_to.debt = 0;
     v_from_view := v_from.balance - v_from_expired;
     v_to_view := v_to.balance - v_to_expired;
     v_out := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), p_from_account, p_from_asset,
                  p_kind || '_out', p_from_account,
-                 CASE p_kind WHEN 'transfer' THEN p_to_account ELSE wallet.treasury_account_id() END, p_amount,
+                 CASE p_kind WHEN 'transfer' THEN coalesce(p_to_account, wallet.transit_account_id())
+                             ELSE wallet.treasury_account_id() END, p_amount,
                  v_from_view - p_amount, p_idempotency_key, p_metadata, v_now, v_out_paid, v_out_free, NULL, NULL, 0,
                  v_out_ids, v_out_amounts, NULL, NULL,
                  CASE WHEN v_from_plain THEN v_from.paid - v_out_paid END,
@@ -259,14 +265,16 @@ BEGIN
                      CASE WHEN v_from_plain THEN v_from.held END, NULL)::wallet.ledger_entries;
         v_fee.hash := wallet.entry_hash(v_out.hash, v_fee);
     END IF;
-    v_in := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), p_to_account, p_to_asset, p_kind || '_in',
-                CASE p_kind WHEN 'transfer' THEN p_from_account ELSE wallet.treasury_account_id() END, p_to_account,
-                v_to_amount, v_to_view + v_to_amount, NULL, p_metadata, v_now, v_in_paid, v_in_free, v_out.entry_id,
-                NULL, 0, NULL, NULL, NULL, NULL,
-                CASE WHEN v_to_plain THEN v_to.paid + v_in_paid END,
-                CASE WHEN v_to_plain THEN v_to.free + v_in_free END,
-                CASE WHEN v_to_plain THEN v_to.held END, NULL)::wallet.ledger_entries;
-    v_in.hash := wallet.entry_hash(v_to.chain_head, v_in);
+    IF p_to_account IS NOT NULL THEN  -- across shards, the receiver is on the other shard
+        v_in := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), p_to_account, p_to_asset, p_kind || '_in',
+                    CASE p_kind WHEN 'transfer' THEN p_from_account ELSE wallet.treasury_account_id() END, p_to_account,
+                    v_to_amount, v_to_view + v_to_amount, NULL, p_metadata, v_now, v_in_paid, v_in_free, v_out.entry_id,
+                    NULL, 0, NULL, NULL, NULL, NULL,
+                    CASE WHEN v_to_plain THEN v_to.paid + v_in_paid END,
+                    CASE WHEN v_to_plain THEN v_to.free + v_in_free END,
+                    CASE WHEN v_to_plain THEN v_to.held END, NULL)::wallet.ledger_entries;
+        v_in.hash := wallet.entry_hash(v_to.chain_head, v_in);
+    END IF;
     INSERT INTO wallet.ledger_entries OVERRIDING SYSTEM VALUE
     SELECT x.* FROM unnest(ARRAY[v_fee, v_in]) x WHERE x.entry_id IS NOT NULL;
 
@@ -278,23 +286,25 @@ BEGIN
         free = w.free - v_out_free - v_fee_free, chain_head = coalesce(v_fee.hash, v_out.hash),
         spent_day = wallet.utc_day(v_now), spent_today = v_from_spent + p_amount + p_fee  -- with a limit or not
     WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset;
-    WITH made AS (
-        INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
-        SELECT p_to_account, p_to_asset, n.class, v_in.entry_id, n.amount, n.amount, n.expires_at
-        FROM unnest(v_new_classes, v_new_amounts, v_new_expiries) WITH ORDINALITY AS n (class, amount, expires_at, k)
-        ORDER BY n.k
-        RETURNING lot_id
-    )
-    SELECT array_agg(made.lot_id ORDER BY made.lot_id) INTO v_new_ids FROM made;
-    UPDATE wallet.wallets w
-    SET balance = w.balance + v_in.amount, paid = w.paid + v_in_paid, free = w.free + v_in_free,
-        next_expiry = least(w.next_expiry, (SELECT min(x) FROM unnest(v_new_expiries) x)), chain_head = v_in.hash
-    WHERE w.account_id = p_to_account AND w.asset_type_id = p_to_asset;
+    IF p_to_account IS NOT NULL THEN
+        WITH made AS (
+            INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+            SELECT p_to_account, p_to_asset, n.class, v_in.entry_id, n.amount, n.amount, n.expires_at
+            FROM unnest(v_new_classes, v_new_amounts, v_new_expiries) WITH ORDINALITY AS n (class, amount, expires_at, k)
+            ORDER BY n.k
+            RETURNING lot_id
+        )
+        SELECT array_agg(made.lot_id ORDER BY made.lot_id) INTO v_new_ids FROM made;
+        UPDATE wallet.wallets w
+        SET balance = w.balance + v_in.amount, paid = w.paid + v_in_paid, free = w.free + v_in_free,
+            next_expiry = least(w.next_expiry, (SELECT min(x) FROM unnest(v_new_expiries) x)), chain_head = v_in.hash
+        WHERE w.account_id = p_to_account AND w.asset_type_id = p_to_asset;
 
-    v_to_balance := v_in.balance_after;
-    IF v_to.debt > 0 THEN  -- the new lots repay what refunds left unrecovered, first
-        v_to_balance := wallet.repay_debt(p_to_account, p_to_asset, v_in.entry_id, v_new_ids, v_new_amounts,
-                                          v_to.debt, v_to_balance);
+        v_to_balance := v_in.balance_after;
+        IF v_to.debt > 0 THEN  -- the new lots repay what refunds left unrecovered, first
+            v_to_balance := wallet.repay_debt(p_to_account, p_to_asset, v_in.entry_id, v_new_ids, v_new_amounts,
+                                              v_to.debt, v_to_balance);
+        END IF;
     END IF;
     IF NOT v_from_plain THEN
         PERFORM wallet.write_events(p_from_account, p_from_asset, coalesce(v_from_since, v_out.entry_id - 1),

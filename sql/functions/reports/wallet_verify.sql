@@ -243,20 +243,22 @@ AS $$
     FROM wallet.lots x
     WHERE NOT EXISTS (SELECT FROM wallet.wallets w WHERE w.account_id = x.account_id AND w.asset_type_id = x.asset_type_id)
     UNION ALL
-    -- a reversal reverses a spend of the same wallet, and the reversals of a spend add up
-    -- to at most the spend
+    -- a reversal reverses a spend of the same wallet (or a transfer between shards that was
+    -- undone, its amount and its fee: checked with the transfers below), and the reversals
+    -- of a spend add up to at most the spend
     SELECT 'reversal_without_spend', r.account_id, r.asset_type_id, NULL, r.entry_id::numeric
     FROM wallet.ledger_entries r
     LEFT JOIN wallet.ledger_entries s
            ON s.account_id = r.account_id AND s.entry_id = r.original_entry_id
-          AND s.kind = 'spend' AND s.asset_type_id = r.asset_type_id AND s.entry_id < r.entry_id
+          AND s.kind IN ('spend', 'transfer_out', 'fee') AND s.asset_type_id = r.asset_type_id
+          AND s.entry_id < r.entry_id
     WHERE r.kind = 'reversal' AND s.entry_id IS NULL
     UNION ALL
     SELECT 'reversals_exceed_spend', s.account_id, s.asset_type_id, s.amount::numeric, sum(r.amount)
     FROM wallet.ledger_entries s
     JOIN wallet.ledger_entries r ON r.account_id = s.account_id AND r.original_entry_id = s.entry_id
                                 AND r.kind = 'reversal'
-    WHERE s.kind = 'spend'
+    WHERE s.kind IN ('spend', 'transfer_out', 'fee')
     GROUP BY s.account_id, s.asset_type_id, s.entry_id, s.amount
     HAVING sum(r.amount) > s.amount
     UNION ALL
@@ -336,24 +338,73 @@ AS $$
     WHERE w.balance < 0
     UNION ALL
     -- both sides of an entry are real accounts: the user's own and a system account, or,
-    -- for a transfer's two entries, the other user's
+    -- for a transfer's two entries, the other user's (Transit's, across shards)
     SELECT 'entry_counterparty_not_system', e.account_id, e.asset_type_id, NULL, e.entry_id::numeric
     FROM wallet.ledger_entries e
     LEFT JOIN wallet.accounts c
            ON c.account_id = CASE WHEN e.debit_account_id = e.account_id
                                   THEN e.credit_account_id ELSE e.debit_account_id END
-          AND c.kind = CASE WHEN e.kind IN ('transfer_out', 'transfer_in') THEN 'user' ELSE 'system' END
+          AND c.kind = CASE WHEN e.kind IN ('transfer_out', 'transfer_in')
+                             AND wallet.transit_account_id() NOT IN (e.debit_account_id, e.credit_account_id)
+                            THEN 'user' ELSE 'system' END
     WHERE c.account_id IS NULL
     UNION ALL
     -- a transfer is two entries: out on the sender, in on the recipient (its original),
     -- same asset and amount, each naming the other user; a fee follows its transfer out
     SELECT 'transfer_not_paired', o.account_id, o.asset_type_id, o.amount::numeric, i.amount::numeric
-    FROM (SELECT * FROM wallet.ledger_entries e WHERE e.kind = 'transfer_out') o
-    FULL JOIN (SELECT * FROM wallet.ledger_entries e WHERE e.kind = 'transfer_in') i
+    FROM (SELECT * FROM wallet.ledger_entries e
+          WHERE e.kind = 'transfer_out' AND e.credit_account_id <> wallet.transit_account_id()) o
+    FULL JOIN (SELECT * FROM wallet.ledger_entries e
+               WHERE e.kind = 'transfer_in' AND e.debit_account_id <> wallet.transit_account_id()) i
            ON i.original_entry_id = o.entry_id AND i.account_id = o.credit_account_id
           AND i.debit_account_id = o.account_id
     WHERE o.entry_id IS NULL OR i.entry_id IS NULL OR i.asset_type_id <> o.asset_type_id OR i.amount <> o.amount
        OR i.entry_id < o.entry_id
+    UNION ALL
+    -- across shards, each side of a transfer is one entry and one record: the sender's
+    -- transfer_out (to Transit) and its 'out' record of the same amount and fee, undone by
+    -- a reversal of it and of its fee exactly when the record says so; the recipient's
+    -- transfer_in (from Transit) and its 'in' record
+    SELECT 'shard_transfer_differs_from_entries', coalesce(o.account_id, t.account_id),
+           coalesce(o.asset_type_id, t.asset_type_id), t.amount::numeric, o.entry_id::numeric
+    FROM (SELECT * FROM wallet.ledger_entries e
+          WHERE e.kind = 'transfer_out' AND e.credit_account_id = wallet.transit_account_id()) o
+    FULL JOIN (SELECT * FROM wallet.shard_transfers t WHERE t.side = 'out') t
+           ON t.account_id = o.account_id AND t.out_entry_id = o.entry_id
+    LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE r.original_entry_id = o.entry_id AND r.debit_account_id = wallet.transit_account_id()
+                                  AND r.amount = o.amount) AS amount_back,
+               count(*) FILTER (WHERE r.original_entry_id <> o.entry_id) AS fee_back,
+               (SELECT f.amount FROM wallet.ledger_entries f
+                WHERE f.account_id = o.account_id AND f.entry_id > o.entry_id AND f.original_entry_id = o.entry_id
+                  AND f.kind = 'fee') AS fee
+        FROM wallet.ledger_entries r
+        WHERE r.account_id = o.account_id AND r.entry_id > o.entry_id AND r.kind = 'reversal'
+          AND r.idempotency_key LIKE 'transfer-undone:' || t.transfer_id || '%') r ON true
+    WHERE o.entry_id IS NULL OR t.transfer_id IS NULL
+       OR (o.asset_type_id, o.amount, coalesce(r.fee, 0)) IS DISTINCT FROM (t.asset_type_id, t.amount, t.fee)
+       OR r.amount_back <> (t.state = 'undone')::int OR r.fee_back <> (t.state = 'undone' AND t.fee > 0)::int
+    UNION ALL
+    SELECT 'shard_transfer_differs_from_entries', coalesce(i.account_id, t.account_id),
+           coalesce(i.asset_type_id, t.asset_type_id), t.amount::numeric, i.entry_id::numeric
+    FROM (SELECT * FROM wallet.ledger_entries e
+          WHERE e.kind = 'transfer_in' AND e.debit_account_id = wallet.transit_account_id()) i
+    FULL JOIN (SELECT * FROM wallet.shard_transfers t WHERE t.side = 'in' AND t.state = 'received') t
+           ON t.account_id = i.account_id AND t.in_entry_id = i.entry_id
+    WHERE i.entry_id IS NULL OR t.transfer_id IS NULL
+       OR (i.asset_type_id, i.amount, i.original_entry_id) IS DISTINCT FROM (t.asset_type_id, t.amount, t.out_entry_id)
+    UNION ALL
+    -- Transit holds what this shard has sent and not had undone, less what it has received
+    SELECT 'transit_differs_from_transfers', wallet.transit_account_id(), a.asset_type_id, coalesce(t.net, 0),
+           coalesce(s.balance, 0)
+    FROM wallet.asset_types a
+    LEFT JOIN wallet.system_balances s ON s.account_id = wallet.transit_account_id() AND s.asset_type_id = a.asset_type_id
+    LEFT JOIN (SELECT t.asset_type_id,
+                      sum(CASE WHEN t.side = 'out' THEN t.amount ELSE -t.amount END) AS net
+               FROM wallet.shard_transfers t
+               WHERE t.side = 'out' AND t.state <> 'undone' OR t.side = 'in' AND t.state = 'received'
+               GROUP BY 1) t ON t.asset_type_id = a.asset_type_id
+    WHERE coalesce(s.balance, 0) <> coalesce(t.net, 0)
     UNION ALL
     -- an exchange is two entries of one user: out on one asset, in on another (its original)
     SELECT 'exchange_not_paired', coalesce(o.account_id, i.account_id), coalesce(o.asset_type_id, i.asset_type_id),

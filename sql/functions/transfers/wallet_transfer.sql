@@ -44,22 +44,8 @@ BEGIN
         RETURN;
     END IF;
     -- refused in the contract's order, before any balance
-    IF p_from_user_id IS NULL OR p_to_user_id IS NULL OR p_asset_type_id IS NULL THEN
-        RAISE EXCEPTION 'invalid_request: from_user_id, to_user_id and asset_type_id are required'
-            USING ERRCODE = 'WA002';
-    END IF;
-    IF p_from_user_id = p_to_user_id THEN
-        RAISE EXCEPTION 'invalid_request: a transfer needs two different users' USING ERRCODE = 'WA002';
-    END IF;
-    IF p_fee IS NULL OR p_fee < 0 THEN
-        RAISE EXCEPTION 'invalid_amount: fee must be 0 or more'
-            USING ERRCODE = 'WA001', DETAIL = format('fee: %s', coalesce(p_fee::text, 'null'));
-    END IF;
+    PERFORM wallet.checked_transfer_args(p_from_user_id, p_to_user_id, p_asset_type_id, p_amount, p_fee);
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
-    IF p_amount + p_fee > 9007199254740991 THEN
-        RAISE EXCEPTION 'invalid_amount: amount plus fee must be at most 9007199254740991'
-            USING ERRCODE = 'WA001', DETAIL = format('amount: %s, fee: %s', p_amount, p_fee);
-    END IF;
     v_from := wallet.user_account_id(p_from_user_id);
     v_to := wallet.user_account_id(p_to_user_id);
     SELECT t.transfer_policy INTO v_policy FROM wallet.asset_types t WHERE t.asset_type_id = p_asset_type_id;
