@@ -1,7 +1,7 @@
 -- wallet_verify: no rows on a fresh database, after the dev seed and after activity;
 -- one row per kind of inconsistency made by hand (as the owner, inside this rollback).
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 
 SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent on a fresh database');
 \i sql/seed/dev.sql
@@ -102,6 +102,38 @@ SELECT set_eq($$SELECT problem FROM wallet_verify() WHERE account_id = (SELECT a
               ARRAY['entry_hash_differs', 'chain_head_differs'],
               'a forged last hash no longer matches the wallet''s head');
 ALTER TABLE wallet.ledger_entries ENABLE TRIGGER ledger_entries_no_update_delete;
+
+-- transfers between shards: each side's entry and record agree, and Transit is what they say
+SELECT wallet_open_account('a6000000-0000-4000-8000-000000000002', 'Far sender');
+SELECT wallet_set_transfer_policy(1, 'all');
+SELECT * FROM wallet_topup('a6000000-0000-4000-8000-000000000002', 1, 100, 'far-fund');
+CREATE TEMP TABLE far AS
+    SELECT * FROM wallet.transfer_send('a6000000-0000-4000-8000-000000000002', 'a6000000-0000-4000-8000-0000000000ff',
+                                       1, 30, 'far-1', 0, '{}', false);
+UPDATE wallet.shard_transfers SET state = 'undone', refusal_code = 'WA011', settled_at = now()
+WHERE transfer_id = (SELECT transfer_id FROM far);
+SELECT set_eq($$SELECT problem FROM wallet_verify()
+                WHERE account_id IN (wallet.transit_account_id(),
+                                     (SELECT account_id FROM wallet.accounts
+                                      WHERE user_id = 'a6000000-0000-4000-8000-000000000002'))$$,
+              ARRAY['shard_transfer_differs_from_entries', 'transit_differs_from_transfers'],
+              'a transfer recorded undone without its reversals, and Transit holding what no record says');
+UPDATE wallet.shard_transfers SET state = 'sent', refusal_code = NULL, settled_at = NULL
+WHERE transfer_id = (SELECT transfer_id FROM far);
+UPDATE wallet.shard_transfers SET amount = 31 WHERE transfer_id = (SELECT transfer_id FROM far);
+SELECT set_eq($$SELECT problem FROM wallet_verify()
+                WHERE account_id IN (wallet.transit_account_id(),
+                                     (SELECT account_id FROM wallet.accounts
+                                      WHERE user_id = 'a6000000-0000-4000-8000-000000000002'))$$,
+              ARRAY['shard_transfer_differs_from_entries', 'transit_differs_from_transfers'],
+              'a record whose amount is not its entry''s');
+DELETE FROM wallet.shard_transfers WHERE transfer_id = (SELECT transfer_id FROM far);
+SELECT set_eq($$SELECT problem FROM wallet_verify()
+                WHERE account_id IN (wallet.transit_account_id(),
+                                     (SELECT account_id FROM wallet.accounts
+                                      WHERE user_id = 'a6000000-0000-4000-8000-000000000002'))$$,
+              ARRAY['shard_transfer_differs_from_entries', 'transit_differs_from_transfers'],
+              'a transfer_out to Transit without its record');
 
 SELECT * FROM finish();
 ROLLBACK;
