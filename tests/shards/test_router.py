@@ -32,6 +32,7 @@ SIGNATURES = """
     WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'wallet\\_%'
     ORDER BY 1
 """
+ROUTER_ONLY = {"wallet_complete_transfers"}
 
 
 def test_every_public_function_has_a_routed_twin_with_the_same_signature(router_url, shards):
@@ -45,8 +46,10 @@ def test_every_public_function_has_a_routed_twin_with_the_same_signature(router_
         )
     single = shards[0].execute(SIGNATURES).fetchall()
     assert any(name == "wallet_spend" for name, *_ in single)
-    # name, arguments with their defaults, result and who may execute it: all the same
-    assert routed == single
+    # name, arguments with their defaults, result and who may execute it: all the same,
+    # besides the router's own (the worker's completion of transfers between shards)
+    assert [row for row in routed if row[0] not in ROUTER_ONLY] == single
+    assert {row[0] for row in routed} >= ROUTER_ONLY
     # each twin is PL/Proxy, or SQL over PL/Proxy functions that combine the shards' answers
     assert set(languages.values()) <= {"plproxy", "sql", "plpgsql"}
     assert sum(lang == "plproxy" for lang in languages.values()) >= 15
@@ -256,11 +259,11 @@ def test_errors_keep_their_sqlstate_through_the_router(router):
         router.execute("SELECT wallet_set_spend_order(1, 'paid_first')")
 
 
-def test_transfers_run_on_the_senders_shard_and_refuse_another_shard(router, router_url, shards, shard_of):
+def test_transfers_run_on_the_senders_shard_or_in_steps_between_shards(router, router_url, shards, shard_of):
     """A transfer between two users of one shard is made there (its pair whole on that
-    shard); between shards it cannot be one transaction, and the router says so
-    (operation_not_allowed) instead of letting the sender's shard call the recipient
-    unknown. The policies and rates the owner sets reach every shard."""
+    shard); between shards it is made in steps through each shard's Transit account and
+    answers as on one database: the same columns, replays, refusals before anything is
+    taken. The policies and rates the owner sets reach every shard."""
     users = [uuid.uuid4() for _ in range(12)]
     for user in users:
         router.execute("SELECT wallet_open_account(%s, 'mover')", (user,))
@@ -272,14 +275,71 @@ def test_transfers_run_on_the_senders_shard_and_refuse_another_shard(router, rou
         "SELECT entry_id, balance, to_balance FROM wallet_transfer(%s, %s, 2, 30, 'gift-router', 2)", (sender, same)
     ).fetchone()
     assert (balance, to_balance) == (68, 130)
-    home = shards[shard_of(sender)]
+    home, far = shards[shard_of(sender)], shards[shard_of(other)]
     assert home.execute(
         "SELECT count(*) FROM wallet.ledger_entries WHERE original_entry_id = %s AND kind IN ('transfer_in', 'fee')",
         (entry_id,),
     ).fetchone() == (2,)
+
+    answer = "SELECT entry_id, balance, replayed, paid_amount, free_amount, to_entry_id, to_balance FROM wallet_transfer"
+    (far_entry, balance, replayed, paid, free, to_entry, to_balance) = router.execute(
+        answer + "(%s, %s, 2, 10, 'gift-far', 1, '{\"note\": \"far\"}')", (sender, other)
+    ).fetchone()
+    assert (balance, replayed, paid, free, to_balance) == (57, False, 10, 0, 110)
+    assert router.execute(answer + "(%s, %s, 2, 10, 'gift-far', 1)", (sender, other)).fetchone() == (
+        far_entry, 57, True, 10, 0, to_entry, 110
+    ), "a replay answers the first call"
+    assert home.execute(
+        "SELECT kind, credit_account_id = wallet.transit_account_id() FROM wallet.ledger_entries"
+        " WHERE entry_id >= %s AND account_id = (SELECT account_id FROM wallet.accounts WHERE user_id = %s)"
+        " ORDER BY entry_id",
+        (far_entry, sender),
+    ).fetchall() == [("transfer_out", True), ("fee", False)]
+    assert far.execute(
+        "SELECT kind, debit_account_id = wallet.transit_account_id(), original_entry_id, metadata"
+        " FROM wallet.ledger_entries WHERE entry_id = %s AND account_id = (SELECT account_id FROM wallet.accounts"
+        " WHERE user_id = %s)",
+        (to_entry, other),
+    ).fetchone() == ("transfer_in", True, far_entry, {"note": "far"})
+    assert home.execute(
+        "SELECT state, in_entry_id FROM wallet.shard_transfers WHERE side = 'out' AND out_entry_id = %s", (far_entry,)
+    ).fetchone() == ("delivered", to_entry)
+
+    # refused before anything is taken: the recipient's side is tried first
+    entries_before = home.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone()
+    for recipient, sqlstate in ((uuid.uuid4(), "WA003"), (other, "WA001")):
+        with pytest.raises(psycopg.Error) as caught:
+            router.execute(
+                "SELECT * FROM wallet_transfer(%s, %s, 2, %s, 'gift-refused')",
+                (sender, recipient, 5 if sqlstate == "WA003" else 0),
+            )
+        assert caught.value.diag.sqlstate == sqlstate
     with pytest.raises(psycopg.Error) as caught:
-        router.execute("SELECT * FROM wallet_transfer(%s, %s, 2, 1, 'gift-far')", (sender, other))
-    assert caught.value.diag.sqlstate == "WA014"
+        router.execute("SELECT * FROM wallet_transfer(%s, %s, 2, 1000, 'gift-refused')", (sender, other))
+    assert caught.value.diag.sqlstate == "WA006"
+    assert home.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone() == entries_before
+    preview = router.execute(answer + "(%s, %s, 2, 7, 'gift-preview', 0, '{}', true)", (sender, other)).fetchone()
+    assert preview == (None, 50, False, 7, 0, None, 117), "a dry run through both shards"
+    assert home.execute("SELECT count(*) FROM wallet.ledger_entries").fetchone() == entries_before
+
+    # a caller gone after step 1, a recipient closed meanwhile: the worker's call undoes it,
+    # and a replay then answers the recipient's refusal
+    with psycopg.connect(router_url, autocommit=True) as owner:
+        (state,) = owner.execute(
+            "SELECT state FROM router.transfer_send(%s, %s, 2, 20, 'gift-left', 3, '{}', false)", (sender, other)
+        ).fetchone()
+        assert state == "sent"
+        assert router.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 2", (sender,)).fetchone() == (
+            34,
+        )
+        router.execute("SELECT wallet_set_account_status(%s, 'closed', 'left the game')", (other,))
+        assert owner.execute("SELECT * FROM wallet_complete_transfers('0', 100)").fetchone() == (0, 1, 0)
+    assert router.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 2", (sender,)).fetchone() == (57,)
+    with pytest.raises(psycopg.Error) as caught:
+        router.execute("SELECT * FROM wallet_transfer(%s, %s, 2, 20, 'gift-left', 3)", (sender, other))
+    assert caught.value.diag.sqlstate == "WA011"
+    router.execute("SELECT wallet_set_account_status(%s, 'active', 'came back')", (other,))
+
     with psycopg.connect(router_url, autocommit=True) as owner:
         owner.execute("SELECT wallet_set_exchange_rate(2, 1, 1, 4)")
         try:

@@ -62,9 +62,10 @@ BEGIN
         RETURN;
     END IF;
 
+    -- arguments out of range are the caller's error, raised; what follows is the recipient's answer
+    PERFORM wallet.checked_transfer_args(p_from_user_id, p_to_user_id, p_asset_type_id, p_amount, p_fee);
+    p_metadata := wallet.checked_write_args(p_amount, 'transfer', p_metadata);
     BEGIN
-        PERFORM wallet.checked_transfer_args(p_from_user_id, p_to_user_id, p_asset_type_id, p_amount, p_fee);
-        p_metadata := wallet.checked_write_args(p_amount, 'transfer', p_metadata);
         PERFORM wallet.open_wallet(p_to_user_id, p_asset_type_id);  -- account_not_found, asset_not_found
         v_to := wallet.user_account_id(p_to_user_id);
         SELECT w.* INTO v_wallet FROM wallet.wallets w

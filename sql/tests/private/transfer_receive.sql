@@ -2,7 +2,7 @@
 -- Transit -> recipient with the sender's lots, debt repaid first; a refusal answered and
 -- recorded, not raised; every later asking answered the same; a dry run raises.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 SELECT wallet_open_account('e4000000-0000-4000-8000-000000000002', 'Recipient');
 SELECT wallet_open_account('e4000000-0000-4000-8000-000000000003', 'Closed');
@@ -81,6 +81,11 @@ SELECT throws_ok($$SELECT * FROM wallet.transfer_receive('e4000000-0000-4000-800
                                                          '[{"class": "paid", "amount": 49, "expires_at": null}]',
                                                          '{}', false)$$,
                  'XX000', NULL, 'lots that do not add up to the amount are never credited');
+SELECT throws_ok($$SELECT * FROM wallet.transfer_receive('e4000000-0000-4000-8000-00000000eeee',
+                                                         'e4000000-0000-4000-8000-000000000001',
+                                                         'e4000000-0000-4000-8000-000000000002', 1, 0, 0, 781,
+                                                         '[]', '{}', false)$$,
+                 'WA001', NULL, 'an amount out of range is the caller''s error, raised and not recorded');
 SELECT is_empty($$SELECT * FROM wallet_verify()$$, 'wallet_verify() is clean: Transit is what was received');
 SELECT * FROM finish();
 ROLLBACK;
