@@ -38,6 +38,9 @@ from wallet_dev.pgcluster import ClusterError, PgCluster
 
 SHARD_LOGIN = "wallet_router"  # the role the router logs in to the shards as, for callers other than the owner
 EVENT_ID_STEP = 64  # each shard's feed positions step by this from 64 + its number (router.event_hash)
+# the second server of each throwaway sharded wallet, by its router's URL: the fault tests
+# stop and start it (the odd shards live there)
+SECOND_SERVERS: dict[str, PgCluster] = {}
 
 
 def database_names(prefix: str, count: int) -> tuple[str, list[str]]:
@@ -222,6 +225,7 @@ def sharded_beside(admin_url: str, count: int) -> Iterator[tuple[str, list[str]]
         other = second_server(second, admin_url, {"fsync": "off", "full_page_writes": "off"})
         router_url, shard_urls = build([admin_url, other], count, prefix, secrets.token_urlsafe(24))
         seed(router_url, shard_urls)
+        SECOND_SERVERS[router_url] = second
         yield router_url, shard_urls
     finally:
         _drop_databases(admin_url, [router_db, *shard_dbs])

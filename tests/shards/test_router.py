@@ -281,13 +281,21 @@ def test_transfers_run_on_the_senders_shard_or_in_steps_between_shards(router, r
         (entry_id,),
     ).fetchone() == (2,)
 
-    answer = "SELECT entry_id, balance, replayed, paid_amount, free_amount, to_entry_id, to_balance FROM wallet_transfer"
+    answer = (
+        "SELECT entry_id, balance, replayed, paid_amount, free_amount, to_entry_id, to_balance FROM wallet_transfer"
+    )
     (far_entry, balance, replayed, paid, free, to_entry, to_balance) = router.execute(
         answer + "(%s, %s, 2, 10, 'gift-far', 1, '{\"note\": \"far\"}')", (sender, other)
     ).fetchone()
     assert (balance, replayed, paid, free, to_balance) == (57, False, 10, 0, 110)
     assert router.execute(answer + "(%s, %s, 2, 10, 'gift-far', 1)", (sender, other)).fetchone() == (
-        far_entry, 57, True, 10, 0, to_entry, 110
+        far_entry,
+        57,
+        True,
+        10,
+        0,
+        to_entry,
+        110,
     ), "a replay answers the first call"
     assert home.execute(
         "SELECT kind, credit_account_id = wallet.transit_account_id() FROM wallet.ledger_entries"
@@ -324,17 +332,18 @@ def test_transfers_run_on_the_senders_shard_or_in_steps_between_shards(router, r
 
     # a caller gone after step 1, a recipient closed meanwhile: the worker's call undoes it,
     # and a replay then answers the recipient's refusal
+    def balance_of(user) -> int:
+        return router.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 2", (user,)).fetchone()[0]
+
     with psycopg.connect(router_url, autocommit=True) as owner:
         (state,) = owner.execute(
             "SELECT state FROM router.transfer_send(%s, %s, 2, 20, 'gift-left', 3, '{}', false)", (sender, other)
         ).fetchone()
         assert state == "sent"
-        assert router.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 2", (sender,)).fetchone() == (
-            34,
-        )
+        assert balance_of(sender) == 34
         router.execute("SELECT wallet_set_account_status(%s, 'closed', 'left the game')", (other,))
         assert owner.execute("SELECT * FROM wallet_complete_transfers('0', 100)").fetchone() == (0, 1, 0)
-    assert router.execute("SELECT balance FROM wallet_balance(%s) WHERE asset_type_id = 2", (sender,)).fetchone() == (57,)
+    assert balance_of(sender) == 57
     with pytest.raises(psycopg.Error) as caught:
         router.execute("SELECT * FROM wallet_transfer(%s, %s, 2, 20, 'gift-left', 3)", (sender, other))
     assert caught.value.diag.sqlstate == "WA011"
