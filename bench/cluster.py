@@ -141,14 +141,25 @@ def funded_bench_database(cluster: PgCluster, users: int) -> str:
 # ---------------------------------------------------------------- pgbench
 
 
-def latencies_from_logs(prefix: Path) -> list[float]:
-    """Per-transaction latencies (ms) from pgbench -l logs."""
+def transactions_from_logs(prefix: Path) -> list[tuple[float, float]]:
+    """Per-transaction (end time in s, latency in ms) from pgbench -l logs."""
     values = []
     for path in prefix.parent.glob(prefix.name + "*"):
         for line in path.read_text().splitlines():
-            values.append(int(line.split()[2]) / 1000)
+            fields = line.split()
+            values.append((int(fields[4]) + int(fields[5]) / 1e6, int(fields[2]) / 1000))
         path.unlink()
     return values
+
+
+def second_half_tps(ends: list[float]) -> float:
+    """Throughput over the second half of a run: what it settles to once every session
+    has opened and warmed what it uses."""
+    if not ends:
+        return float("nan")
+    start, stop = min(ends), max(ends)
+    middle = (start + stop) / 2
+    return sum(1 for t in ends if t > middle) / max(stop - middle, 1e-9)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -175,10 +186,12 @@ def pgbench(cluster: PgCluster, dbname: str, user: str, clients: int, seconds: i
         raise RuntimeError(f"pgbench failed: {proc.stderr[-2000:]}")
     tps = float(re.search(r"tps = ([\d.]+)", proc.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", proc.stdout)
-    lat = latencies_from_logs(prefix)
+    transactions = transactions_from_logs(prefix)
+    lat = [ms for _, ms in transactions]
     shutil.rmtree(logdir, ignore_errors=True)
     return {
         "tps": tps,
+        "tps_second_half": second_half_tps([end for end, _ in transactions]),
         "mean_ms": statistics.fmean(lat),
         "p50_ms": percentile(lat, 50),
         "p99_ms": percentile(lat, 99),

@@ -112,6 +112,16 @@ class Formation:
             return {}
         return dict(rows)
 
+    def events_since(self, since: float) -> list[tuple[float, str, str, str]]:
+        """The monitor's state changes since `since` (Unix time): seconds after it, the
+        node, its reported state and the goal the monitor set it."""
+        with psycopg.connect(self.node_url("monitor", "pg_auto_failover"), autocommit=True) as conn:
+            return conn.execute(
+                "SELECT extract(epoch FROM eventtime)::float8 - %s, nodename, reportedstate::text, goalstate::text"
+                " FROM pgautofailover.event WHERE eventtime >= to_timestamp(%s) ORDER BY eventid",
+                (since, since),
+            ).fetchall()
+
     def wait_for(self, wanted: dict[str, str], timeout: float = 120, checkpoint: str | None = None) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

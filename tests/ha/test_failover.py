@@ -71,6 +71,10 @@ class Clients:
         points = [since, *times]
         return max((b - a for a, b in zip(points, points[1:], strict=False)), default=float("inf"))
 
+    def first_success(self, after: float) -> float:
+        with self.lock:
+            return min((t for t in self.successes if t > after), default=float("inf"))
+
     def writing(self, after: float) -> bool:
         """Writes are acknowledged again: two rounds of every client's after `after`."""
         with self.lock:
@@ -98,13 +102,18 @@ def test_no_acknowledged_write_is_lost_across_failovers(formation, api, report):
         wait_until(lambda: clients.writing(time.monotonic() - 2), 60, "writes before the fault")
         before = formation.primary()
         assert before, "no primary"
+        struck_at = time.time()
         act(before)
         struck = time.monotonic()
         time.sleep(0.3)  # requests in flight at the kill are answered by now
         wait_until(lambda: clients.writing(struck + 0.3), 90, f"writes after {name}")
         time.sleep(2)
+        # where the time went: each state change the monitor recorded, seconds after the fault
+        timeline = ", ".join(f"+{t:.1f} s {node} {state}->{goal}"
+                             for t, node, state, goal in formation.events_since(struck_at) if t < 30)  # fmt: skip
         figures.append(f"{name} ({before} -> {formation.primary()}): writes refused for at most "
-                       f"{clients.longest_gap(struck):.1f} s")  # fmt: skip
+                       f"{clients.longest_gap(struck):.1f} s, first write back at "
+                       f"+{clients.first_success(struck + 0.3) - struck:.1f} s; monitor: {timeline}")  # fmt: skip
 
     fault("postmaster SIGKILL", lambda node: os.kill(formation.postmaster_pid(node), signal.SIGKILL))
     fault("whole node lost", formation.kill_node)
