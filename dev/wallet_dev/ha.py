@@ -44,7 +44,7 @@ HEALTH = {
     "pgautofailover.health_check_max_retries": "1",
     "pgautofailover.health_check_retry_delay": "500",
     "pgautofailover.node_considered_unhealthy_timeout": "2000",
-    "pgautofailover.primary_demote_timeout": "2000",
+    "pgautofailover.primary_demote_timeout": "1000",
 }
 
 
@@ -241,6 +241,16 @@ class Formation:
         if postmaster:  # in the group too, unless it was started from elsewhere
             with contextlib.suppress(ProcessLookupError):
                 os.kill(postmaster, signal.SIGKILL)
+
+    def pause_node(self, name: str, seconds: float) -> None:
+        """A node that stalls without failing: every process of it (pg_autoctl, postgres
+        and its backends) SIGSTOPped for `seconds`, then SIGCONT."""
+        group = int((self.dir / f"{name}.pgid").read_text())
+        os.killpg(group, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.killpg(group, signal.SIGCONT)
 
     def rejoin(self, name: str) -> None:
         """Brings a lost node back: it follows the new primary (pg_rewind as needed)."""

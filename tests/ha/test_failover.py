@@ -1,10 +1,10 @@
 """No acknowledged write lost when the primary goes: 8 HTTP clients top up through the
 real API (gunicorn, multi-host DATABASE_URL with target_session_attrs=read-write),
-retrying with the same key on a 503 or a dropped connection, while the primary's
-postgres is killed (SIGKILL), then a whole node (its pg_autoctl and postgres together),
-then, once it is back as a standby, the other node. pg_auto_failover promotes the
-standby; afterwards every acknowledged top-up is in the ledger exactly once and
-wallet_verify() is clean on the new primary."""
+retrying with the same key on a 503 or a dropped connection, while the primary stalls for
+a second (no failover), then the primary's postgres is killed (SIGKILL), then a whole
+node (its pg_autoctl and postgres together), then, once it is back as a standby, the
+other node. pg_auto_failover promotes the standby; afterwards every acknowledged top-up
+is in the ledger exactly once and wallet_verify() is clean on the new primary."""
 
 import os
 import signal
@@ -114,6 +114,18 @@ def test_no_acknowledged_write_is_lost_across_failovers(formation, api, report):
         figures.append(f"{name} ({before} -> {formation.primary()}): writes refused for at most "
                        f"{clients.longest_gap(struck):.1f} s, first write back at "
                        f"+{clients.first_success(struck + 0.3) - struck:.1f} s; monitor: {timeline}")  # fmt: skip
+
+    # a primary that stalls for a second (every process of its node paused) is not failed over
+    formation.wait_healthy()
+    wait_until(lambda: clients.writing(time.monotonic() - 2), 60, "writes before the stall")
+    before, stalled_at, stalled = formation.primary(), time.time(), time.monotonic()
+    formation.pause_node(before, 1.0)
+    time.sleep(6)  # longer than a failover takes
+    changes = formation.events_since(stalled_at)
+    assert formation.primary() == before, f"a 1 s stall failed {before} over: {changes}"
+    assert not [c for c in changes if c[3] in ("prepare_promotion", "draining", "demote_timeout")], changes
+    figures.append(f"{before} paused 1 s: no failover, writes refused for at most "
+                   f"{clients.longest_gap(stalled):.1f} s")  # fmt: skip
 
     fault("postmaster SIGKILL", lambda node: os.kill(formation.postmaster_pid(node), signal.SIGKILL))
     fault("whole node lost", formation.kill_node)
