@@ -53,16 +53,22 @@ def _cpu_ns(pids: list[int]) -> int:
     return total
 
 
-def cpu_per_call(admin_url: str, url: str, users: int, calls: int) -> dict[str, float]:
+def cpu_per_call(admin_url: str, url: str, users: int, calls: int, one_shard: bool = False) -> dict[str, float]:
     """One client's balance reads of random users through `url`, after a warm-up that
     opens every connection the router makes: the wall time per call and the CPU time per
     call of the backend it talks to (the router's, or the one database's) and of the shard
-    backends that backend opened (none for one database)."""
+    backends that backend opened (none for one database). `one_shard`: the measured reads
+    are of the first shard's users only (the warm-up still reads everyone's)."""
     rng = random.Random(7)
     with psycopg.connect(url, autocommit=True) as conn, psycopg.connect(admin_url, autocommit=True) as admin:
         read = "SELECT * FROM wallet_balance(%s)"
         for _ in range(max(calls // 5, 200)):
             conn.execute(read, (bench_user(rng.randint(1, users)),)).fetchall()
+        chosen = [bench_user(n) for n in range(1, users + 1)]
+        if one_shard:
+            chosen = [user for (user,) in conn.execute(
+                "SELECT u FROM unnest(%s::text[]) u WHERE router.user_hash(u::uuid) & (router.shard_count() - 1) = 0",
+                (chosen,)).fetchall()]  # fmt: skip
         (front,) = conn.execute("SELECT pg_backend_pid()").fetchone()
         dbname = conn.info.dbname
         behind = [
@@ -76,7 +82,7 @@ def cpu_per_call(admin_url: str, url: str, users: int, calls: int) -> dict[str, 
         ] if dbname.endswith("router") else []  # fmt: skip
         before = (_cpu_ns([front]), _cpu_ns(behind), time.perf_counter_ns())
         for _ in range(calls):
-            conn.execute(read, (bench_user(rng.randint(1, users)),)).fetchall()
+            conn.execute(read, (rng.choice(chosen),)).fetchall()
         after = (_cpu_ns([front]), _cpu_ns(behind), time.perf_counter_ns())
     return {
         "wall_us": (after[2] - before[2]) / calls / 1000,
@@ -117,10 +123,11 @@ def main() -> int:
             targets[f"router, {n} shard{'s' if n > 1 else ''}"] = f"b{n}_router"
         results: dict[str, dict[str, list[dict]]] = {t: {"mix": [], "balance 1": [], "mix 1": []} for t in targets}
         cpu: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
+        cpu["router, 8 shards, one shard's users"] = []
         for rep in range(opts.reps):
-            for target, dbname in targets.items():
+            for target, dbname in [*targets.items(), ("router, 8 shards, one shard's users", "b8_router")]:
                 url = cluster.url.rsplit("/", 1)[0] + "/" + dbname
-                cpu[target].append(cpu_per_call(cluster.url, url, opts.users, opts.calls))
+                cpu[target].append(cpu_per_call(cluster.url, url, opts.users, opts.calls, "one shard" in target))
                 c = cpu[target][-1]
                 print(f"rep {rep + 1} {target:<17} cpu/call  front {c['front_cpu_us']:.1f} us, behind "
                       f"{c['behind_cpu_us']:.1f} us over {c['shard_backends']} backends, wall {c['wall_us']:.1f} us",

@@ -97,6 +97,38 @@ def test_a_users_rows_are_all_on_their_shard(router, shards, shard_of):
     assert balance == (500 + 100 - 150 - 50 - 100 + 20,)
 
 
+def test_a_routed_call_opens_a_connection_to_its_users_shard_only(router_url, shards, shard_of):
+    """What a routed call costs does not grow with the shards: a router session connects
+    to a shard when it first calls one of its users, and to no other (bench/shards.py
+    measures the CPU time it takes, docs/sharding.md says where it goes)."""
+    users: dict[int, uuid.UUID] = {}
+    with psycopg.connect(router_url, autocommit=True) as setup:
+        while len(users) < 2:
+            user = uuid.uuid4()
+            setup.execute("SELECT wallet_open_account(%s, 'one shard')", (user,))
+            users.setdefault(shard_of(user), user)
+    (since,) = shards[0].execute("SELECT clock_timestamp()").fetchone()
+
+    def opened() -> list[int]:
+        return [
+            conn.execute(
+                "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND backend_start > %s AND pid <> pg_backend_pid()",
+                (since,),
+            ).fetchone()[0]
+            for conn in shards
+        ]
+
+    with psycopg.connect(router_url, autocommit=True) as conn:
+        conn.execute("SET ROLE wallet_service")
+        expected = [0] * len(shards)
+        for shard, user in users.items():
+            for _ in range(3):
+                conn.execute("SELECT * FROM wallet_balance(%s)", (user,)).fetchall()
+            expected[shard] = 1
+            assert opened() == expected, f"calls for a user of shard {shard}"
+
+
 def test_verify_is_clean_on_every_shard_after_concurrent_traffic(router_url, router, shards, report):
     users = [uuid.uuid4() for _ in range(24)]
     for user_id in users:
