@@ -19,6 +19,7 @@ access_log = logging.getLogger("wallet_api.access")
 
 def create_app(settings: Settings | None = None) -> Flask:
     from . import accounts, assets, auth, docs, health, holds, metrics_endpoint, refunds, reports, transfers, wallet
+    from .console import init_console
     from .db import Database
     from .errors import register_error_handlers
     from .json_answers import OrjsonProvider
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     for module in (auth, wallet, holds, refunds, transfers, accounts, assets, reports, health, metrics_endpoint, docs):
         app.register_blueprint(module.bp)
+    init_console(app, settings.jwt_secret_key, settings.jwt_previous_secret_key, settings.env == "production")
     _log_requests(app)
     _harden(app)  # after the request id is set, so that its refusals carry one
     forget_dead_workers()

@@ -114,7 +114,7 @@ class _Recent:
 _valid_since = _Recent(100_000)
 
 
-def _login_valid_since(kind: str, subject: str) -> float | None:
+def login_valid_since(kind: str, subject: str) -> float | None:
     """When the subject's login got its current secret (None: revoked), read from the
     database at most every WALLET_CREDENTIAL_CHECK_SECONDS per subject in this worker."""
     now = time.monotonic()
@@ -152,7 +152,7 @@ def current_principal() -> Principal:
     the token was issued."""
     if "principal" not in g:
         claims, principal = _verified_token()
-        since = _login_valid_since(principal.role, principal.subject)
+        since = login_valid_since(principal.role, principal.subject)
         # a whole-second iat (a token from before iat had a fraction) counts as issued at
         # the start of its second: refused when the secret changed within that second
         if since is None or claims["iat"] <= since:
@@ -207,7 +207,7 @@ def target_user(requested: UUID | None, service_scope: str) -> UUID:
     return requested
 
 
-def _check_secret(kind: str, subject: str, secret: str) -> list[str] | None:
+def check_secret(kind: str, subject: str, secret: str) -> list[str] | None:
     """The subject's scopes if the secret matches its argon2 hash, else None."""
     rows = get_db().call("SELECT secret_hash, scopes FROM wallet_auth_credential(%s, %s)", (kind, subject))
     try:
@@ -236,7 +236,7 @@ def _token_response(subject: str, role: str, scopes: list[str]):
 @login_limited
 def login():
     body = parse_body(LoginRequest)
-    if _check_secret("user", str(body.user_id), body.password) is None:
+    if check_secret("user", str(body.user_id), body.password) is None:
         raise ApiError(401, "unauthenticated", "unknown user or wrong password")
     g.subject = str(body.user_id)
     return _token_response(str(body.user_id), "user", [str(scope) for scope in USER_SCOPES])
@@ -254,7 +254,7 @@ def whoami():
 @login_limited
 def token():
     body = parse_body(ClientCredentials)
-    scopes = _check_secret("service", body.client_id, body.client_secret)
+    scopes = check_secret("service", body.client_id, body.client_secret)
     if scopes is None:
         raise ApiError(401, "unauthenticated", "unknown client or wrong secret")
     g.subject = body.client_id

@@ -2,11 +2,14 @@
 
     echo -n "$SECRET" | python -m wallet_api.credentials client payments wallet:topup wallet:read
     echo -n "$PASSWORD" | python -m wallet_api.credentials user 0f6d220d-61fa-4be7-b0a2-e05dbd9aee32
+    echo -n "$PASSWORD" | python -m wallet_api.credentials staff "Sam Support" accounts:read accounts:admin
     echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_app
     echo -n "$PASSWORD" | python -m wallet_api.credentials database-login wallet_worker_app wallet_worker
-    python -m wallet_api.credentials revoke client payments      (or: revoke user USER_ID)
+    python -m wallet_api.credentials revoke client payments      (or: revoke user USER_ID,
+                                                                  revoke staff NAME)
 
-`client` and `user` are the HTTP API's callers, hashed with argon2 here (never in the
+`client` and `user` are the HTTP API's callers, `staff` the support console's people
+(/console; scopes accounts:read, accounts:admin, reports:read), hashed with argon2 here (never in the
 database) and written by wallet_set_credential, so DATABASE_URL may be a router: the login
 lands on its subject's shard. A user must have an account (wallet_open_account) first, and
 one whose account is erased gets none. `database-login`
@@ -34,23 +37,26 @@ from .config import CommandSettings
 from .scopes import Scope
 
 SCOPES = {str(scope) for scope in Scope}
-KINDS = ("user", "client", "database-login")
+KINDS = ("user", "client", "staff", "database-login")
+STAFF_SCOPES = {str(Scope.ACCOUNTS_READ), str(Scope.ACCOUNTS_ADMIN), str(Scope.REPORTS_READ)}
+# the kind a login has in the database (wallet_set_credential)
+STORED_KIND = {"user": "user", "client": "service", "staff": "staff"}
 
 
 def set_credential(conninfo: str, kind: str, subject: str, secret: str, scopes: list[str]) -> None:
-    if kind not in ("user", "client"):
-        raise ValueError("kind must be user or client")
+    if kind not in STORED_KIND:
+        raise ValueError("kind must be user, client or staff")
     if len(secret) < 12:
         raise ValueError("the secret must be at least 12 characters")
     if kind == "user":
         subject, scopes = str(uuid.UUID(subject)), []
-    elif unknown := set(scopes) - SCOPES:
-        raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
+    elif unknown := set(scopes) - (known := STAFF_SCOPES if kind == "staff" else SCOPES):
+        raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(known)}")
     try:
         with psycopg.connect(conninfo) as conn:  # a database, or the router: then the subject's shard
             conn.execute(
                 "SELECT wallet_set_credential(%s, %s, %s, %s)",
-                ("service" if kind == "client" else "user", subject, PasswordHasher().hash(secret), scopes),
+                (STORED_KIND[kind], subject, PasswordHasher().hash(secret), scopes),
             )
     except psycopg.Error as exc:
         if exc.diag.sqlstate == "WA003":
@@ -97,16 +103,15 @@ def set_database_login(conninfo: str, role: str, password: str, group: str = "wa
 
 
 def revoke_credential(conninfo: str, kind: str, subject: str) -> bool:
-    """Deletes a user's or client's login; its tokens stop working within
-    WALLET_CREDENTIAL_CHECK_SECONDS. Answers whether there was one."""
-    if kind not in ("user", "client"):
-        raise ValueError("kind must be user or client")
+    """Deletes a user's, client's or member of staff's login; its tokens (or console
+    sessions) stop working within WALLET_CREDENTIAL_CHECK_SECONDS. Answers whether there
+    was one."""
+    if kind not in STORED_KIND:
+        raise ValueError("kind must be user, client or staff")
     if kind == "user":
         subject = str(uuid.UUID(subject))
     with psycopg.connect(conninfo) as conn:
-        row = conn.execute(
-            "SELECT wallet_revoke_credential(%s, %s)", ("service" if kind == "client" else "user", subject)
-        ).fetchone()
+        row = conn.execute("SELECT wallet_revoke_credential(%s, %s)", (STORED_KIND[kind], subject)).fetchone()
         return bool(row and row[0])
 
 

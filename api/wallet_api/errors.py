@@ -69,13 +69,22 @@ def unavailable(detail: str):
     return problem(503, "unavailable", detail, {"Retry-After": "1"})
 
 
+def refusal(exc: psycopg.Error) -> tuple[int, str, str] | None:
+    """One of the wallet's own refusals (the error catalogue): its HTTP status, its name
+    and what happened; None for any other error."""
+    if exc.sqlstate not in SQLSTATE_ERRORS:
+        return None
+    status, code = SQLSTATE_ERRORS[exc.sqlstate]
+    # our own functions' messages are "name: what happened"; only that part is shown.
+    # Through the PL/Proxy router (docs/sharding.md) they come as "<function>:
+    # [<shard>] REMOTE ERROR: name: what happened", the DETAIL as "Remote detail: ...".
+    message = (exc.diag.message_primary or "").rpartition("REMOTE ERROR: ")[2]
+    return status, code, message.removeprefix(f"{code}: ")
+
+
 def database_problem(exc: psycopg.Error):
-    if exc.sqlstate in SQLSTATE_ERRORS:
-        status, code = SQLSTATE_ERRORS[exc.sqlstate]
-        # our own functions' messages are "name: what happened"; only that part is shown.
-        # Through the PL/Proxy router (docs/sharding.md) they come as "<function>:
-        # [<shard>] REMOTE ERROR: name: what happened", the DETAIL as "Remote detail: ...".
-        message = (exc.diag.message_primary or "").rpartition("REMOTE ERROR: ")[2]
+    if refused := refusal(exc):
+        status, code, message = refused
         members: dict[str, str | int] = {}
         detail = (exc.diag.message_detail or "").removeprefix("Remote detail: ")
         if code == "spend_limit_exceeded":  # its DETAIL is "remaining: <N>"
@@ -84,7 +93,7 @@ def database_problem(exc: psycopg.Error):
             members["account_status"] = detail.removeprefix("status: ")
         if code == "hold_not_open":  # its DETAIL is "state: <state>"
             members["state"] = detail.removeprefix("state: ")
-        return problem(status, code, message.removeprefix(f"{code}: "), members=members)
+        return problem(status, code, message, members=members)
     if isinstance(exc, PoolTimeout):
         POOL_TIMEOUTS.inc()
         return unavailable("all database connections are busy; retry shortly")

@@ -81,14 +81,13 @@ def login_account() -> str:
         return account[:255]
 
 
-def login_key() -> str:
-    return f"{get_remote_address()}|{login_account()}"
-
-
-def login_limited(route):
-    """Both login routes: one budget per (address, account), one per address."""
-    per_account = limiter.shared_limit(login_limit, scope="login", key_func=login_key)
-    per_address = limiter.shared_limit(login_address_limit, scope="login-address", key_func=get_remote_address)
+def login_limited(route, account: Callable[[], str] = login_account, methods: list[str] | None = None):
+    """The login routes (the API's two, the console's form): one budget per (address,
+    account), one per address; `methods`: only those requests count."""
+    per_account = limiter.shared_limit(login_limit, scope="login", methods=methods,
+                                       key_func=lambda: f"{get_remote_address()}|{account()}")  # fmt: skip
+    per_address = limiter.shared_limit(login_address_limit, scope="login-address", key_func=get_remote_address,
+                                       methods=methods)  # fmt: skip
     limited = per_address(per_account(route))
     limited.wallet_unthrottled = _never  # type: ignore[attr-defined]
     return limited

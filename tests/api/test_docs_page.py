@@ -2,31 +2,10 @@
 chromedriver): the page loads from the API alone, renders /openapi.json without a
 console error and lists the operations. Its screenshot is kept as an artifact."""
 
-import shutil
-from pathlib import Path
-
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts"
-
-
-@pytest.fixture
-def browser():
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,2000",
-                     "--disable-dev-shm-usage"):  # fmt: skip
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with webdriver.Chrome(service=Service(driver), options=options) as chrome:
-        yield chrome
+from tests.api.conftest import ARTIFACTS
 
 
 def test_docs_page_lists_every_operation_without_console_errors(browser, base_url, api, report):

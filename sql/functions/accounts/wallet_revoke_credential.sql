@@ -1,4 +1,4 @@
--- Deletes a login (kind user or service); its tokens stop working within
+-- Deletes a login (kind user, service or staff); its tokens stop working within
 -- WALLET_CREDENTIAL_CHECK_SECONDS. Answers whether there was one. The owner's call; through
 -- the router it runs on the subject's shard.
 CREATE OR REPLACE FUNCTION public.wallet_revoke_credential(p_kind text, p_subject text)

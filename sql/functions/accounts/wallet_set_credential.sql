@@ -1,5 +1,6 @@
--- A login: a user's (subject: the user's uuid; the account must exist and not be erased)
--- or a service's (subject: its client id, with its scopes), with the argon2 hash of its
+-- A login: a user's (subject: the user's uuid; the account must exist and not be erased),
+-- a service's (subject: its client id, with its scopes) or a member of staff's for the
+-- support console (subject: their name, with their scopes), with the argon2 hash of its
 -- secret (hashed by the operator's command, wallet_api.credentials). Setting it again
 -- replaces the secret and scopes, and tokens issued before stop working
 -- (wallet_credential_valid_since). The owner's call: no role is granted it. Through the
@@ -14,8 +15,8 @@ AS $$
 DECLARE
     v_status text;
 BEGIN
-    IF p_kind IS NULL OR p_kind NOT IN ('user', 'service') THEN
-        RAISE EXCEPTION 'invalid_request: kind must be user or service' USING ERRCODE = 'WA002';
+    IF p_kind IS NULL OR p_kind NOT IN ('user', 'service', 'staff') THEN
+        RAISE EXCEPTION 'invalid_request: kind must be user, service or staff' USING ERRCODE = 'WA002';
     END IF;
     IF p_subject IS NULL OR length(p_subject) NOT BETWEEN 1 AND 255
        OR p_kind = 'user' AND wallet.uuid_or_null(p_subject)::text IS DISTINCT FROM p_subject THEN
