@@ -48,11 +48,11 @@ def statement():
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) != "text/csv":
         return jsonify(document)
     filename = f"statement-{user_id}.csv"
-    return Response(_statement_csv(document), mimetype="text/csv",
+    return Response(statement_csv(document), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
 
-def _statement_csv(document: dict) -> Iterator[str]:
+def statement_csv(document: dict) -> Iterator[str]:
     """The statement's CSV a few lines at a time, never as one string beside the document."""
     out = io.StringIO()
     writer = csv.DictWriter(out, STATEMENT_CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")

@@ -6,8 +6,11 @@ kept in tests/artifacts. Without a session (a user's token is none) there is no 
 form without its CSRF token is refused, and a member without accounts:admin changes
 nothing."""
 
+import csv
+import io
 import re
 import uuid
+from datetime import date
 
 import psycopg
 import pytest
@@ -147,6 +150,11 @@ def test_staff_freeze_a_user_and_see_her_spend_refused(browser, base_url, api, s
     assert api.post("/wallet/spend", api.user_token(ALICE), json=spend).status_code == 201
     pages.check("user-unfrozen")
 
+    browser.get(f"{base_url}/console/outstanding?day={date.today().isoformat()}")
+    gold = pages.find("table tbody tr").find_elements(By.TAG_NAME, "td")
+    assert int(gold[0].text.replace(",", "")) > 0, "paid GOLD is outstanding"
+    pages.check("outstanding")
+
     assert pages.violations == {}, pages.violations
     report(
         f"console in headless chromium: {len(pages.checked)} pages ({', '.join(pages.checked)}), 0 console errors, "
@@ -186,3 +194,21 @@ def test_no_page_without_a_staff_session_and_no_form_without_its_token(base_url,
     assert r.status_code == 200 and "Freeze this account?" in r.text, "a change is confirmed first"
     account = api.get(f"/accounts/{ALICE}", api.service_token("game")).json()
     assert account["status"] == "active", "nothing of the above changed her account"
+    assert reader.get(f"{base_url}/console/outstanding?day=2026-01-01", timeout=10).status_code == 403
+
+
+def test_the_statement_downloads_as_formula_safe_csv(base_url, api, staff, funded_user):
+    user = funded_user(gold=100)
+    spend = {"user_id": user, "asset_type_id": 1, "amount": 5, "idempotency_key": '=HYPERLINK("x")'}
+    assert api.post("/wallet/spend", api.service_token("game"), json=spend).status_code == 201
+    admin, _ = _signed_in(base_url, ADMIN, ADMIN_PASSWORD)
+    today = date.today().isoformat()
+    r = admin.get(f"{base_url}/console/users/{user}/statement.csv", params={"from": today, "to": today}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["line"] for row in rows] == ["opening", "opening", "entry", "entry", "closing", "closing"]
+    spent = next(row for row in rows if row["kind"] == "spend")
+    assert spent["idempotency_key"] == '\'=HYPERLINK("x")', "a cell a spreadsheet would run is quoted"
+    bad = admin.get(f"{base_url}/console/users/{user}/statement.csv", params={"from": "soon"}, timeout=10)
+    assert bad.status_code == 400

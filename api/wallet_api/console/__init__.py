@@ -23,7 +23,20 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import psycopg
-from flask import Blueprint, Flask, Request, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -33,6 +46,7 @@ from ..auth import check_secret, login_valid_since
 from ..db import get_db
 from ..errors import refusal
 from ..limits import login_limited
+from ..reports import statement_csv
 from ..scopes import Scope
 from .chart import balance_chart
 
@@ -246,6 +260,35 @@ def set_status(user_id: UUID):
     else:
         flash(f"Done: the account was {row['previous']}, it is {status} now.")
     return redirect(url_for("console.user", user_id=user_id))
+
+
+@bp.get("/users/<uuid:user_id>/statement.csv")
+def statement(user_id: UUID):
+    """The statement the API answers as CSV (formula-safe), for the days asked."""
+    require(Scope.ACCOUNTS_READ)
+    try:
+        start = datetime.fromisoformat(request.args.get("from", "")).replace(tzinfo=UTC)
+        end = datetime.fromisoformat(request.args.get("to", "")).replace(tzinfo=UTC) + timedelta(days=1)
+    except ValueError:
+        abort(400, description="Give the first and the last day of the statement (YYYY-MM-DD).")
+    (row,) = call("SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, start, end))
+    return Response(statement_csv(row["statement"]), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="statement-{user_id}.csv"'})  # fmt: skip
+
+
+@bp.get("/outstanding")
+def outstanding():
+    """Finance's question: what credit is outstanding, per asset, at the end of a day."""
+    require(Scope.REPORTS_READ)
+    day = request.args.get("day", "")
+    rows, at = [], None
+    if day:
+        try:
+            at = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
+        except ValueError:
+            abort(400, description="Give the day as YYYY-MM-DD.")
+        rows = call("SELECT * FROM wallet_outstanding(%s)", (at,))
+    return render_template("console/outstanding.html", day=day, at=at, rows=rows)
 
 
 @bp.errorhandler(CSRFError)
