@@ -60,9 +60,12 @@ def get_account(user_id: UUID):
 @bp.put("/accounts/<uuid:user_id>/limits")
 @write_limited
 def set_limits(user_id: UUID):
-    require_service_scope(Scope.ACCOUNTS_ADMIN)
+    principal = require_service_scope(Scope.ACCOUNTS_ADMIN)
     body = parse_body(AccountLimitsRequest)
-    limits = (body.asset_type_id, body.max_balance, body.daily_spend_limit, user_id)
-    get_db().call("SELECT wallet_set_limits(%s, %s, %s, %s)", limits)
+    # who: the calling service, kept with the change (wallet.actor, read by the function)
+    limits = (body.asset_type_id, body.max_balance, body.daily_spend_limit, user_id, f"service:{principal.subject}")
+    get_db().call(
+        "SELECT wallet_set_limits(%s, %s, %s, %s) FROM (SELECT set_config('wallet.actor', %s, true)) a", limits
+    )
     (row,) = get_db().call(ACCOUNT, (user_id,))
     return _account(row)

@@ -7,7 +7,7 @@ SELECT plan(111);
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
                                   'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries',
-                                  'exchange_rates', 'chain_checkpoints', 'shard_transfers']);
+                                  'exchange_rates', 'chain_checkpoints', 'shard_transfers', 'limit_changes']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -62,11 +62,11 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'public':
                     'wallet_webhook_settle', 'wallet_webhook_dead', 'wallet_webhook_redeliver',
                     'wallet_credential_valid_since', 'wallet_webhook_backlog', 'wallet_transfer',
                     'wallet_set_transfer_policy', 'wallet_exchange', 'wallet_set_exchange_rate', 'wallet_exchange_rates',
-                    'wallet_set_account_status', 'wallet_set_limits', 'wallet_account', 'wallet_erase_user', 'wallet_import',
+                    'wallet_set_account_status', 'wallet_set_limits', 'wallet_limit_changes', 'wallet_account', 'wallet_erase_user', 'wallet_import',
                     'wallet_reconcile_payments', 'wallet_set_credential', 'wallet_revoke_credential'],
               'the public wallet functions are exactly these (one overload each)');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-           AND proname LIKE 'wallet\_%'), 47, 'no public wallet function has a second overload');
+           AND proname LIKE 'wallet\_%'), 48, 'no public wallet function has a second overload');
 SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'spent_today', 'open_wallet', 'user_account_id', 'expired_credit',
                                 'refuse_ledger_change', 'refuse_ledger_change_but_erasure', 'legacy_entry_hash',
                                 'legacy_chain_head', 'treasury_account_id', 'uuid_or_null', 'integer_or_null', 'timestamptz_or_null', 'wallet_rules_hold', 'repay_debt',

@@ -150,6 +150,16 @@ def test_staff_freeze_a_user_and_see_her_spend_refused(browser, base_url, api, s
     assert api.post("/wallet/spend", api.user_token(ALICE), json=spend).status_code == 201
     pages.check("user-unfrozen")
 
+    Select(browser.find_element(By.ID, "limit_asset")).select_by_visible_text("GOLD")
+    browser.find_element(By.ID, "daily_spend_limit").send_keys("5000")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/limits'] button").click()
+    assert "the limits are set" in pages.find(".messages").text
+    gold = browser.find_element(By.XPATH, "//h2[@id='wallets']/following::table[1]//th[text()='GOLD']/..")
+    assert gold.find_elements(By.TAG_NAME, "td")[7].text == "5,000", "the daily limit in force"
+    latest = browser.find_element(By.CSS_SELECTOR, "#limit-changes ~ table tbody tr").find_elements(By.TAG_NAME, "td")
+    assert (latest[1].text, latest[3].text, latest[4].text) == ("GOLD", "5,000", f"staff:{ADMIN}"), "who set it"
+    pages.check("user-limits")
+
     browser.get(f"{base_url}/console/outstanding?day={date.today().isoformat()}")
     gold = pages.find("table tbody tr").find_elements(By.TAG_NAME, "td")
     assert int(gold[0].text.replace(",", "")) > 0, "paid GOLD is outstanding"

@@ -218,11 +218,13 @@ def user(user_id: UUID):
     older = history[HISTORY_PAGE]["entry_id"] if len(history) > HISTORY_PAGE else None
     history = history[:HISTORY_PAGE]
     codes = {row["asset_type_id"]: row["asset_code"] for row in balances}
+    limit_changes = call("SELECT * FROM wallet_limit_changes(%s, 10)", (user_id,))
     open_holds = call("SELECT * FROM wallet_holds(%s, 'open')", (user_id,))
     past_holds = [h for h in call("SELECT * FROM wallet_holds(%s, NULL)", (user_id,)) if h["state"] != "open"][:20]
     return render_template(
         "console/user.html", user_id=user_id, account=account, balances=balances, limits=limits,
         history=history, older=older, asset=asset, codes=codes, open_holds=open_holds, past_holds=past_holds,
+        limit_changes=limit_changes,
         chart=balance_chart(_daily_balances(user_id), codes), actions=STATUS_ACTIONS,
     )  # fmt: skip
 
@@ -260,6 +262,34 @@ def set_status(user_id: UUID):
     else:
         flash(f"Done: the account was {row['previous']}, it is {status} now.")
     return redirect(url_for("console.user", user_id=user_id))
+
+
+@bp.post("/users/<uuid:user_id>/limits")
+def set_limits(user_id: UUID):
+    """A user's cap and daily spend limit on one asset; a blank field: the asset's applies."""
+    require(Scope.ACCOUNTS_ADMIN)
+    try:
+        asset = int(request.form.get("asset_type_id", ""))
+        cap, daily = (_limit(request.form.get(field, "")) for field in ("max_balance", "daily_spend_limit"))
+    except ValueError:
+        flash("Limits are whole numbers of 0 or more, or blank for the asset's own.")
+        return redirect(url_for("console.user", user_id=user_id))
+    try:
+        # who: the signed-in member of staff, kept with the change (wallet.actor)
+        call("SELECT wallet_set_limits(%s, %s, %s, %s) FROM (SELECT set_config('wallet.actor', %s, true)) a",
+             (asset, cap, daily, user_id, f"staff:{g.staff['name']}"))  # fmt: skip
+    except Refused as refused:
+        flash(f"Not done: {refused.message}")
+    else:
+        flash("Done: the limits are set.")
+    return redirect(url_for("console.user", user_id=user_id))
+
+
+def _limit(text: str) -> int | None:
+    value = int(text) if text.strip() else None
+    if value is not None and not 0 <= value <= 9007199254740991:
+        raise ValueError(text)
+    return value
 
 
 @bp.get("/users/<uuid:user_id>/statement.csv")

@@ -4,7 +4,7 @@
 -- day. NULL is no limit. Without a user, the asset's limits for everyone: the owner's
 -- (others get 42501). With a user (wallet_service may), that user's override on the
 -- asset, field by field: a NULL field means the asset's limit applies to it, so both
--- NULL removes the override.
+-- NULL removes the override. Each change is kept with who made it (wallet_limit_changes).
 CREATE OR REPLACE FUNCTION public.wallet_set_limits(
     p_asset_type_id     integer,
     p_max_balance       bigint,
@@ -32,11 +32,15 @@ BEGIN
             RAISE EXCEPTION 'asset_not_found: no asset with id %', p_asset_type_id USING ERRCODE = 'WA004';
         END IF;
         PERFORM wallet.compile_asset_limits();  -- what the postings' plans read
-        RETURN;
+    ELSE
+        PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);  -- the user and the asset, or their errors
+        UPDATE wallet.wallets w SET max_balance = p_max_balance, daily_spend_limit = p_daily_spend_limit
+        WHERE w.account_id = wallet.user_account_id(p_user_id) AND w.asset_type_id = p_asset_type_id;
     END IF;
-    PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);  -- the user and the asset, or their errors
-    UPDATE wallet.wallets w SET max_balance = p_max_balance, daily_spend_limit = p_daily_spend_limit
-    WHERE w.account_id = wallet.user_account_id(p_user_id) AND w.asset_type_id = p_asset_type_id;
+    -- who: the API's named caller or the console's member of staff (wallet.actor), else the login
+    INSERT INTO wallet.limit_changes (account_id, asset_type_id, max_balance, daily_spend_limit, changed_by)
+    VALUES (CASE WHEN p_user_id IS NOT NULL THEN wallet.user_account_id(p_user_id) END, p_asset_type_id, p_max_balance,
+            p_daily_spend_limit, coalesce(nullif(current_setting('wallet.actor', true), ''), session_user));
 END
 $$;
 
