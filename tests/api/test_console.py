@@ -207,7 +207,7 @@ def test_no_page_without_a_staff_session_and_no_form_without_its_token(base_url,
     assert reader.get(f"{base_url}/console/outstanding?day=2026-01-01", timeout=10).status_code == 403
 
 
-def test_the_statement_downloads_as_formula_safe_csv(base_url, api, staff, funded_user):
+def test_the_statement_downloads_as_formula_safe_csv_and_the_history_filters(base_url, api, staff, funded_user):
     user = funded_user(gold=100)
     spend = {"user_id": user, "asset_type_id": 1, "amount": 5, "idempotency_key": '=HYPERLINK("x")'}
     assert api.post("/wallet/spend", api.service_token("game"), json=spend).status_code == 201
@@ -222,3 +222,8 @@ def test_the_statement_downloads_as_formula_safe_csv(base_url, api, staff, funde
     assert spent["idempotency_key"] == '\'=HYPERLINK("x")', "a cell a spreadsheet would run is quoted"
     bad = admin.get(f"{base_url}/console/users/{user}/statement.csv", params={"from": "soon"}, timeout=10)
     assert bad.status_code == 400
+    spends = admin.get(f"{base_url}/console/users/{user}", params={"kind": "spend", "from": today, "to": today},
+                       timeout=10).text  # fmt: skip
+    assert "=HYPERLINK" in spends and f"fund-{user}" not in spends, "the history filtered by kind and days"
+    topups = admin.get(f"{base_url}/console/users/{user}", params={"kind": "topup"}, timeout=10).text
+    assert f"fund-{user}" in topups and "=HYPERLINK" not in topups

@@ -59,6 +59,8 @@ SESSION_HOURS = 8
 HISTORY_PAGE = 25
 CHART_DAYS = 30
 STATUS_ACTIONS = {"frozen": "Freeze", "active": "Unfreeze", "closed": "Close"}
+ENTRY_KINDS = ("topup", "bonus", "import", "spend", "refund", "reversal", "expire", "debt_repayment", "transfer_out",
+               "transfer_in", "fee", "exchange_out", "exchange_in")  # fmt: skip
 
 
 class ConsoleSessions(SecureCookieSessionInterface):
@@ -213,10 +215,18 @@ def user(user_id: UUID):
     balances = call("SELECT * FROM wallet_balance(%s)", (user_id,))
     limits = {row["asset_type_id"]: row for row in account["limits"]}
     asset = request.args.get("asset_type_id", type=int)
-    before = request.args.get("before", type=int)
-    history = call("SELECT * FROM wallet_history(%s, %s, %s, %s)", (user_id, asset, before, HISTORY_PAGE + 1))
-    older = history[HISTORY_PAGE]["entry_id"] if len(history) > HISTORY_PAGE else None
-    history = history[:HISTORY_PAGE]
+    kind = request.args.get("kind") or None
+    days = _days(request.args.get("from", ""), request.args.get("to", ""))
+    if days:  # the days' entries from the statement, newest first
+        (row,) = call("SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, *days))
+        history = [_entry(e) for e in reversed(row["statement"]["entries"])]
+        older = None
+    else:  # a page of the history, then the next with "Older entries"
+        before = request.args.get("before", type=int)
+        history = call("SELECT * FROM wallet_history(%s, %s, %s, %s)", (user_id, asset, before, HISTORY_PAGE + 1))
+        older = history[HISTORY_PAGE]["entry_id"] if len(history) > HISTORY_PAGE else None
+        history = history[:HISTORY_PAGE]
+    history = [e for e in history if (asset is None or e["asset_type_id"] == asset) and kind in (None, e["kind"])]
     codes = {row["asset_type_id"]: row["asset_code"] for row in balances}
     limit_changes = call("SELECT * FROM wallet_limit_changes(%s, 10)", (user_id,))
     open_holds = call("SELECT * FROM wallet_holds(%s, 'open')", (user_id,))
@@ -224,9 +234,25 @@ def user(user_id: UUID):
     return render_template(
         "console/user.html", user_id=user_id, account=account, balances=balances, limits=limits,
         history=history, older=older, asset=asset, codes=codes, open_holds=open_holds, past_holds=past_holds,
-        limit_changes=limit_changes,
+        limit_changes=limit_changes, kind=kind, kinds=ENTRY_KINDS, days=days,
         chart=balance_chart(_daily_balances(user_id), codes), actions=STATUS_ACTIONS,
     )  # fmt: skip
+
+
+def _days(first: str, last: str) -> tuple[datetime, datetime] | None:
+    """From the start of the first day to the end of the last (UTC), when both are given."""
+    if not (first and last):
+        return None
+    try:
+        return (datetime.fromisoformat(first).replace(tzinfo=UTC),
+                datetime.fromisoformat(last).replace(tzinfo=UTC) + timedelta(days=1))  # fmt: skip
+    except ValueError:
+        abort(400, description="Give the first and the last day as YYYY-MM-DD.")
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A statement's entry as a history row (its time is a string there)."""
+    return {**entry, "created_at": datetime.fromisoformat(entry["created_at"])}
 
 
 def _daily_balances(user_id: UUID) -> list[tuple[datetime, dict[int, int]]]:
@@ -296,12 +322,10 @@ def _limit(text: str) -> int | None:
 def statement(user_id: UUID):
     """The statement the API answers as CSV (formula-safe), for the days asked."""
     require(Scope.ACCOUNTS_READ)
-    try:
-        start = datetime.fromisoformat(request.args.get("from", "")).replace(tzinfo=UTC)
-        end = datetime.fromisoformat(request.args.get("to", "")).replace(tzinfo=UTC) + timedelta(days=1)
-    except ValueError:
+    days = _days(request.args.get("from", ""), request.args.get("to", ""))
+    if days is None:
         abort(400, description="Give the first and the last day of the statement (YYYY-MM-DD).")
-    (row,) = call("SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, start, end))
+    (row,) = call("SELECT wallet_statement(%s, %s, %s) AS statement", (user_id, *days))
     return Response(statement_csv(row["statement"]), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="statement-{user_id}.csv"'})  # fmt: skip
 
