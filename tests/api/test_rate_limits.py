@@ -4,6 +4,7 @@ worker through redis, the address taken from a proxy only when told; writes per 
 a service (a backend writing for every player) is not throttled unless an operator
 sets a limit for services."""
 
+import re
 import shutil
 import socket
 import subprocess
@@ -95,6 +96,21 @@ def test_logins_are_rate_limited_per_address_and_account(server_env, tmp_path):
         limited = assert_problem(statuses[-1], 429, "rate_limited")
         assert limited["detail"]
         assert 0 < int(statuses[-1].headers["Retry-After"]) <= 61  # the window, rounded up
+
+
+def test_console_sign_ins_are_rate_limited_like_logins(server_env, tmp_path):
+    """The console's sign-in form counts against the same budgets, per (address, name);
+    showing the form costs nothing."""
+    with server(server_env, tmp_path, WALLET_RATE_LIMIT_LOGIN="3/minute") as base:
+        browser = requests.Session()
+        statuses = []
+        for _ in range(5):
+            page = browser.get(f"{base}/console/login", timeout=10)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            form = {"name": "Nobody Here", "password": "wrong", "csrf_token": token}
+            statuses.append(browser.post(f"{base}/console/login", data=form, timeout=10).status_code)
+        assert statuses == [401] * 3 + [429] * 2
+        assert "Too many attempts" in browser.post(f"{base}/console/login", data=form, timeout=10).text
 
 
 def guess(base: str, account: str, route: str = "login", **headers: str) -> int:
