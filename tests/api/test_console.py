@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import requests
 from axe_selenium_python import Axe
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -39,7 +40,8 @@ def staff(db_url):
 
 @pytest.fixture
 def alice_active(db_url):
-    """Alice is active before and after, whatever the test did in between."""
+    """Alice is active and without limits of her own before and after, whatever the test
+    did in between (the other tests spend from her wallet)."""
 
     def activate() -> None:
         with psycopg.connect(db_url, autocommit=True) as conn:
@@ -48,6 +50,12 @@ def alice_active(db_url):
                 != "active"
             ):
                 conn.execute("SELECT wallet_set_account_status(%s, 'active', 'test cleanup')", (ALICE,))
+            conn.execute(
+                "SELECT wallet_set_limits(w.asset_type_id, NULL, NULL, %s) FROM wallet.wallets w"
+                " JOIN wallet.accounts a USING (account_id)"
+                " WHERE a.user_id = %s AND (w.max_balance IS NOT NULL OR w.daily_spend_limit IS NOT NULL)",
+                (ALICE, ALICE),
+            )
 
     activate()
     yield
@@ -80,6 +88,14 @@ class Pages:
         self.checked: list[str] = []
         self.violations: dict[str, list[str]] = {}
 
+    def submit(self, css: str) -> None:
+        """Clicks a form's button and waits until the page it leads to has replaced this one."""
+        self.browser.execute_script("window.leaving = true")  # a mark the next page will not have
+        self.browser.find_element(By.CSS_SELECTOR, css).click()
+        WebDriverWait(self.browser, 10, ignored_exceptions=(WebDriverException,)).until(
+            lambda b: b.execute_script("return document.readyState === 'complete' && window.leaving === undefined")
+        )
+
     def find(self, css: str):
         """An element of the page the last click leads to, once it has loaded."""
         return WebDriverWait(self.browser, 10).until(
@@ -102,7 +118,7 @@ class Pages:
     def review_status(self, action: str, reason: str) -> None:
         Select(self.browser.find_element(By.ID, "status")).select_by_visible_text(action)
         self.browser.find_element(By.ID, "reason").send_keys(reason)
-        self.browser.find_element(By.CSS_SELECTOR, "#controls ~ form button, form[action$='/status'] button").click()
+        self.submit("form[action$='/status'] button")
 
 
 def test_staff_freeze_a_user_and_see_her_spend_refused(browser, base_url, api, staff, alice_active, db_url, report):
@@ -112,14 +128,14 @@ def test_staff_freeze_a_user_and_see_her_spend_refused(browser, base_url, api, s
     pages.check("login")
     browser.find_element(By.ID, "name").send_keys(ADMIN)
     browser.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    pages.submit("form button[type=submit]")
     pages.find("#wallets")
     assert browser.current_url == f"{base_url}/console/users/{ALICE}", "back where sign-in was asked"
 
     browser.get(f"{base_url}/console/")
     pages.check("search")
     browser.find_element(By.ID, "user_id").send_keys(ALICE)
-    browser.find_element(By.CSS_SELECTOR, "form[role=search] button").click()
+    pages.submit("form[role=search] button")
     pages.find("#wallets")
     assert browser.current_url.startswith(f"{base_url}/console/users/{ALICE}")
     gold = browser.find_element(By.XPATH, "//h2[@id='wallets']/following::table[1]//th[text()='GOLD']/..")
@@ -134,7 +150,7 @@ def test_staff_freeze_a_user_and_see_her_spend_refused(browser, base_url, api, s
     pages.find("button.danger")
     assert "Freeze this account?" in browser.find_element(By.TAG_NAME, "h1").text
     pages.check("confirm")
-    browser.find_element(By.CSS_SELECTOR, "button.danger").click()
+    pages.submit("button.danger")
     assert "it is frozen now" in pages.find(".messages").text
     spend = {"asset_type_id": 1, "amount": 1, "idempotency_key": f"console-{uuid.uuid4()}"}
     refused = api.post("/wallet/spend", api.user_token(ALICE), json=spend)
@@ -145,14 +161,14 @@ def test_staff_freeze_a_user_and_see_her_spend_refused(browser, base_url, api, s
         ).fetchone() == ("frozen", reason, f"staff:{ADMIN}"), "who froze her, and why"
 
     pages.review_status("Unfreeze", "investigation closed")
-    pages.find("button.danger").click()
+    pages.submit("button.danger")
     assert "it is active now" in pages.find(".messages").text
     assert api.post("/wallet/spend", api.user_token(ALICE), json=spend).status_code == 201
     pages.check("user-unfrozen")
 
     Select(browser.find_element(By.ID, "limit_asset")).select_by_visible_text("GOLD")
     browser.find_element(By.ID, "daily_spend_limit").send_keys("5000")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/limits'] button").click()
+    pages.submit("form[action$='/limits'] button")
     assert "the limits are set" in pages.find(".messages").text
     gold = browser.find_element(By.XPATH, "//h2[@id='wallets']/following::table[1]//th[text()='GOLD']/..")
     assert gold.find_elements(By.TAG_NAME, "td")[7].text == "5,000", "the daily limit in force"
