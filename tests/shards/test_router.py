@@ -374,7 +374,7 @@ def test_transfers_run_on_the_senders_shard_or_in_steps_between_shards(router, r
         assert state == "sent"
         assert balance_of(sender) == 34
         router.execute("SELECT wallet_set_account_status(%s, 'closed', 'left the game')", (other,))
-        assert owner.execute("SELECT * FROM wallet_complete_transfers('0', 100)").fetchone() == (0, 1, 0)
+        assert owner.execute("SELECT * FROM wallet_complete_transfers('0', 100)").fetchone() == (0, 1, 0, None)
     assert balance_of(sender) == 57
     with pytest.raises(psycopg.Error) as caught:
         router.execute("SELECT * FROM wallet_transfer(%s, %s, 2, 20, 'gift-left', 3)", (sender, other))

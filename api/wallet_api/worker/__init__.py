@@ -107,15 +107,17 @@ def complete_transfers(timestamp: int) -> None:
         ).fetchall()[0]
         if not routed:
             return
-        counts = {"delivered": 0, "undone": 0, "left_in_flight": 0}
+        counts: dict[str, int | str | None] = {"delivered": 0, "undone": 0, "left_in_flight": 0, "last_error": None}
         while True:
-            (delivered, undone, left) = conn.execute(
-                "SELECT * FROM public.wallet_complete_transfers(%s::interval, %s)",
+            (delivered, undone, left, error) = conn.execute(
+                "SELECT delivered, undone, left_in_flight, last_error"
+                " FROM public.wallet_complete_transfers(%s::interval, %s)",
                 (TRANSFERS_LEFT_FOR, TRANSFERS_PER_SHARD),
             ).fetchall()[0]
-            counts = {"delivered": counts["delivered"] + delivered, "undone": counts["undone"] + undone,
-                      "left_in_flight": left}  # fmt: skip
-            if delivered + undone < TRANSFERS_PER_SHARD or left:
+            counts = {"delivered": int(counts["delivered"] or 0) + delivered,
+                      "undone": int(counts["undone"] or 0) + undone, "left_in_flight": left,
+                      "last_error": error}  # fmt: skip
+            if delivered + undone < TRANSFERS_PER_SHARD or left or error:
                 break
     JOB_RUNS.labels("wallet.complete_transfers").inc()
     log.info(json.dumps({"job": "wallet.complete_transfers", "scheduled_at": timestamp, **counts,

@@ -2,7 +2,8 @@
 -- p_older_than ago that no recipient's answer has settled (its caller went away between
 -- steps, or a shard was down) is delivered or undone, up to p_limit per shard. A shard
 -- that cannot be reached is left for the next run, and the others are served. Answers
--- how many were delivered, undone and left.
+-- how many were delivered, undone and left, and the last error that left one (for the
+-- worker's log: an outage says so, and so does anything else).
 CREATE OR REPLACE FUNCTION router.transfers_in_flight(p_shard integer, p_older_than interval, p_limit integer)
 RETURNS TABLE (transfer_id uuid, from_user_id uuid, to_user_id uuid, asset_type_id integer, amount bigint, fee bigint,
                out_entry_id bigint, lots jsonb, metadata jsonb, created_at timestamptz)
@@ -14,7 +15,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION public.wallet_complete_transfers(p_older_than interval DEFAULT '5 seconds',
                                                             p_limit integer DEFAULT 100)
-RETURNS TABLE (delivered integer, undone integer, left_in_flight integer)
+RETURNS TABLE (delivered integer, undone integer, left_in_flight integer, last_error text)
 LANGUAGE plpgsql
 SECURITY DEFINER  -- the steps are the owner's on every shard
 SET search_path = pg_catalog, pg_temp
@@ -36,10 +37,11 @@ BEGIN
                     IF v_state = 'delivered' THEN delivered := delivered + 1; ELSE undone := undone + 1; END IF;
                 EXCEPTION WHEN OTHERS THEN  -- the recipient's shard is down: the next run
                     left_in_flight := left_in_flight + 1;
+                    last_error := format('transfer %s: %s', v_sent.transfer_id, SQLERRM);
                 END;
             END LOOP;
         EXCEPTION WHEN OTHERS THEN  -- this shard is down: its transfers wait for the next run
-            NULL;
+            last_error := format('shard %s: %s', v_shard, SQLERRM);
         END;
     END LOOP;
     RETURN NEXT;
