@@ -296,13 +296,17 @@ def test_transfers_run_on_the_senders_shard_or_in_steps_between_shards(router, r
     shard); between shards it is made in steps through each shard's Transit account and
     answers as on one database: the same columns, replays, refusals before anything is
     taken. The policies and rates the owner sets reach every shard."""
-    users = [uuid.uuid4() for _ in range(12)]
-    for user in users:
+    sender = uuid.uuid4()
+    same = other = None
+    while same is None or other is None:  # a recipient on the sender's shard, and one on another
+        candidate = uuid.uuid4()
+        if shard_of(candidate) == shard_of(sender):
+            same = same or candidate
+        else:
+            other = other or candidate
+    for user in (sender, same, other):
         router.execute("SELECT wallet_open_account(%s, 'mover')", (user,))
         router.execute("SELECT * FROM wallet_topup(%s, 2, 100, %s)", (user, f"fund-{user}"))
-    sender = users[0]
-    same = next(u for u in users[1:] if shard_of(u) == shard_of(sender))
-    other = next(u for u in users[1:] if shard_of(u) != shard_of(sender))
     (entry_id, balance, to_balance) = router.execute(
         "SELECT entry_id, balance, to_balance FROM wallet_transfer(%s, %s, 2, 30, 'gift-router', 2)", (sender, same)
     ).fetchone()
