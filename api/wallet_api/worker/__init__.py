@@ -107,20 +107,19 @@ def complete_transfers(timestamp: int) -> None:
         ).fetchall()[0]
         if not routed:
             return
-        counts: dict[str, int | str | None] = {"delivered": 0, "undone": 0, "left_in_flight": 0, "last_error": None}
-        while True:
-            (delivered, undone, left, error) = conn.execute(
+        delivered = undone = 0
+        while True:  # another round while a shard had a full one
+            (delivered_now, undone_now, left, error) = conn.execute(
                 "SELECT delivered, undone, left_in_flight, last_error"
                 " FROM public.wallet_complete_transfers(%s::interval, %s)",
                 (TRANSFERS_LEFT_FOR, TRANSFERS_PER_SHARD),
             ).fetchall()[0]
-            counts = {"delivered": int(counts["delivered"] or 0) + delivered,
-                      "undone": int(counts["undone"] or 0) + undone, "left_in_flight": left,
-                      "last_error": error}  # fmt: skip
-            if delivered + undone < TRANSFERS_PER_SHARD or left or error:
+            delivered, undone = delivered + delivered_now, undone + undone_now
+            if delivered_now + undone_now < TRANSFERS_PER_SHARD or left or error:
                 break
     JOB_RUNS.labels("wallet.complete_transfers").inc()
-    log.info(json.dumps({"job": "wallet.complete_transfers", "scheduled_at": timestamp, **counts,
+    log.info(json.dumps({"job": "wallet.complete_transfers", "scheduled_at": timestamp, "delivered": delivered,
+                         "undone": undone, "left_in_flight": left, "last_error": error,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))  # fmt: skip
 
 
