@@ -45,8 +45,8 @@ BEGIN
     IF p_hold_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
     END IF;
-    v_account_id := wallet.user_account_id(p_user_id);
-    v_hold := wallet.locked_hold(v_account_id, p_hold_id);
+    v_hold := wallet.locked_hold(p_user_id, p_hold_id);
+    v_account_id := v_hold.account_id;
     v_asset := v_hold.asset_type_id;
     -- under the lock, a repeated call finds the first one's entry
     v_amount := coalesce(p_amount, v_hold.amount);
@@ -80,23 +80,29 @@ BEGIN
         SELECT coalesce(max(e.entry_id), 0) INTO v_since FROM wallet.ledger_entries e WHERE e.account_id = v_account_id;
     END IF;
 
-    -- consume the hold's lot amounts in the order the hold took them; the rest goes back
-    v_left := v_amount;
-    FOR v_lot IN
-        SELECT r.lot_id, r.amount, l.class
-        FROM unnest(v_hold.lot_ids, v_hold.lot_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
-        JOIN wallet.lots l ON l.account_id = v_account_id AND l.lot_id = r.lot_id
-        ORDER BY r.seq
-    LOOP
-        v_take := least(v_left, v_lot.amount);
-        v_rest := v_rest || (v_lot.amount - v_take);
-        v_left := v_left - v_take;
-        CONTINUE WHEN v_take = 0;
-        v_lot_ids := v_lot_ids || v_lot.lot_id;
-        v_lot_amounts := v_lot_amounts || v_take;
-        IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
-    END LOOP;
-    IF v_left > 0 THEN  -- the hold's lot amounts say less than it: never post on it
+    -- consume the hold's lot amounts in the order the hold took them; the rest goes back.
+    -- The whole hold: its lots and split as it took them, with no read of the lots.
+    IF v_amount = v_hold.amount THEN
+        v_lot_ids := v_hold.lot_ids; v_lot_amounts := v_hold.lot_amounts;
+        v_paid := v_hold.paid_amount; v_free := v_hold.free_amount;
+    ELSE
+        v_left := v_amount;
+        FOR v_lot IN
+            SELECT r.lot_id, r.amount, l.class
+            FROM unnest(v_hold.lot_ids, v_hold.lot_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
+            JOIN wallet.lots l ON l.account_id = v_account_id AND l.lot_id = r.lot_id
+            ORDER BY r.seq
+        LOOP
+            v_take := least(v_left, v_lot.amount);
+            v_rest := v_rest || (v_lot.amount - v_take);
+            v_left := v_left - v_take;
+            CONTINUE WHEN v_take = 0;
+            v_lot_ids := v_lot_ids || v_lot.lot_id;
+            v_lot_amounts := v_lot_amounts || v_take;
+            IF v_lot.class = 'paid' THEN v_paid := v_paid + v_take; ELSE v_free := v_free + v_take; END IF;
+        END LOOP;
+    END IF;
+    IF v_paid + v_free <> v_amount THEN  -- the hold's lot amounts say less than it: never post on it
         RAISE EXCEPTION 'hold % reserves less than its amount', p_hold_id
             USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
     END IF;
@@ -105,13 +111,15 @@ BEGIN
                                            v_now);
     END IF;
     -- the caller's balance after the capture: what the wallet holds less expired remainders
-    SELECT w.balance - v_amount - coalesce(x.paid + x.free, 0) AS balance, w.paid - v_paid AS paid,
-           w.free - v_free AS free, w.held - v_amount AS held, w.chain_head, x.paid IS NULL AS plain
+    SELECT w.balance - v_amount AS balance, w.paid - v_paid AS paid, w.free - v_free AS free,
+           w.held - v_amount AS held, w.chain_head, NOT coalesce(w.next_expiry <= v_now, false) AS plain
     INTO v_wallet
     FROM wallet.wallets w
-    LEFT JOIN LATERAL (SELECT * FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now)
-                       WHERE w.next_expiry <= v_now) x ON true
     WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
+    IF NOT v_wallet.plain THEN  -- expired remainders, in their own statement: rare
+        v_wallet.balance := v_wallet.balance
+                            - (SELECT x.paid + x.free FROM wallet.expired_credit(v_account_id, v_asset, v_now) x);
+    END IF;
 
     v_view := v_wallet.balance;
     v_plain := v_wallet.plain AND v_since IS NULL;  -- the call's events are its entry's and the hold's

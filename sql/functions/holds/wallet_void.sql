@@ -24,8 +24,8 @@ BEGIN
     IF p_hold_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
     END IF;
-    v_account_id := wallet.user_account_id(p_user_id);
-    v_hold := wallet.locked_hold(v_account_id, p_hold_id);
+    v_hold := wallet.locked_hold(p_user_id, p_hold_id);
+    v_account_id := v_hold.account_id;
     v_asset := v_hold.asset_type_id;
     -- expired by its state (a sweep with a later clock released it while this call waited
     -- for the wallet) or by this call's clock

@@ -165,7 +165,8 @@ BEGIN
         END IF;
     ELSIF p_kind = 'spend' AND v_refused IS NULL AND v_view - v_wallet.held >= p_amount THEN  -- held: not available
         -- The first class in spend order that holds credit; the asset's order is read only
-        -- when both do.
+        -- when both do. The probe below is wallet.take_in_spend_order's first step, made here
+        -- rather than through it: the call cost a spend 35,000 instructions (4%).
         IF v_wallet.free = 0 THEN
             v_class := 'paid';
         ELSIF v_wallet.paid = 0 THEN
