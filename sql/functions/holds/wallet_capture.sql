@@ -172,7 +172,8 @@ BEGIN
         PERFORM wallet.write_events(v_account_id, v_asset, coalesce(v_since, v_entry_id - 1), v_released, p_hold_id,
                                     'captured');
     END IF;
-    RETURN QUERY SELECT v_entry_id, v_view, false, v_paid, v_free;
+    entry_id := v_entry_id; balance := v_view; replayed := false; paid_amount := v_paid; free_amount := v_free;
+    RETURN NEXT;  -- the row from variables: no query
 END
 $$;
 

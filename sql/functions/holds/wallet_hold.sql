@@ -172,7 +172,8 @@ BEGIN
         PERFORM wallet.write_events(v_account_id, p_asset_type_id, coalesce(v_since, 9223372036854775807), v_released,
                                     v_hold_id, 'opened');
     END IF;
-    RETURN QUERY SELECT v_hold_id, v_available, v_expires_at, false;
+    hold_id := v_hold_id; available := v_available; expires_at := v_expires_at; replayed := false;
+    RETURN NEXT;  -- the row from variables: no query
 END
 $$;
 
