@@ -11,6 +11,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
+SET plan_cache_mode = force_generic_plan  -- the engine's read of the items' arrays was planned anew per call
 AS $$
 BEGIN
     IF p_postings IS NULL OR jsonb_typeof(p_postings) <> 'array'

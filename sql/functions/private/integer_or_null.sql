@@ -4,8 +4,9 @@ CREATE OR REPLACE FUNCTION wallet.integer_or_null(p_text text) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-    -- the usual spelling without the subtransaction an exception block costs
-    IF p_text ~ '^[0-9]{1,9}$' THEN
+    -- the usual spelling (1 to 9 digits) without the subtransaction an exception block
+    -- costs, nor a regex's bounded repetition
+    IF octet_length(p_text) BETWEEN 1 AND 9 AND translate(p_text, '0123456789', '') = '' THEN
         RETURN p_text::integer;
     END IF;
     BEGIN

@@ -135,7 +135,9 @@ BEGIN
     FOR v_it IN
         WITH item AS (
             SELECT i.idx::integer AS idx, i.posting, i.user_id, i.asset_type_id, i.posting ->> 'kind' AS kind,
-                   CASE WHEN jsonb_typeof(i.posting -> 'amount') = 'number' AND i.posting ->> 'amount' ~ '^[0-9]{1,16}$'
+                   CASE WHEN jsonb_typeof(i.posting -> 'amount') = 'number'  -- 1 to 16 digits, with no regex
+                             AND octet_length(i.posting ->> 'amount') BETWEEN 1 AND 16
+                             AND translate(i.posting ->> 'amount', '0123456789', '') = ''
                         THEN (i.posting ->> 'amount')::bigint END AS amount,
                    i.posting ->> 'idempotency_key' AS idempotency_key,
                    CASE i.posting ->> 'kind' WHEN 'topup' THEN 'paid' WHEN 'bonus' THEN 'free'
