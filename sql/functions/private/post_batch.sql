@@ -316,35 +316,37 @@ BEGIN
                     WHERE p.round = v_r
                 ), chained AS (
                     -- each entry chained: to its wallet's head as read under the lock, or (later
-                    -- rounds) to the wallet's entry of the round before, the posting before it
-                    SELECT r.*, wallet.entry_hash(r.head, r.e) AS hash
-                    FROM (SELECT p.account_id, p.asset_type_id, p.balance, p.wallet_paid, p.wallet_free, p.soonest, p.spent,
+                    -- rounds) to the wallet's entry of the round before, the posting before it;
+                    -- the row is built only inside the hash, where the planner folds its fields
+                    SELECT r.*,
+                           wallet.entry_hash(r.head,
+                               ROW(r.entry_id, r.account_id, r.asset_type_id, r.kind, r.debit_account_id,
+                                   r.credit_account_id, r.amount, r.balance, r.idempotency_key, r.metadata, v_now,
+                                   r.paid, r.free, NULL, NULL, 0, r.lot_ids, r.lot_amounts, NULL, NULL, r.wallet_paid,
+                                   r.wallet_free, r.held, NULL)::wallet.ledger_entries) AS hash
+                    FROM (SELECT p.entry_id, p.account_id, p.asset_type_id, p.kind, p.amount, p.idempotency_key,
+                                 p.metadata, p.balance, p.paid, p.free, p.wallet_paid, p.wallet_free, p.held, p.soonest,
+                                 p.spent,
+                                 CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END AS debit_account_id,
+                                 CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END AS credit_account_id,
+                                 CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END AS lot_ids,
+                                 CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END AS lot_amounts,
                                  -- a wallet's last posting: the wallet is moved to where it leaves it
                                  p.n = v_n OR (p_account[(p.n + 1)::integer], p_asset[(p.n + 1)::integer])
                                               IS DISTINCT FROM (p.account_id, p.asset_type_id) AS last,
                                  CASE WHEN v_r = 1 THEN p.head
                                       ELSE (SELECT x.hash FROM wallet.ledger_entries x
                                             WHERE x.account_id = p.account_id
-                                              AND x.entry_id = p_entry[(p.n - 1)::integer]) END AS head,
-                                 ROW(p.entry_id, p.account_id, p.asset_type_id, p.kind,
-                                     CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END,
-                                     CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END,
-                                     p.amount, p.balance, p.idempotency_key, p.metadata, v_now, p.paid, p.free,
-                                     NULL, NULL, 0,
-                                     CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END,
-                                     CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END,
-                                     NULL, NULL, p.wallet_paid, p.wallet_free, p.held, NULL)::wallet.ledger_entries AS e
+                                              AND x.entry_id = p_entry[(p.n - 1)::integer]) END AS head
                           FROM posting p
                           OFFSET 0) r
                 ), entry AS (
                     INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-                    SELECT (c.e).entry_id, (c.e).account_id, (c.e).asset_type_id, (c.e).kind, (c.e).debit_account_id,
-                           (c.e).credit_account_id, (c.e).amount, (c.e).balance_after, (c.e).idempotency_key,
-                           (c.e).metadata, (c.e).created_at, (c.e).paid_amount, (c.e).free_amount, NULL, NULL, 0,
-                           (c.e).lot_ids, (c.e).lot_amounts, NULL, c.hash, (c.e).paid_after, (c.e).free_after,
-                           (c.e).held_after
+                    SELECT c.entry_id, c.account_id, c.asset_type_id, c.kind, c.debit_account_id, c.credit_account_id,
+                           c.amount, c.balance, c.idempotency_key, c.metadata, v_now, c.paid, c.free, NULL, NULL, 0,
+                           c.lot_ids, c.lot_amounts, NULL, c.hash, c.wallet_paid, c.wallet_free, c.held
                     FROM chained c
-                    ORDER BY (c.e).entry_id
+                    ORDER BY c.entry_id
                 ), credited AS (
                     INSERT INTO wallet.lots (lot_id, account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
                     OVERRIDING SYSTEM VALUE
