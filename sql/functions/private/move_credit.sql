@@ -4,7 +4,8 @@
 -- p_numerator/p_denominator). The caller has checked the arguments and found both
 -- accounts and assets.
 --
--- Both wallets are made if missing, then locked in (account, asset) order. A key the
+-- Both wallets are locked in (account, asset) order; one missing is made, then both are
+-- locked again. A key the
 -- mover's account has used answers the first call (or idempotency_key_reused); then an
 -- asset whose policy is 'none' or a missing rate (p_numerator NULL) is
 -- operation_not_allowed. What moves is taken from the mover's lots in the asset's spend
@@ -89,25 +90,28 @@ DECLARE
     v_from_spent    bigint;
     v_to_cap        bigint;   -- the receiving wallet's cap in force
 BEGIN
-    -- both wallets exist before any lock is taken (a receiver may have none of the asset yet)
-    INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
-    SELECT a.account_id, a.asset_type_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = a.account_id)
-    FROM (VALUES (p_from_account, p_from_asset), (p_to_account, p_to_asset)) a (account_id, asset_type_id)
-    WHERE a.account_id IS NOT NULL
-      AND NOT EXISTS (SELECT FROM wallet.wallets x WHERE x.account_id = a.account_id AND x.asset_type_id = a.asset_type_id)
-    ON CONFLICT DO NOTHING;
-    -- locked in one order, (account, asset), whoever calls
-    FOR v_row IN
-        SELECT w.* FROM wallet.wallets w
-        WHERE (w.account_id, w.asset_type_id) IN ((p_from_account, p_from_asset), (p_to_account, p_to_asset))
-        ORDER BY w.account_id, w.asset_type_id
-        FOR UPDATE
-    LOOP
-        IF (v_row.account_id, v_row.asset_type_id) = (p_from_account, p_from_asset) THEN
-            v_from := v_row;
-        ELSE
-            v_to := v_row;
-        END IF;
+    -- locked in one order, (account, asset), whoever calls; a wallet to make (a receiver may
+    -- have none of the asset yet) is made first and all are locked again (rare)
+    FOR v_attempt IN 1..2 LOOP
+        FOR v_row IN
+            SELECT w.* FROM wallet.wallets w
+            WHERE (w.account_id, w.asset_type_id) IN ((p_from_account, p_from_asset), (p_to_account, p_to_asset))
+            ORDER BY w.account_id, w.asset_type_id
+            FOR UPDATE
+        LOOP
+            IF (v_row.account_id, v_row.asset_type_id) = (p_from_account, p_from_asset) THEN
+                v_from := v_row;
+            ELSE
+                v_to := v_row;
+            END IF;
+        END LOOP;
+        EXIT WHEN v_from.account_id IS NOT NULL AND (v_to.account_id IS NOT NULL OR p_to_account IS NULL);
+        INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
+        SELECT a.account_id, a.asset_type_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = a.account_id)
+        FROM (VALUES (p_from_account, p_from_asset), (p_to_account, p_to_asset)) a (account_id, asset_type_id)
+        WHERE a.account_id IS NOT NULL
+        ORDER BY a.account_id, a.asset_type_id  -- in lock order too
+        ON CONFLICT DO NOTHING;
     END LOOP;
     IF v_from.next_hold_expiry <= v_now THEN  -- expired holds keep nothing from this call
         v_opening := wallet.release_due_holds(p_from_account, p_from_asset, v_now);

@@ -1,5 +1,5 @@
 -- wallet.move_credit: makes a receiving wallet that does not exist yet (an asset added
--- after the account was opened) before it locks; splits the amount and the fee over the
+-- after the account was opened), then locks both; splits the amount and the fee over the
 -- lots taken; each entry is its own event with its wallet after it.
 BEGIN;
 SELECT plan(6);
