@@ -5,10 +5,9 @@
 -- accounts and assets.
 --
 -- Both wallets are locked in (account, asset) order; one missing is made, then both are
--- locked again. A key the
--- mover's account has used answers the first call (or idempotency_key_reused); then an
--- asset whose policy is 'none' or a missing rate (p_numerator NULL) is
--- operation_not_allowed. What moves is taken from the mover's lots in the asset's spend
+-- locked again. A key the mover's account has used answers the first call (or
+-- idempotency_key_reused); then an asset whose policy is 'none' or a missing rate
+-- (p_numerator NULL) is operation_not_allowed. What moves is taken from the mover's lots in the asset's spend
 -- order, of the classes p_policy lets move ('free_only': free lots only), the fee after
 -- the amount; each lot taken for the amount gives the receiving wallet one lot of its
 -- class and expiry, sized by cumulative rounding (lot i gets floor(C_i * n / d) -
