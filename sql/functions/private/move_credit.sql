@@ -42,7 +42,6 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_now           timestamptz := now();
-    v_row           wallet.wallets;
     v_from          wallet.wallets;
     v_to            wallet.wallets;
     v_opening       wallet.opening;
@@ -73,6 +72,7 @@ DECLARE
     v_new_expiries  timestamptz[] := '{}'::timestamptz[];
     v_new_amounts   bigint[] := '{}'::bigint[];
     v_new_ids       bigint[];
+    v_soonest       timestamptz;
     v_give          bigint;
     v_in_paid       bigint := 0::bigint;
     v_in_free       bigint := 0::bigint;
@@ -89,21 +89,22 @@ DECLARE
     v_from_spent    bigint;
     v_to_cap        bigint;   -- the receiving wallet's cap in force
 BEGIN
-    -- locked in one order, (account, asset), whoever calls; a wallet to make (a receiver may
-    -- have none of the asset yet) is made first and all are locked again (rare)
+    -- locked in one order, (account, asset), whoever calls, each by its own read (cheaper
+    -- than one read of both, sorted); a wallet to make (a receiver may have none of the
+    -- asset yet) is made first and both are locked again (rare)
     FOR v_attempt IN 1..2 LOOP
-        FOR v_row IN
-            SELECT w.* FROM wallet.wallets w
-            WHERE (w.account_id, w.asset_type_id) IN ((p_from_account, p_from_asset), (p_to_account, p_to_asset))
-            ORDER BY w.account_id, w.asset_type_id
-            FOR UPDATE
-        LOOP
-            IF (v_row.account_id, v_row.asset_type_id) = (p_from_account, p_from_asset) THEN
-                v_from := v_row;
-            ELSE
-                v_to := v_row;
+        IF p_to_account IS NULL OR (p_from_account, p_from_asset) <= (p_to_account, p_to_asset) THEN
+            SELECT w.* INTO v_from FROM wallet.wallets w
+            WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset FOR UPDATE;
+        END IF;
+        IF p_to_account IS NOT NULL THEN
+            SELECT w.* INTO v_to FROM wallet.wallets w
+            WHERE w.account_id = p_to_account AND w.asset_type_id = p_to_asset FOR UPDATE;
+            IF (p_from_account, p_from_asset) > (p_to_account, p_to_asset) THEN
+                SELECT w.* INTO v_from FROM wallet.wallets w
+                WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset FOR UPDATE;
             END IF;
-        END LOOP;
+        END IF;
         EXIT WHEN v_from.account_id IS NOT NULL AND (v_to.account_id IS NOT NULL OR p_to_account IS NULL);
         INSERT INTO wallet.wallets AS w (account_id, asset_type_id, has_holds)
         SELECT a.account_id, a.asset_type_id, EXISTS (SELECT FROM wallet.holds h WHERE h.account_id = a.account_id)
@@ -206,12 +207,9 @@ BEGIN
 
     -- the amount from the first lots taken, the fee from the rest; each lot taken for the
     -- amount gives the receiver one lot of its class and expiry
-    FOR v_lot IN
-        SELECT t.lot_id, t.amount, l.class, l.expires_at
-        FROM unnest(v_plan.lot_ids, v_plan.lot_amounts) WITH ORDINALITY AS t (lot_id, amount, n)
-        JOIN wallet.lots l ON l.account_id = p_from_account AND l.lot_id = t.lot_id
-        ORDER BY t.n
-    LOOP
+    FOR v_n IN 1..cardinality(v_plan.lot_ids) LOOP  -- a read per lot: usually one, cheaper than a join
+        SELECT l.lot_id, v_plan.lot_amounts[v_n] AS amount, l.class, l.expires_at INTO v_lot
+        FROM wallet.lots l WHERE l.account_id = p_from_account AND l.lot_id = v_plan.lot_ids[v_n];
         v_take := least(v_left, v_lot.amount);
         IF v_take > 0 THEN
             v_out_ids := v_out_ids || v_lot.lot_id; v_out_amounts := v_out_amounts || v_take;
@@ -222,6 +220,7 @@ BEGIN
             v_left := v_left - v_take;
             IF v_give > 0 THEN
                 v_new_classes := v_new_classes || v_lot.class; v_new_expiries := v_new_expiries || v_lot.expires_at;
+                v_soonest := least(v_soonest, v_lot.expires_at);  -- the soonest expiry of the new lots
                 v_new_amounts := v_new_amounts || v_give;
                 IF v_lot.class = 'paid' THEN v_in_paid := v_in_paid + v_give; ELSE v_in_free := v_in_free + v_give; END IF;
             END IF;
@@ -251,13 +250,6 @@ BEGIN
                  CASE WHEN v_from_plain THEN v_from.free - v_out_free END,
                  CASE WHEN v_from_plain THEN v_from.held END, NULL)::wallet.ledger_entries;
     v_out.hash := wallet.entry_hash(v_from.chain_head, v_out);
-    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-    SELECT (v_out).*
-    ON CONFLICT (account_id, idempotency_key) DO NOTHING
-    RETURNING e.entry_id INTO v_claimed;
-    IF v_claimed IS NULL THEN  -- claimed meanwhile by a call on another of the account's wallets
-        PERFORM wallet.refuse_reused_key(p_from_account, p_idempotency_key);
-    END IF;
     IF p_fee > 0 THEN
         v_fee := ROW(nextval('wallet.ledger_entries_entry_id_seq'::regclass), p_from_account, p_from_asset, 'fee',
                      p_from_account, wallet.treasury_account_id(), p_fee, v_from_view - p_amount - p_fee, NULL,
@@ -278,8 +270,17 @@ BEGIN
                     CASE WHEN v_to_plain THEN v_to.held END, NULL)::wallet.ledger_entries;
         v_in.hash := wallet.entry_hash(v_to.chain_head, v_in);
     END IF;
-    INSERT INTO wallet.ledger_entries OVERRIDING SYSTEM VALUE
-    SELECT x.* FROM unnest(ARRAY[v_fee, v_in]) x WHERE x.entry_id IS NOT NULL;
+    -- the entries in one statement; the out entry claims the key
+    WITH claimed AS (
+        INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+        SELECT x.* FROM unnest(ARRAY[v_out, v_fee, v_in]) x WHERE x.entry_id IS NOT NULL
+        ON CONFLICT (account_id, idempotency_key) DO NOTHING
+        RETURNING e.entry_id
+    )
+    SELECT c.entry_id INTO v_claimed FROM claimed c WHERE c.entry_id = v_out.entry_id;
+    IF v_claimed IS NULL THEN  -- claimed meanwhile by a call on another of the account's wallets
+        PERFORM wallet.refuse_reused_key(p_from_account, p_idempotency_key);
+    END IF;
 
     -- the lots and the caches
     UPDATE wallet.lots l SET remaining = l.remaining - v_plan.lot_amounts[array_position(v_plan.lot_ids, l.lot_id)]
@@ -290,17 +291,24 @@ BEGIN
         spent_day = wallet.utc_day(v_now), spent_today = v_from_spent + p_amount + p_fee  -- with a limit or not
     WHERE w.account_id = p_from_account AND w.asset_type_id = p_from_asset;
     IF p_to_account IS NOT NULL THEN
-        WITH made AS (
+        IF cardinality(v_new_amounts) = 1 THEN  -- usually: one lot, with no sort
             INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
-            SELECT p_to_account, p_to_asset, n.class, v_in.entry_id, n.amount, n.amount, n.expires_at
-            FROM unnest(v_new_classes, v_new_amounts, v_new_expiries) WITH ORDINALITY AS n (class, amount, expires_at, k)
-            ORDER BY n.k
-            RETURNING lot_id
-        )
-        SELECT array_agg(made.lot_id ORDER BY made.lot_id) INTO v_new_ids FROM made;
+            VALUES (p_to_account, p_to_asset, v_new_classes[1], v_in.entry_id, v_new_amounts[1], v_new_amounts[1],
+                    v_new_expiries[1])
+            RETURNING ARRAY[lot_id] INTO v_new_ids;
+        ELSE
+            WITH made AS (
+                INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+                SELECT p_to_account, p_to_asset, n.class, v_in.entry_id, n.amount, n.amount, n.expires_at
+                FROM unnest(v_new_classes, v_new_amounts, v_new_expiries) WITH ORDINALITY AS n (class, amount, expires_at, k)
+                ORDER BY n.k
+                RETURNING lot_id
+            )
+            SELECT array_agg(made.lot_id ORDER BY made.lot_id) INTO v_new_ids FROM made;
+        END IF;
         UPDATE wallet.wallets w
         SET balance = w.balance + v_in.amount, paid = w.paid + v_in_paid, free = w.free + v_in_free,
-            next_expiry = least(w.next_expiry, (SELECT min(x) FROM unnest(v_new_expiries) x)), chain_head = v_in.hash
+            next_expiry = least(w.next_expiry, v_soonest), chain_head = v_in.hash
         WHERE w.account_id = p_to_account AND w.asset_type_id = p_to_asset;
 
         v_to_balance := v_in.balance_after;
