@@ -48,17 +48,22 @@ BEGIN
     v_hold := wallet.locked_hold(p_user_id, p_hold_id);
     v_account_id := v_hold.account_id;
     v_asset := v_hold.asset_type_id;
-    -- under the lock, a repeated call finds the first one's entry
+    -- under the lock, a repeated call finds the first one's entry. A capture that nothing
+    -- below refuses looks for none: its entry's insert claims the key, and a key taken
+    -- by another entry is idempotency_key_reused there, as here.
     v_amount := coalesce(p_amount, v_hold.amount);
-    SELECT e.entry_id, e.kind, e.amount, e.hold_id, e.balance_after, e.paid_amount, e.free_amount INTO v_prior
-    FROM wallet.ledger_entries e
-    WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
-    IF FOUND THEN
-        IF (v_prior.kind, v_prior.amount, v_prior.hold_id) IS DISTINCT FROM ('spend', v_amount, p_hold_id) THEN
-            PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
+    IF v_hold.state <> 'open' OR v_hold.account_status <> 'active' OR v_hold.expires_at <= v_now
+       OR v_amount > v_hold.amount THEN
+        SELECT e.entry_id, e.kind, e.amount, e.hold_id, e.balance_after, e.paid_amount, e.free_amount INTO v_prior
+        FROM wallet.ledger_entries e
+        WHERE e.account_id = v_account_id AND e.idempotency_key = p_idempotency_key;
+        IF FOUND THEN
+            IF (v_prior.kind, v_prior.amount, v_prior.hold_id) IS DISTINCT FROM ('spend', v_amount, p_hold_id) THEN
+                PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
+            END IF;
+            RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
+            RETURN;
         END IF;
-        RETURN QUERY SELECT v_prior.entry_id, v_prior.balance_after, true, v_prior.paid_amount, v_prior.free_amount;
-        RETURN;
     END IF;
     IF v_hold.account_status <> 'active' THEN
         PERFORM wallet.refuse_inactive_account(v_hold.account_status, 'captures');

@@ -2,10 +2,10 @@
 -- the lots it consumed, the rest released); capture twice (same key: replay; other key:
 -- hold_not_open); capture after void; capture at exactly expires_at; beyond the hold;
 -- reserved credit of a lot that expires while the hold is open; unknown holds; keys
--- shared with holds; wallet_verify() clean after each step. Time passing is played by
+-- shared with holds and other entries; wallet_verify() clean after each step. Time passing is played by
 -- moving expires_at into the past as the owner (now() is fixed inside this test).
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 CREATE FUNCTION pg_temp.detail_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE v_detail text;
@@ -96,6 +96,10 @@ SELECT throws_ok(format($$SELECT * FROM wallet_capture('a2000000-0000-4000-8000-
                  'WA009', NULL, 'another user''s hold: hold_not_found');
 SELECT throws_ok(format($$SELECT * FROM wallet_capture('a2000000-0000-4000-8000-000000000001', %s, 'h-1')$$, (SELECT hold_id FROM h6)),
                  'WA005', NULL, 'a capture keyed like a hold: idempotency_key_reused');
+SELECT throws_ok(format($$SELECT * FROM wallet_capture('a2000000-0000-4000-8000-000000000001', %s, 'c-1')$$, (SELECT hold_id FROM h6)),
+                 'WA005', NULL, 'an open hold captured with another capture''s key: idempotency_key_reused');
+SELECT results_eq(format($$SELECT state FROM wallet.holds WHERE hold_id = %s$$, (SELECT hold_id FROM h6)),
+                  $$VALUES ('open')$$, 'and the hold stays open');
 
 SELECT * FROM finish();
 ROLLBACK;
