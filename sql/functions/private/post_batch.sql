@@ -151,16 +151,17 @@ BEGIN
                    coalesce(jsonb_typeof(i.posting) = 'object' AND w.account_id IS NOT NULL
                             AND w.debt = 0 AND w.account_status = 'active'
                             AND coalesce(w.max_balance, t.max_balance, w.daily_spend_limit, t.daily_spend_limit) IS NULL
-                            AND coalesce(x.expired, 0) = 0 AND coalesce(w.next_hold_expiry > v_now, true),
+                            -- expired credit read only where some may be (next_expiry is no later than the
+                            -- soonest expiry, and may be earlier; a CASE runs its sub-select only then)
+                            AND CASE WHEN w.next_expiry <= v_now
+                                     THEN (SELECT c.paid + c.free FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now) c) = 0
+                                     ELSE true END
+                            AND coalesce(w.next_hold_expiry > v_now, true),
                             false) AS usual_wallet
             FROM unnest(v_items, v_users, v_assets) WITH ORDINALITY i(posting, user_id, asset_type_id, idx)
             LEFT JOIN wallet.accounts a ON a.user_id = i.user_id
             LEFT JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = i.asset_type_id
             LEFT JOIN wallet.asset_types t ON t.asset_type_id = w.asset_type_id
-            -- next_expiry is no later than the soonest expiry, and may be earlier
-            LEFT JOIN LATERAL (SELECT c.paid + c.free AS expired
-                               FROM wallet.expired_credit(w.account_id, w.asset_type_id, v_now) c
-                               WHERE w.next_expiry <= v_now) x ON true
         ), judged AS (
             SELECT item.*,
                    coalesce(usual_wallet AND kind = ANY (v_kinds) AND (kind <> 'import' OR credit_class IN ('paid', 'free'))
@@ -178,27 +179,25 @@ BEGIN
         )
         SELECT s.idx, s.fast, s.kind, s.credit_class, s.account_id, s.asset_type_id, s.amount, s.idempotency_key, s.metadata,
                s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds, s.chain_head, s.spent_today,
-               s.first_class, lots.lot_ids, lots.lot_remaining, lots.lot_classes, lots.lot_expiries,
+               s.first_class,
+               -- on a wallet's first item, if the batch spends from it: its lots in spend order, as far
+               -- as its spends may reach (a CASE runs its sub-select, and starts its sorts, only then)
+               CASE WHEN s.fast AND s.first_of_wallet AND s.need > 0 THEN (
+                   SELECT ROW(array_agg(l.lot_id ORDER BY l.upto), array_agg(l.remaining ORDER BY l.upto),
+                              array_agg(l.class ORDER BY l.upto), array_agg(l.expires_at ORDER BY l.upto))::wallet.lot_reach
+                   FROM (SELECT l.lot_id, l.remaining, l.class, l.expires_at,
+                                sum(l.remaining) OVER (ORDER BY l.class = s.first_class DESC,
+                                                                coalesce(l.expires_at, 'infinity'), l.lot_id) AS upto
+                         FROM wallet.lots l
+                         WHERE l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
+                           AND l.open AND coalesce(l.expires_at, 'infinity') > v_now) l
+                   WHERE l.upto - l.remaining < s.need) END AS lots,
                p.entry_id AS prior_entry_id, p.kind AS prior_kind, p.asset_type_id AS prior_asset_type_id,
                p.amount AS prior_amount, p.balance_after AS prior_balance, p.paid_amount AS prior_paid,
                p.free_amount AS prior_free
         FROM sorted s
         LEFT JOIN wallet.ledger_entries p ON s.fast AND p.account_id = s.account_id
                                          AND p.idempotency_key = s.idempotency_key
-        -- on a wallet's first item: its lots in spend order, as far as its spends may reach
-        LEFT JOIN LATERAL (
-            SELECT array_agg(l.lot_id ORDER BY l.upto) AS lot_ids, array_agg(l.remaining ORDER BY l.upto) AS lot_remaining,
-                   array_agg(l.class ORDER BY l.upto) AS lot_classes,
-                   array_agg(l.expires_at ORDER BY l.upto) AS lot_expiries
-            FROM (SELECT l.lot_id, l.remaining, l.class, l.expires_at,
-                         sum(l.remaining) OVER (ORDER BY l.class = s.first_class DESC,
-                                                         coalesce(l.expires_at, 'infinity'), l.lot_id) AS upto
-                  FROM wallet.lots l
-                  WHERE s.fast AND s.first_of_wallet AND s.need > 0  -- read at all only then
-                    AND l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
-                    AND l.open AND coalesce(l.expires_at, 'infinity') > v_now) l
-            WHERE l.upto - l.remaining < s.need
-        ) lots ON true
         ORDER BY s.user_id, s.asset_type_id, s.idx
     LOOP
         v_order := v_order || v_it.idx;
@@ -216,8 +215,8 @@ BEGIN
             v_soonest := NULL;
             v_holds := v_holds OR v_it.has_holds;
             v_first := v_it.first_class; v_round := 0; v_lot := 1;
-            w_lot := coalesce(v_it.lot_ids, '{}'); w_left := coalesce(v_it.lot_remaining, '{}');
-            w_class := coalesce(v_it.lot_classes, '{}'); w_expires := coalesce(v_it.lot_expiries, '{}');
+            w_lot := coalesce((v_it.lots).lot_ids, '{}'); w_left := coalesce((v_it.lots).lot_remaining, '{}');
+            w_class := coalesce((v_it.lots).lot_classes, '{}'); w_expires := coalesce((v_it.lots).lot_expiries, '{}');
         END IF;
 
         IF v_it.prior_entry_id IS NOT NULL THEN  -- the key is taken: a replay, or another request's key

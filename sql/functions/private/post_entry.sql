@@ -213,8 +213,8 @@ BEGIN
             RETURNING e.entry_id, e.hash
         ), taken AS (
             UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+            FROM entry
             WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lot_ids)
-              AND EXISTS (SELECT FROM entry)
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
