@@ -6,7 +6,7 @@ AS $$
 BEGIN
     -- the usual spelling (1 to 9 digits) without the subtransaction an exception block
     -- costs, nor a regex's bounded repetition
-    IF octet_length(p_text) BETWEEN 1 AND 9 AND translate(p_text, '0123456789', '') = '' THEN
+    IF octet_length(p_text) BETWEEN 1 AND 9 AND p_text ~ '^[0-9]+$' THEN
         RETURN p_text::integer;
     END IF;
     BEGIN
