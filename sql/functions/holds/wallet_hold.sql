@@ -60,10 +60,11 @@ BEGIN
     v_account_id := wallet.user_account_id(p_user_id);
 
     -- The key is the account's, across assets: lock every wallet of the account (in
-    -- asset order, the order every multi-wallet lock takes) and mark them has_holds, so
-    -- that an entry keyed the same on another asset is either committed and seen below,
-    -- or waits for this hold and then finds it. A wallet of an asset the account has
-    -- none of yet is made here; its insert waits for one being made by a posting.
+    -- asset order, the order every multi-wallet lock takes) and mark them has_holds (in
+    -- the statement that makes the hold), so that an entry keyed the same on another
+    -- asset is either committed and seen below, or waits for this hold and then finds it.
+    -- A wallet of an asset the account has none of yet is made here; its insert waits for
+    -- one being made by a posting.
     SELECT count(*) AS wallets, coalesce(bool_and(l.has_holds), false) AS marked,
            (SELECT count(*) FROM wallet.asset_types) AS assets
     INTO v_locked
@@ -75,12 +76,6 @@ BEGIN
         ON CONFLICT DO NOTHING;
         PERFORM FROM wallet.wallets w WHERE w.account_id = v_account_id ORDER BY w.asset_type_id FOR UPDATE;
         v_locked.marked := false;
-    END IF;
-    IF NOT v_locked.marked THEN  -- this hold's own wallet is marked by the statement that makes the hold:
-        -- a row updated twice in a transaction has its foreign keys checked again (a share lock on
-        -- the asset's row)
-        UPDATE wallet.wallets w SET has_holds = true
-        WHERE w.account_id = v_account_id AND NOT w.has_holds AND w.asset_type_id <> p_asset_type_id;
     END IF;
 
     SELECT h.hold_id, h.asset_type_id, h.amount, h.available_after, h.expires_at INTO v_prior
@@ -151,11 +146,19 @@ BEGIN
         UPDATE wallet.lots l
         SET remaining = l.remaining - v_plan.lot_amounts[array_position(v_plan.lot_ids, l.lot_id)]
         WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_plan.lot_ids)
-    ), cached AS (
+    ), cached AS (  -- the hold's wallet, and the account's others not marked yet (each row updated once
+        -- in the transaction: a second update would check its foreign keys again)
         UPDATE wallet.wallets w
-        SET held = w.held + p_amount, next_hold_expiry = least(w.next_hold_expiry, v_expires_at), has_holds = true,
-            spent_day = wallet.utc_day(v_now), spent_today = v_wallet.spent_today + p_amount  -- with a limit or not
-        WHERE w.account_id = v_account_id AND w.asset_type_id = p_asset_type_id
+        SET held = w.held + CASE WHEN w.asset_type_id = p_asset_type_id THEN p_amount ELSE 0 END,
+            next_hold_expiry = CASE WHEN w.asset_type_id = p_asset_type_id
+                                    THEN least(w.next_hold_expiry, v_expires_at) ELSE w.next_hold_expiry END,
+            has_holds = true,
+            -- counted with a limit or not
+            spent_day = CASE WHEN w.asset_type_id = p_asset_type_id THEN wallet.utc_day(v_now) ELSE w.spent_day END,
+            spent_today = CASE WHEN w.asset_type_id = p_asset_type_id THEN v_wallet.spent_today + p_amount
+                               ELSE w.spent_today END
+        WHERE w.account_id = v_account_id
+          AND (w.asset_type_id = p_asset_type_id OR NOT v_locked.marked AND NOT w.has_holds)
     ), evented AS (  -- usually the call's one event, from what is known here (as in wallet.post_entry)
         INSERT INTO wallet.events
             (account_id, type, asset_type_id, hold_id, amount, balance, available, paid, free, held,

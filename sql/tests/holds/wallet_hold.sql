@@ -3,7 +3,7 @@
 -- key reuse across holds and entries; hold larger than available; bad arguments;
 -- wallet_verify() clean.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 SELECT wallet_open_account('a1000000-0000-4000-8000-000000000001', 'Holder');
 SELECT * FROM wallet_topup('a1000000-0000-4000-8000-000000000001', 1, 100, 'pay-1');
@@ -26,6 +26,10 @@ SELECT is_empty('SELECT * FROM wallet_verify()', 'consistent with an open hold')
 SELECT results_eq($$SELECT bool_and(has_holds) FROM wallet.wallets w JOIN wallet.accounts a USING (account_id)
                     WHERE a.user_id = 'a1000000-0000-4000-8000-000000000001'$$,
                   ARRAY[true], 'every wallet of the account is marked: its entries look for their keys among holds');
+SELECT results_eq($$SELECT w.held, w.next_hold_expiry IS NULL, wallet.spent_today(w.spent_day, w.spent_today, now())
+                    FROM wallet.wallets w JOIN wallet.accounts a USING (account_id)
+                    WHERE a.user_id = 'a1000000-0000-4000-8000-000000000001' AND w.asset_type_id <> 1$$,
+                  $$VALUES (0::bigint, true, 0::bigint)$$, 'and only marked: its other wallets hold and spent nothing');
 
 SELECT results_eq($$SELECT hold_id, available, replayed FROM wallet_hold('a1000000-0000-4000-8000-000000000001', 1, 50, 'h-1', '1 hour')$$,
                   $$SELECT hold_id, 80::bigint, true FROM h1$$, 'the same key again is a replay of the first answer');
