@@ -45,7 +45,7 @@ BEGIN
     IF p_hold_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
     END IF;
-    v_hold := wallet.locked_hold(p_user_id, p_hold_id);
+    v_hold := wallet.locked_hold(p_user_id, p_hold_id, p_idempotency_key);
     v_account_id := v_hold.account_id;
     v_asset := v_hold.asset_type_id;
     -- under the lock, a repeated call finds the first one's entry. A capture that nothing
@@ -172,7 +172,9 @@ BEGIN
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
-    PERFORM wallet.refuse_hold_key(v_account_id, p_idempotency_key);  -- or it is one of the account's holds' 
+    IF v_hold.key_is_a_holds THEN  -- a hold's key is no new request either
+        PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
+    END IF;
     IF NOT v_plain THEN
         PERFORM wallet.write_events(v_account_id, v_asset, coalesce(v_since, v_entry_id - 1), v_released, p_hold_id,
                                     'captured');

@@ -24,7 +24,7 @@ BEGIN
     IF p_hold_id IS NULL THEN
         RAISE EXCEPTION 'invalid_request: hold_id is required' USING ERRCODE = 'WA002';
     END IF;
-    v_hold := wallet.locked_hold(p_user_id, p_hold_id);
+    v_hold := wallet.locked_hold(p_user_id, p_hold_id, NULL);
     v_account_id := v_hold.account_id;
     v_asset := v_hold.asset_type_id;
     -- expired by its state (a sweep with a later clock released it while this call waited
