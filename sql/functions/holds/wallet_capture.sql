@@ -156,15 +156,14 @@ BEGIN
         SET state = 'captured', captured_amount = v_amount, capture_entry_id = entry.entry_id, closed_at = v_now
         FROM entry
         WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id
-        RETURNING h.idempotency_key, h.metadata
     ), evented AS (  -- usually: the entry is the call's first event, this its second
         INSERT INTO wallet.events
             (account_id, type, asset_type_id, entry_id, hold_id, amount, balance, available, paid, free, held,
              idempotency_key, metadata)
         SELECT v_account_id, 'hold.captured', v_asset, entry.entry_id, p_hold_id, v_amount, v_view,
-               v_view - v_wallet.held, v_wallet.paid, v_wallet.free, v_wallet.held, closed.idempotency_key,
-               closed.metadata
-        FROM entry, closed
+               v_view - v_wallet.held, v_wallet.paid, v_wallet.free, v_wallet.held, v_hold.idempotency_key,
+               v_hold.metadata
+        FROM entry
         WHERE v_plain
     )
     SELECT entry.entry_id INTO v_entry_id FROM entry;

@@ -18,6 +18,8 @@ CREATE OR REPLACE FUNCTION wallet.locked_hold(
     OUT lot_amounts       bigint[],
     OUT paid_amount       bigint,
     OUT free_amount       bigint,
+    OUT idempotency_key   text,
+    OUT metadata          jsonb,
     OUT next_hold_expiry  timestamptz,
     OUT account_status    text,
     OUT key_is_a_holds    boolean
@@ -38,10 +40,12 @@ BEGIN
     FOR UPDATE;
     -- under the lock, a hold keyed so has committed (holds lock every wallet of the account)
     SELECT h.amount, h.state, h.expires_at, h.lot_ids, h.lot_amounts, h.paid_amount, h.free_amount,
+           h.idempotency_key, h.metadata,
            p_idempotency_key IS NOT NULL
            AND EXISTS (SELECT FROM wallet.holds k
                        WHERE k.account_id = locked_hold.account_id AND k.idempotency_key = p_idempotency_key)
-    INTO amount, state, expires_at, lot_ids, lot_amounts, paid_amount, free_amount, key_is_a_holds
+    INTO amount, state, expires_at, lot_ids, lot_amounts, paid_amount, free_amount, idempotency_key, metadata,
+         key_is_a_holds
     FROM wallet.holds h WHERE h.account_id = locked_hold.account_id AND h.hold_id = p_hold_id;
 END
 $$;
