@@ -50,10 +50,13 @@ BEGIN
     END IF;
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
     v_account := wallet.user_account_id(p_user_id);
-    PERFORM wallet.refuse_unknown_assets(p_from_asset_type_id, p_to_asset_type_id);
-    -- no rate: refused after a replay has had its answer (wallet.move_credit)
+    -- a rate names two assets that exist (its foreign keys); with none, an unknown asset is
+    -- asset_not_found, and no rate is refused after a replay has had its answer (wallet.move_credit)
     SELECT r.numerator, r.denominator INTO v_rate FROM wallet.exchange_rates r
     WHERE r.from_asset_type_id = p_from_asset_type_id AND r.to_asset_type_id = p_to_asset_type_id;
+    IF NOT FOUND THEN
+        PERFORM wallet.refuse_unknown_assets(p_from_asset_type_id, p_to_asset_type_id);
+    END IF;
 
     v_moved := wallet.move_credit('exchange', v_account, p_from_asset_type_id, v_account, p_to_asset_type_id, p_amount,
                                   0, 'all', v_rate.numerator, v_rate.denominator, p_idempotency_key, p_metadata);

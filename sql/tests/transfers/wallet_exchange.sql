@@ -2,7 +2,7 @@
 -- over, sized by cumulative rounding across several lots; debt on the second asset
 -- repaid first; refusals; a replay answers the first call even after the rate changed.
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 
 SELECT wallet_open_account('d4000000-0000-4000-8000-000000000001', 'Exchanger');
 SELECT wallet_set_spend_order(1, 'free_first');
@@ -58,6 +58,10 @@ SELECT throws_ok($$SELECT * FROM wallet_exchange('d4000000-0000-4000-8000-000000
                  'WA014', NULL, 'no rate: operation_not_allowed');
 SELECT throws_ok($$SELECT * FROM wallet_exchange('d4000000-0000-4000-8000-000000000001', 2, 1, 1, 'ex-3')$$,
                  'WA014', NULL, 'a rate is one direction only');
+SELECT throws_ok($$SELECT * FROM wallet_exchange('d4000000-0000-4000-8000-000000000001', 1, 999, 1, 'ex-3')$$,
+                 'WA004', NULL, 'an asset that does not exist: asset_not_found, not a missing rate');
+SELECT throws_ok($$SELECT * FROM wallet_exchange('d4000000-0000-4000-8000-000000000001', 999, 1, 1, 'ex-3')$$,
+                 'WA004', NULL, 'either of the two');
 SELECT throws_ok($$SELECT * FROM wallet_exchange('d4000000-0000-4000-8000-000000000001', 1, 1, 1, 'ex-3')$$,
                  'WA002', NULL, 'the same asset on both sides: invalid_request');
 SELECT wallet_set_exchange_rate(1, 2, 1, 1000);
