@@ -19,6 +19,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off  -- plans cached while a table was small must still use its indexes (docs/design.md)
+SET plan_cache_mode = force_generic_plan  -- custom plans, chosen once the tables grew, were made anew per call
 AS $$
 #variable_conflict use_column
 DECLARE
