@@ -76,21 +76,17 @@ def migrate_shard(url: str, number: int) -> None:
     while the shard's feed is still empty (a position already given keeps its step)."""
     migrate.migrate(url)
     with psycopg.connect(url, autocommit=True) as conn:
-        (called,) = conn.execute("SELECT is_called FROM wallet.event_position").fetchone() or (True,)
-        if not called:
-            conn.execute(
-                f"ALTER SEQUENCE wallet.event_position INCREMENT BY {EVENT_ID_STEP}"
-                f" START WITH {EVENT_ID_STEP + number} RESTART WITH {EVENT_ID_STEP + number}"
-            )
-        (step, start) = conn.execute(
-            "SELECT increment_by, start_value FROM pg_sequences"
-            " WHERE schemaname = 'wallet' AND sequencename = 'event_position'"
-        ).fetchone() or (0, 0)
-        if step != EVENT_ID_STEP or start % EVENT_ID_STEP != number:
+        conn.execute(  # only while nothing was placed: a position already given keeps its step
+            "UPDATE wallet.feed_placer SET position_step = %(step)s, last_position = %(n)s, before_position = %(n)s"
+            " WHERE last_position = 0 AND position_step = 1 AND NOT EXISTS (SELECT FROM wallet.event_feed)",
+            {"step": EVENT_ID_STEP, "n": number},
+        )
+        (step, last) = conn.execute("SELECT position_step, last_position FROM wallet.feed_placer").fetchone()
+        if step != EVENT_ID_STEP or last % EVENT_ID_STEP != number:
             # webhook deliveries are settled on the shard their event id names (router.event_hash)
             raise ValueError(
                 f"shard {number} ({conninfo_to_dict(url).get('dbname')}) gave feed positions before it was made a"
-                f" shard (step {step}, from {start}); make shards from new databases"
+                f" shard (step {step}, last {last}); make shards from new databases"
             )
 
 

@@ -7,7 +7,7 @@ SELECT plan(111);
 SELECT has_schema('wallet');
 SELECT tables_are('wallet', ARRAY['asset_types', 'accounts', 'wallets', 'ledger_entries', 'credentials', 'schema_migrations',
                                   'lots', 'holds', 'events', 'event_feed', 'webhook_subscriptions', 'webhook_deliveries',
-                                  'exchange_rates', 'chain_checkpoints', 'shard_transfers', 'limit_changes']);
+                                  'exchange_rates', 'chain_checkpoints', 'shard_transfers', 'limit_changes', 'feed_placer']);
 SELECT col_type_is('wallet', 'ledger_entries', 'amount', 'bigint', 'amounts are bigint minor units');
 SELECT col_type_is('wallet', 'wallets', 'balance', 'bigint', 'balances are bigint minor units');
 SELECT col_type_is('wallet', 'accounts', 'user_id', 'uuid', 'user accounts carry the external uuid');
@@ -73,7 +73,7 @@ SELECT functions_are('wallet', ARRAY['post_entry', 'post_batch', 'spent_today', 
                                 'checked_write_args', 'answered_balance', 'take_in_spend_order',
                                 'release_held_credit', 'release_expired_holds', 'release_due_holds', 'move_credit', 'refuse_unknown_assets', 'refuse_inactive_account', 'refuse_over_daily_limit',
                                 'refuse_over_cap', 'compile_asset_limits', 'utc_day', 'asset_max_balance', 'asset_daily_spend_limit', 'expired_holds', 'refuse_hold_key', 'refuse_reused_key',
-                                'refuse_hold_removal', 'place_event', 'place_entry_event', 'wallet_view', 'write_events', 'entry_hash',
+                                'refuse_hold_removal', 'place_events', 'wallet_view', 'write_events', 'entry_hash',
                                 'chain_entry', 'locked_hold', 'settled_feed_position', 'lot_credit_at',
                                 'inet_or_null', 'is_public_address', 'transit_account_id', 'checked_transfer_args',
                                 'transfer_key_used', 'transfer_send', 'transfer_receive', 'transfer_settle',

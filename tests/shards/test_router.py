@@ -224,6 +224,7 @@ def test_the_one_feed_through_the_router_misses_nothing_and_keeps_each_wallets_o
         t.start()
     for t in writers:
         t.join()
+    router.execute("SELECT wallet_notify_events()")  # every shard's last commits placed, as the worker's next run would
     done.set()
     reading.join()
     ids = [row[0] for row in seen]
@@ -247,6 +248,7 @@ def test_webhook_deliveries_settle_on_their_events_shards(router_url, router, sh
             for user_id in users:
                 router.execute("SELECT wallet_open_account(%s, 'hooked')", (user_id,))
                 router.execute("SELECT * FROM wallet_topup(%s, 1, 7, 'hook-pay')", (user_id,))
+            owner.execute("SELECT wallet_notify_events()")  # placed on every shard, as the worker's run would
             owner.execute("SET ROLE wallet_worker")
             made = 0
             for _ in range(5):
@@ -531,6 +533,7 @@ def test_webhooks_from_every_shard_arrive_signed_through_the_routers_worker(
         for i, user_id in enumerate(users):
             router.execute("SELECT wallet_open_account(%s, 'hooked')", (user_id,))
             router.execute("SELECT * FROM wallet_topup(%s, 1, 10, %s)", (user_id, f"hook-{i}"))
+        router.execute("SELECT wallet_notify_events()")  # placed now rather than at the worker's next run
         expected = {
             event_id
             for (event_id,) in Behind(shards).rows(

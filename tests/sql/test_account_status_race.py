@@ -1,5 +1,5 @@
 """A freeze racing spends: 8 clients spend from one user while support freezes it. In
-commit order (the feed's positions), no spend of that user comes after the freeze: a
+the feed's order (the order of ids drawn under the wallet lock), no spend of that user comes after the freeze: a
 spend that waited for the wallet lock the freeze held sees the status, and one that
 held the lock first committed before it."""
 
@@ -39,6 +39,7 @@ def test_nothing_posts_after_a_freeze_commits(connect, new_user, admin, report):
         stop.set()
 
     in_threads(9, lambda i: freezer(i) if i == 8 else spender(i))
+    admin.execute("SELECT wallet_notify_events()")  # placed, as the worker's next run would
     rows = admin.execute(
         "SELECT f.type, f.event_id FROM wallet.feed_events f JOIN wallet.accounts a USING (account_id)"
         " WHERE a.user_id = %s ORDER BY f.event_id",

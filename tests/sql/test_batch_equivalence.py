@@ -135,6 +135,7 @@ def entries_of(admin, user_id):
 def events_of(admin, user_id):
     """Each wallet's events in order (a batch writes one wallet's events before the next
     wallet's, single calls interleave them; only each wallet's order is promised)."""
+    admin.execute("SELECT wallet_notify_events()")  # placed, as the worker's next run would
     return admin.execute(
         """SELECT v.type, v.asset_type_id, v.amount, v.balance, v.available, v.paid, v.free, v.held,
                   v.idempotency_key

@@ -1,14 +1,14 @@
 """The event feed's promise under real concurrency: 16 writers post, hold and capture,
 some keeping their transaction open a random while before COMMIT (and some rolling
-back), while a consumer LISTENs on wallet_events (notified by wallet_notify_events every
-50 ms, as the worker does) and reads the feed from its last event_id throughout. In the
-end it has seen every committed event exactly once, none of a rolled-back transaction,
-and each wallet's events in the order of its entries.
+back), while a consumer LISTENs on wallet_events (placed and notified by
+wallet_notify_events every 50 ms, as the worker does) and reads the feed from its last
+event_id throughout. In the end it has seen every committed event exactly once, none of
+a rolled-back transaction, and each wallet's events in the order of its entries.
 
-To make "committed late" as late as it gets, a test-only deferred trigger that fires
-after the feed's own (names order them) makes some writers sleep inside COMMIT, after
-their events have their positions and before those become visible: a reader that did
-not wait for them would read past their positions and never come back."""
+To make "committed late" as late as it gets, a test-only deferred trigger makes some
+writers sleep inside COMMIT, long after their ids were drawn and later ids were placed:
+a placer that did not keep the ids it had not yet seen committed would pass them for
+good."""
 
 import random
 import threading
@@ -50,7 +50,7 @@ def slow_commits(admin):
 @pytest.mark.single_database
 def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin, slow_commits, report):
     users = [new_user(gold=100_000) for _ in range(8)]
-    (start,) = admin.execute("SELECT coalesce(max(event_id), 0) FROM wallet.event_feed").fetchone()
+    (start,) = admin.execute("SELECT wallet_notify_events()").fetchone()  # the users' funding placed before it
     done = threading.Event()
     seen: list[tuple] = []
     notified = 0
@@ -115,6 +115,7 @@ def test_the_feed_never_misses_an_event_committed_late(connect, new_user, admin,
         t.start()
     for t in writers:
         t.join()
+    admin.execute("SELECT wallet_notify_events()")  # the last commits placed, as the worker's next run would
     done.set()
     consumer.join(timeout=60)
     notifier.join(timeout=10)
@@ -158,3 +159,54 @@ def test_a_consumer_in_an_open_transaction_does_not_hold_up_writers(connect, new
     writer.execute("SET lock_timeout = '2s'")  # a commit waiting on the feed's lock fails instead
     assert writer.execute("SELECT balance FROM wallet_spend(%s, 1, 1, 'while-reading')", (user,)).fetchone() == (9,)
     reader.rollback()
+
+
+@pytest.mark.single_database
+def test_an_id_open_through_many_placings_is_placed_when_it_commits_and_a_rolled_back_one_is_let_go(
+    connect, new_user, admin
+):
+    user = new_user(gold=10)
+    admin.execute("SELECT wallet_notify_events()")
+    late, gone = connect(), connect()
+    late.autocommit = gone.autocommit = False
+    (late_entry,) = late.execute("SELECT entry_id FROM wallet_spend(%s, 1, 1, 'late')", (user,)).fetchone()
+    (gone_entry,) = gone.execute("SELECT entry_id FROM wallet_topup(%s, 2, 1, 'gone')", (user,)).fetchone()
+    later = new_user(gold=3)  # drawn and committed after both
+    for _ in range(3):
+        admin.execute("SELECT wallet_notify_events()")
+
+    def placed(entry_id):
+        return admin.execute("SELECT event_id FROM wallet.event_feed WHERE entry_id = %s", (entry_id,)).fetchone()
+
+    def holes():
+        return set(admin.execute("SELECT holes FROM wallet.feed_placer").fetchone()[0])
+
+    assert placed(late_entry) is None and {late_entry, gone_entry} <= holes(), "open: kept as holes"
+    (later_position,) = admin.execute(
+        "SELECT max(f.event_id) FROM wallet.event_feed f JOIN wallet.accounts a USING (account_id)"
+        " WHERE a.user_id = %s",
+        (later,),
+    ).fetchone()
+    assert later_position is not None, "what committed meanwhile is placed past them"
+    gone.rollback()
+    late.commit()
+    admin.execute("SELECT wallet_notify_events()")
+    (late_position,) = placed(late_entry)
+    assert late_position > later_position, "placed once committed, after what was placed before"
+    assert placed(gone_entry) is None
+    assert not {late_entry, gone_entry} & holes(), "every drawer of the rolled back id has ended: it is let go"
+    read = [row[0] for row in connect().execute("SELECT entry_id FROM wallet_events(%s)", (later_position,))]
+    assert late_entry in read
+
+
+@pytest.mark.single_database
+def test_without_the_worker_a_reader_places_what_it_reads_next_time(connect, new_user, admin):
+    user = new_user(gold=10)
+    (start,) = admin.execute("SELECT wallet_notify_events()").fetchone()
+    reader = connect()
+    (entry,) = reader.execute("SELECT entry_id FROM wallet_spend(%s, 1, 1, 'no-worker')", (user,)).fetchone()
+    admin.execute("UPDATE wallet.feed_placer SET placed_at = now() - interval '1 minute'")  # no placer for a minute
+    assert [r[0] for r in reader.execute("SELECT entry_id FROM wallet_events(%s)", (start,))] == [], (
+        "the reader answers only positions committed before it asked"
+    )
+    assert [r[0] for r in reader.execute("SELECT entry_id FROM wallet_events(%s)", (start,))] == [entry]

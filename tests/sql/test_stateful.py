@@ -448,7 +448,9 @@ class WalletMachine(RuleBasedStateMachine):
                 k: (*w.view(self.now), w.held(), w.available(self.now), w.debt)
                 for k, w in self.wallets.items() if k[0] == user}  # fmt: skip
         assert self.conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
-        # every entry has its event, placed in the feed (each step committed)
+        # every entry has its event, placed in the feed (each step committed; placed as the
+        # worker's next run would)
+        self.admin.execute("SELECT wallet_notify_events()")
         entries, events = self.admin.execute(
             "SELECT (SELECT array_agg(e.entry_id ORDER BY e.entry_id) FROM wallet.ledger_entries e"
             "        JOIN wallet.accounts a USING (account_id) WHERE a.user_id = ANY(%(u)s)),"

@@ -12,8 +12,8 @@ process, each on its own queue, so that neither kind of work can hold up the oth
   and settles each on its own.
 
 Beside them, a thread calls wallet_notify_events() every `WALLET_NOTIFY_INTERVAL_MS`
-(default 50), which sends NOTIFY wallet_events when the event feed has moved. The logic
-stays in SQL. Run it beside the API:
+(default 50), which gives feed positions to the events committed since its last call
+and sends NOTIFY wallet_events when the feed has moved. The logic stays in SQL. Run it beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker
 
@@ -160,10 +160,11 @@ async def prune_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
     await context.app.job_manager.delete_old_jobs(nb_hours=72)
 
 
-def notify_events_forever(stop: threading.Event) -> None:
-    """Tells LISTENing consumers that the event feed moved, once per interval at most
-    (the writers do not NOTIFY themselves: see wallet_notify_events). Reconnects after a
-    lost connection; ends when `stop` is set."""
+def place_events_forever(stop: threading.Event) -> None:
+    """Places the events committed since the last run on the feed and tells LISTENing
+    consumers that it moved, once per interval (the writers neither place nor NOTIFY
+    themselves: see wallet_notify_events). Reconnects after a lost connection; ends when
+    `stop` is set."""
     interval = SETTINGS.notify_interval_seconds
     seen = None
     while not stop.is_set():
@@ -172,5 +173,5 @@ def notify_events_forever(stop: threading.Event) -> None:
                 while not stop.wait(interval):
                     (seen,) = conn.execute("SELECT public.wallet_notify_events(%s)", (seen,)).fetchall()[0]
         except psycopg.Error as exc:  # a restart, a failover, a standby that cannot write yet
-            log.warning(json.dumps({"worker": "event notifier reconnecting", "error": type(exc).__name__}))
+            log.warning(json.dumps({"worker": "event placer reconnecting", "error": type(exc).__name__}))
             stop.wait(1)

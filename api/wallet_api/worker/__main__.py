@@ -22,7 +22,7 @@ from wallet_api.worker import (
     database_url,
     drain_sender,
     log,
-    notify_events_forever,
+    place_events_forever,
 )
 
 RESTARTS = Counter("wallet_worker_restarts", "Times the worker lost the database (or a job worker) and started again")
@@ -35,7 +35,7 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per webhook request is too many
     serve_metrics()
     stop = threading.Event()
-    threading.Thread(target=notify_events_forever, args=(stop,), name="event-notifier", daemon=True).start()
+    threading.Thread(target=place_events_forever, args=(stop,), name="event-placer", daemon=True).start()
     try:
         asyncio.run(run_until_stopped())
     finally:

@@ -1,7 +1,9 @@
--- Sends NOTIFY wallet_events (no payload) when the feed has moved past p_seen, and
--- answers the feed's last position for the next call. The worker calls it every 50 ms
--- and consumers LISTEN: one notification per interval however many commits wrote events
--- (PostgreSQL would make every committing writer take turns if each sent its own).
+-- Places the events committed since the last call (wallet.place_events), then sends
+-- NOTIFY wallet_events (no payload) when the feed has moved past p_seen, and answers
+-- the feed's last position for the next call. The worker calls it every 50 ms, in a
+-- transaction of its own, and consumers LISTEN: the positions and the notification
+-- become visible together at its commit, one notification per interval however many
+-- commits wrote events.
 CREATE OR REPLACE FUNCTION public.wallet_notify_events(p_seen bigint DEFAULT 0)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -11,7 +13,7 @@ AS $$
 DECLARE
     v_last bigint;
 BEGIN
-    v_last := coalesce(pg_sequence_last_value('wallet.event_position'::regclass), 0);
+    v_last := wallet.place_events();
     IF v_last > coalesce(p_seen, 0) THEN
         PERFORM pg_notify('wallet_events', '');
     END IF;

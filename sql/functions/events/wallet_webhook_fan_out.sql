@@ -1,6 +1,6 @@
 -- The worker's first step: for each active subscription, a pending delivery for every
 -- matching event committed since its last call, at most p_limit feed positions per
--- subscription per call. Reads behind the feed's barrier (wallet.settled_feed_position)
+-- subscription per call. Reads the positions committed so far (wallet.settled_feed_position)
 -- and moves the subscription's position in the same transaction as its deliveries,
 -- so no event is skipped or fanned out twice; subscriptions another call is fanning
 -- out are skipped. Answers how many deliveries it made. Worker only.
@@ -22,8 +22,8 @@ BEGIN
         RAISE EXCEPTION 'invalid_request: limit must be from 1 to 100000'
             USING ERRCODE = 'WA002', DETAIL = format('limit: %s', p_limit);
     END IF;
-    -- a snapshot older than the barrier would miss what it waited for, and the position
-    -- moved past it would lose those events for good
+    -- a snapshot older than the position read would miss events, and the subscription's
+    -- position moved past them would lose them for good
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'invalid_request: call wallet_webhook_fan_out in READ COMMITTED'
             USING ERRCODE = 'WA002';

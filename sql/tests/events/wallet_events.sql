@@ -1,8 +1,9 @@
 -- wallet_events: every change writes its events in the same transaction, one per entry
 -- and one per hold opened, captured, voided or expired, with the wallet as the call left
--- it; positions are given at commit (played here by SET CONSTRAINTS ... IMMEDIATE), in
--- the order the events were written; p_after and p_limit page through them; a replay
--- writes none; bad arguments are invalid_request.
+-- it; positions are given by the placer (wallet.place_events, here in the test's own
+-- transaction, then counted as committed), in the order the events were written;
+-- p_after and p_limit page through them; a replay writes none; bad arguments are
+-- invalid_request.
 BEGIN;
 SELECT plan(12);
 
@@ -21,7 +22,7 @@ SELECT * FROM wallet_bonus('e0000000-0000-4000-8000-000000000001', 1, 40, 'gift-
 
 SELECT is((SELECT count(*)::int FROM wallet.event_feed f JOIN acct USING (account_id)), 0,
           'no event has a feed position before its transaction commits');
-SET CONSTRAINTS wallet.events_placed_at_commit, wallet.entries_placed_at_commit IMMEDIATE;  -- as at commit
+SELECT wallet.place_events(); UPDATE wallet.feed_placer SET before_position = last_position;  -- placed, as by the worker's own transaction
 
 SELECT results_eq($$SELECT type, amount, balance, available, held, idempotency_key FROM wallet_events((SELECT after FROM mark))
                     WHERE user_id = 'e0000000-0000-4000-8000-000000000001'$$,
@@ -53,9 +54,10 @@ SELECT is((SELECT count(*)::int FROM wallet_events((SELECT max(event_id) FROM wa
 CREATE TEMP TABLE h3 AS SELECT * FROM wallet_hold('e0000000-0000-4000-8000-000000000001', 1, 10, 'hold-3');
 UPDATE wallet.holds SET expires_at = now() - interval '1 second' WHERE hold_id = (SELECT hold_id FROM h3);
 UPDATE wallet.wallets SET next_hold_expiry = now() - interval '1 second' WHERE account_id = (SELECT account_id FROM acct);
+SELECT wallet.place_events(); UPDATE wallet.feed_placer SET before_position = last_position;  -- placed, as by the worker's own transaction
 CREATE TEMP TABLE mark2 AS SELECT max(event_id) AS after FROM wallet.event_feed;
 SELECT * FROM wallet_spend('e0000000-0000-4000-8000-000000000001', 1, 35, 'buy-2');
-SET CONSTRAINTS wallet.events_placed_at_commit, wallet.entries_placed_at_commit IMMEDIATE;
+SELECT wallet.place_events(); UPDATE wallet.feed_placer SET before_position = last_position;  -- placed, as by the worker's own transaction
 SELECT results_eq($$SELECT type, amount, balance, held FROM wallet_events((SELECT after FROM mark2))$$,
                   $$VALUES ('entry.spend', -35::bigint, 0::bigint, 0::bigint),
                            ('hold.expired', 10::bigint, 0::bigint, 0::bigint)$$,

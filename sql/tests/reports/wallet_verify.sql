@@ -82,7 +82,6 @@ CREATE TEMP TABLE chain AS
 SELECT results_eq($$SELECT count(DISTINCT hash)::int, bool_and(length(hash) = 32) FROM wallet.ledger_entries
                     WHERE account_id = (SELECT account_id FROM chain LIMIT 1)$$,
                   $$VALUES (3, true)$$, 'every entry carries its own SHA-256');
-SET CONSTRAINTS ALL IMMEDIATE;  -- the entries' feed positions, as at commit (ALTER TABLE waits for none)
 ALTER TABLE wallet.ledger_entries DISABLE TRIGGER ledger_entries_no_update_delete;
 UPDATE wallet.ledger_entries SET metadata = '{"item": "shield"}'
 WHERE entry_id = (SELECT entry_id FROM chain WHERE idempotency_key = 'ch-2');
