@@ -52,32 +52,46 @@ class TimingReceiver(ThreadingHTTPServer):
 
 
 def bench_feed(cluster: PgCluster, seconds: int) -> dict:
-    """One consumer reading wallet_events while 16 pgbench clients post; then webhook
-    deliveries by the worker to a receiver on loopback at a steady rate, commit to arrival."""
+    """One consumer reading wallet_events while 16 pgbench clients post and a thread places
+    the feed every 50 ms, as the worker does; then webhook deliveries by the worker to a
+    receiver on loopback at a steady rate, commit to arrival."""
     log("Feed: events one consumer reads while 16 writers post; webhook latency from commit to arrival")
     url = cluster.url.rsplit("/", 1)[0] + "/bench"
     mixed = scripts(("topup", 1), ("spend", 1))
-    read, stop = 0, threading.Event()
+    read, stop, placed_last = 0, threading.Event(), threading.Event()
+
+    def place() -> None:  # as the worker does: positions for what committed, every 50 ms
+        with psycopg.connect(url, autocommit=True) as conn:
+            seen = 0
+            while not stop.wait(0.05):
+                (seen,) = conn.execute("SELECT wallet_notify_events(%s)", (seen,)).fetchone()
 
     def consume(last: int) -> None:
         nonlocal read
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SET ROLE wallet_service")
-            while not stop.is_set():
+            while True:
+                finished = placed_last.is_set()  # read before the poll: nothing placed after it is missed
                 rows = conn.execute("SELECT event_id FROM wallet_events(%s, 1000)", (last,)).fetchall()
                 if rows:
                     read, last = read + len(rows), rows[-1][0]
+                elif finished:
+                    return
                 else:
                     time.sleep(0.005)
 
     with psycopg.connect(url, autocommit=True) as conn:
-        first = conn.execute("SELECT coalesce(max(event_id), 0) FROM wallet.event_feed").fetchone()[0]
-        consumer = threading.Thread(target=consume, args=(first,))
+        first = conn.execute("SELECT wallet_notify_events()").fetchone()[0]
+        placer, consumer = threading.Thread(target=place), threading.Thread(target=consume, args=(first,))
+        placer.start()
         consumer.start()
         started = time.perf_counter()
         writers = pgbench(cluster, "bench", BENCH_ROLE, 16, seconds, mixed)
         elapsed = time.perf_counter() - started
         stop.set()
+        placer.join()
+        conn.execute("SELECT wallet_notify_events()")  # the last commits placed
+        placed_last.set()
         consumer.join()
         written = conn.execute("SELECT count(*) FROM wallet.event_feed WHERE event_id > %s", (first,)).fetchone()[0]
     feed = {"written": written, "read": read, "seconds": elapsed, "read_per_s": read / elapsed,

@@ -43,6 +43,7 @@ def check_erasure(db_url, conn, admin, person, other, subscription) -> None:
     refused = erase(db_url, person)
     assert refused.returncode == 1 and "still holds credit" in refused.stderr and "balance: 100" in refused.stderr
     conn.execute("""SELECT wallet_spend(%s, 1, 100, 'buy-1', '{"item": "sword", "name": "Person"}')""", (person,))
+    admin.execute("SELECT wallet_notify_events()")  # placed, as the worker's run would
     admin.execute("SELECT wallet_webhook_fan_out()")
 
     done = erase(db_url, person)

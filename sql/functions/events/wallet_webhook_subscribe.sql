@@ -45,7 +45,7 @@ BEGIN
     END IF;
     INSERT INTO wallet.webhook_subscriptions (url, event_types, secret, fanned_out_through)
     VALUES (p_url, (SELECT array_agg(DISTINCT t ORDER BY t) FROM unnest(p_event_types) t), p_secret,
-            wallet.settled_feed_position())
+            wallet.place_events())  -- what committed before it, placed now: its positions commit with the row
     RETURNING subscription_id INTO v_id;
     RETURN v_id;
 END
