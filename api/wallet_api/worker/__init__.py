@@ -44,6 +44,8 @@ JOB_RUNS = Counter("wallet_worker_job_runs", "Job runs finished, by job", ["job"
 LOTS_EXPIRED = Counter("wallet_worker_lots_expired", "Expired lot remainders posted by wallet_expire()")
 HOLDS_EXPIRED = Counter("wallet_worker_holds_expired", "Expired holds released by wallet_expire()")
 LAST_SWEEP = Gauge("wallet_worker_last_sweep_timestamp_seconds", "When the last expiry sweep finished (Unix time)")
+LAST_PLACING = Gauge("wallet_worker_last_feed_placing_timestamp_seconds",
+                     "When the event feed was last placed (Unix time)")  # fmt: skip
 
 SCHEMA = "procrastinate"
 QUEUE = "wallet"  # the sweep and the housekeeping
@@ -172,6 +174,7 @@ def place_events_forever(stop: threading.Event) -> None:
             with psycopg.connect(database_url(), autocommit=True) as conn:
                 while not stop.wait(interval):
                     (seen,) = conn.execute("SELECT public.wallet_notify_events(%s)", (seen,)).fetchall()[0]
+                    LAST_PLACING.set_to_current_time()
         except psycopg.Error as exc:  # a restart, a failover, a standby that cannot write yet
             log.warning(json.dumps({"worker": "event placer reconnecting", "error": type(exc).__name__}))
             stop.wait(1)
