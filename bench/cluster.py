@@ -7,7 +7,10 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -218,3 +221,29 @@ def settle(cluster: PgCluster) -> None:
     with psycopg.connect(cluster.url.rsplit("/", 1)[0] + "/bench", autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         conn.execute("CHECKPOINT")
+
+
+@contextmanager
+def placing_feed(url: str) -> Iterator[None]:
+    """The event feed placed as the worker places it: wallet_notify_events() every 50 ms in
+    a thread, for as long as the block runs. Everything committed before is placed first,
+    so that the block's work does not also carry an earlier backlog."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        last = None
+        while (position := conn.execute("SELECT wallet_notify_events()").fetchone()[0]) != last:
+            last = position
+    stop = threading.Event()
+
+    def place() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            seen = 0
+            while not stop.wait(0.05):
+                (seen,) = conn.execute("SELECT wallet_notify_events(%s)", (seen,)).fetchone()
+
+    placer = threading.Thread(target=place)
+    placer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        placer.join()

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import psycopg.sql
-from cluster import BENCH_ROLE, log, percentile, pgbench, scripts
+from cluster import BENCH_ROLE, log, percentile, pgbench, placing_feed, scripts
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from wallet_api.credentials import set_database_login
@@ -58,13 +58,7 @@ def bench_feed(cluster: PgCluster, seconds: int) -> dict:
     log("Feed: events one consumer reads while 16 writers post; webhook latency from commit to arrival")
     url = cluster.url.rsplit("/", 1)[0] + "/bench"
     mixed = scripts(("topup", 1), ("spend", 1))
-    read, stop, placed_last = 0, threading.Event(), threading.Event()
-
-    def place() -> None:  # as the worker does: positions for what committed, every 50 ms
-        with psycopg.connect(url, autocommit=True) as conn:
-            seen = 0
-            while not stop.wait(0.05):
-                (seen,) = conn.execute("SELECT wallet_notify_events(%s)", (seen,)).fetchone()
+    read, placed_last = 0, threading.Event()
 
     def consume(last: int) -> None:
         nonlocal read
@@ -81,15 +75,13 @@ def bench_feed(cluster: PgCluster, seconds: int) -> dict:
                     time.sleep(0.005)
 
     with psycopg.connect(url, autocommit=True) as conn:
-        first = conn.execute("SELECT wallet_notify_events()").fetchone()[0]
-        placer, consumer = threading.Thread(target=place), threading.Thread(target=consume, args=(first,))
-        placer.start()
-        consumer.start()
-        started = time.perf_counter()
-        writers = pgbench(cluster, "bench", BENCH_ROLE, 16, seconds, mixed)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        placer.join()
+        with placing_feed(url):
+            first = conn.execute("SELECT wallet_notify_events()").fetchone()[0]
+            consumer = threading.Thread(target=consume, args=(first,))
+            consumer.start()
+            started = time.perf_counter()
+            writers = pgbench(cluster, "bench", BENCH_ROLE, 16, seconds, mixed)
+            elapsed = time.perf_counter() - started
         conn.execute("SELECT wallet_notify_events()")  # the last commits placed
         placed_last.set()
         consumer.join()

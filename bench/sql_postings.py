@@ -7,7 +7,18 @@ import uuid
 
 import psycopg
 import psycopg.sql
-from cluster import BATCH_SIZES, BATCHES, BENCH_ROLE, USERS, funded_bench_database, log, pgbench, run_pgbench, scripts
+from cluster import (
+    BATCH_SIZES,
+    BATCHES,
+    BENCH_ROLE,
+    USERS,
+    funded_bench_database,
+    log,
+    pgbench,
+    placing_feed,
+    run_pgbench,
+    scripts,
+)
 from psycopg.types.json import Jsonb
 
 from wallet_dev.pgcluster import PgCluster
@@ -26,15 +37,16 @@ def bench_sql(cluster: PgCluster, seconds: int, reps: int, client_counts: list[i
     runs = {name: {c: [] for c in client_counts} for name in workloads}
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_stat_statements_reset()")
-    for rep in range(reps):
-        for clients in client_counts:
-            for name, (user, args) in workloads.items():
-                result = pgbench(cluster, "bench", user, clients, seconds, args)
-                runs[name][clients].append(result)
-                log(
-                    f"  rep {rep + 1} c={clients:<2} {name:<18} {result['tps']:8.0f} tps  "
-                    f"p99 {result['p99_ms']:.2f} ms  failed {result['failed']}"
-                )
+    with placing_feed(url):  # as the worker does beside the writers, for every workload alike
+        for rep in range(reps):
+            for clients in client_counts:
+                for name, (user, args) in workloads.items():
+                    result = pgbench(cluster, "bench", user, clients, seconds, args)
+                    runs[name][clients].append(result)
+                    log(
+                        f"  rep {rep + 1} c={clients:<2} {name:<18} {result['tps']:8.0f} tps  "
+                        f"p99 {result['p99_ms']:.2f} ms  failed {result['failed']}"
+                    )
     with psycopg.connect(url, autocommit=True) as conn:
         profile = conn.execute("""
             SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls,
