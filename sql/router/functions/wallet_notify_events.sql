@@ -1,7 +1,9 @@
--- Sends NOTIFY wallet_events here, on the router, when any shard's feed has moved: the
--- answer is the sum of the shards' last positions, which grows whenever one of them
--- does (the worker passes it back as p_seen). The shards are asked with a p_seen no
--- position reaches, so that they do not notify their own listeners for nothing.
+-- Places every shard's feed (each shard's wallet_notify_events gives positions to what
+-- committed there since its last call), then sends NOTIFY wallet_events here, on the
+-- router, when any shard's feed has moved: the answer is the sum of the shards' last
+-- positions, which grows whenever one of them does (the worker passes it back as
+-- p_seen). The shards are asked with a p_seen no position reaches, so that they do not
+-- notify their own listeners for nothing.
 CREATE OR REPLACE FUNCTION router.feed_positions_on_all()
 RETURNS SETOF bigint
 LANGUAGE plproxy AS $$
