@@ -225,7 +225,7 @@ def settle(cluster: PgCluster) -> None:
 
 @contextmanager
 def placing_feed(url: str) -> Iterator[None]:
-    """The event feed placed as the worker places it: wallet_notify_events() every 50 ms in
+    """The event feed placed as the worker places it: wallet_notify_events() every 20 ms in
     a thread, for as long as the block runs. Everything committed before is placed first,
     so that the block's work does not also carry an earlier backlog."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -237,7 +237,7 @@ def placing_feed(url: str) -> Iterator[None]:
     def place() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             seen = 0
-            while not stop.wait(0.05):
+            while not stop.wait(0.02):
                 (seen,) = conn.execute("SELECT wallet_notify_events(%s)", (seen,)).fetchone()
 
     placer = threading.Thread(target=place)

@@ -53,7 +53,7 @@ class TimingReceiver(ThreadingHTTPServer):
 
 def bench_feed(cluster: PgCluster, seconds: int) -> dict:
     """One consumer reading wallet_events while 16 pgbench clients post and a thread places
-    the feed every 50 ms, as the worker does; then webhook deliveries by the worker to a
+    the feed every 20 ms, as the worker does; then webhook deliveries by the worker to a
     receiver on loopback at a steady rate, commit to arrival."""
     log("Feed: events one consumer reads while 16 writers post; webhook latency from commit to arrival")
     url = cluster.url.rsplit("/", 1)[0] + "/bench"

@@ -128,7 +128,7 @@ def write_results(report: dict, command: str) -> None:
             f"{USERS:,} users; pgbench custom scripts calling `wallet_topup`/`wallet_spend` with random",
             f"idempotency keys, `-M prepared`, {sql['seconds']} s per point, {sql['reps']} repetitions, as the",
             "`wallet_bench` role (a member of `wallet_service`). Baseline: `pgbench -N` (simple-update) on",
-            "the same cluster. Throughout, a thread places the event feed every 50 ms, as the worker does.",
+            "the same cluster. Throughout, a thread places the event feed every 20 ms, as the worker does.",
             "",
             "![SQL throughput](sql-throughput.png)",
             "",
@@ -409,7 +409,7 @@ def write_results(report: dict, command: str) -> None:
             "",
             "One consumer calling `wallet_events(last, 1000)` in a loop while 16 pgbench clients post the mixed",
             f"script for {report['feed']['seconds']} s ({feed['postings_tps']:.0f} postings/s) and a thread places"
-            f" the feed every 50 ms, as the worker does: it read "
+            f" the feed every 20 ms, as the worker does: it read "
             f"{feed['read']:,} of the {feed['written']:,} events written meanwhile, {feed['read_per_s']:,.0f} "
             "events/s.",
             "",
@@ -417,7 +417,7 @@ def write_results(report: dict, command: str) -> None:
             f"while 4 clients post {hooks['rate_tps']} postings/s: {hooks['arrived']:,} of {hooks['events']:,} events "
             f"arrived ({hooks['unsigned']} unsigned); from the event's transaction start to its arrival p50 "
             f"{hooks['p50_ms']:.0f} ms, p99 {hooks['p99_ms']:.0f} ms (the worker places the feed and notifies every "
-            "50 ms).",
+            "20 ms).",
             "",
         ]  # fmt: skip
     missing = [name for key, name in (("http", "HTTP"), ("growth", "Growth")) if key not in report]

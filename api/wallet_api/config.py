@@ -179,7 +179,7 @@ class WorkerSettings:
     database_url: str = ""
     expire_cron: str = "* * * * *"
     transfers_cron: str = "* * * * * */5"
-    notify_interval_seconds: float = 0.05
+    notify_interval_seconds: float = 0.02
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9102  # 0: no endpoint
 
@@ -189,7 +189,7 @@ class WorkerSettings:
             database_url=environ.get("DATABASE_URL", ""),
             expire_cron=environ.get("WALLET_EXPIRE_CRON", cls.expire_cron),
             transfers_cron=environ.get("WALLET_TRANSFERS_CRON", cls.transfers_cron),
-            notify_interval_seconds=_int(environ, "WALLET_NOTIFY_INTERVAL_MS", 50) / 1000,
+            notify_interval_seconds=_int(environ, "WALLET_NOTIFY_INTERVAL_MS", 20) / 1000,
             metrics_host=environ.get("WALLET_WORKER_METRICS_HOST", cls.metrics_host),
             metrics_port=_int(environ, "WALLET_WORKER_METRICS_PORT", cls.metrics_port),
         )

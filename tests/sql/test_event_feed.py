@@ -1,7 +1,7 @@
 """The event feed's promise under real concurrency: 16 writers post, hold and capture,
 some keeping their transaction open a random while before COMMIT (and some rolling
 back), while a consumer LISTENs on wallet_events (placed and notified by
-wallet_notify_events every 50 ms, as the worker does) and reads the feed from its last
+wallet_notify_events every 50 ms; the worker does it every 20) and reads the feed from its last
 event_id throughout. In the end it has seen every committed event exactly once, none of
 a rolled-back transaction, and each wallet's events in the order of its entries.
 

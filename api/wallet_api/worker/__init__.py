@@ -12,7 +12,7 @@ process, each on its own queue, so that neither kind of work can hold up the oth
   and settles each on its own.
 
 Beside them, a thread calls wallet_notify_events() every `WALLET_NOTIFY_INTERVAL_MS`
-(default 50), which gives feed positions to the events committed since its last call
+(default 20), which gives feed positions to the events committed since its last call
 and sends NOTIFY wallet_events when the feed has moved. The logic stays in SQL. Run it beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker

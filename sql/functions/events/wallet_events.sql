@@ -1,6 +1,6 @@
 -- The feed: events after feed position p_after, in position order, at most p_limit (1 to
 -- 1000). Positions are given in bulk by one placer (wallet.place_events, which the
--- worker runs every 50 ms), in entry-id order, each committed before anyone reads it;
+-- worker runs every 20 ms), in entry-id order, each committed before anyone reads it;
 -- so a consumer that keeps asking from the last event_id it saw never misses an event,
 -- even one committed late, and sees each wallet's events in the order of its entries.
 -- When no placer has run for a second (no worker), the reader places, without waiting

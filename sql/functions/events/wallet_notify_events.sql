@@ -1,6 +1,6 @@
 -- Places the events committed since the last call (wallet.place_events), then sends
 -- NOTIFY wallet_events (no payload) when the feed has moved past p_seen, and answers
--- the feed's last position for the next call. The worker calls it every 50 ms, in a
+-- the feed's last position for the next call. The worker calls it every 20 ms, in a
 -- transaction of its own, and consumers LISTEN: the positions and the notification
 -- become visible together at its commit, one notification per interval however many
 -- commits wrote events.
