@@ -17,6 +17,7 @@ import psycopg
 import psycopg.sql
 
 from wallet_api.migrate import migrate
+from wallet_api.worker import place_events_forever
 from wallet_dev.pgcluster import PgCluster, _as_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,22 +226,15 @@ def settle(cluster: PgCluster) -> None:
 
 @contextmanager
 def placing_feed(url: str) -> Iterator[None]:
-    """The event feed placed as the worker places it: wallet_notify_events() every 20 ms in
-    a thread, for as long as the block runs. Everything committed before is placed first,
-    so that the block's work does not also carry an earlier backlog."""
+    """The event feed placed by the worker's own placing loop, in a thread, for as long as
+    the block runs. Everything committed before is placed first, so that the block's work
+    does not also carry an earlier backlog."""
     with psycopg.connect(url, autocommit=True) as conn:
         last = None
         while (position := conn.execute("SELECT wallet_notify_events()").fetchone()[0]) != last:
             last = position
     stop = threading.Event()
-
-    def place() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            seen = 0
-            while not stop.wait(0.02):
-                (seen,) = conn.execute("SELECT wallet_notify_events(%s)", (seen,)).fetchone()
-
-    placer = threading.Thread(target=place)
+    placer = threading.Thread(target=place_events_forever, args=(stop, url))
     placer.start()
     try:
         yield

@@ -1,7 +1,7 @@
 -- Feed positions are given in bulk by one placer (wallet.place_events, run by the worker
--- through wallet_notify_events every 50 ms), not at each commit by a deferred trigger:
+-- through wallet_notify_events), not at each commit by a deferred trigger:
 -- a posting no longer queues a trigger, takes a lock or inserts a feed row. The
--- ordering argument is in docs/design.md ("The feed, placed in bulk").
+-- ordering argument is in docs/design.md ("Events and the feed").
 
 -- 1. Entries and event rows draw their ids from one sequence, each after its
 -- transaction has a transaction id (the placer's proof that an id it has not seen can

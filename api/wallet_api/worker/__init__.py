@@ -13,7 +13,8 @@ process, each on its own queue, so that neither kind of work can hold up the oth
 
 Beside them, a thread calls wallet_notify_events() every `WALLET_NOTIFY_INTERVAL_MS`
 (default 20), which gives feed positions to the events committed since its last call
-and sends NOTIFY wallet_events when the feed has moved. The logic stays in SQL. Run it beside the API:
+and sends NOTIFY wallet_events when the feed has moved. The logic stays in SQL. Run it
+beside the API:
 
     DATABASE_URL=... python -m wallet_api.worker
 
@@ -162,16 +163,16 @@ async def prune_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
     await context.app.job_manager.delete_old_jobs(nb_hours=72)
 
 
-def place_events_forever(stop: threading.Event) -> None:
+def place_events_forever(stop: threading.Event, url: str | None = None) -> None:
     """Places the events committed since the last run on the feed and tells LISTENing
     consumers that it moved, once per interval (the writers neither place nor NOTIFY
-    themselves: see wallet_notify_events). Reconnects after a lost connection; ends when
-    `stop` is set."""
+    themselves: see wallet_notify_events), on `url` or the worker's DATABASE_URL.
+    Reconnects after a lost connection; ends when `stop` is set."""
     interval = SETTINGS.notify_interval_seconds
     seen = None
     while not stop.is_set():
         try:
-            with psycopg.connect(database_url(), autocommit=True) as conn:
+            with psycopg.connect(url or database_url(), autocommit=True) as conn:
                 while not stop.wait(interval):
                     (seen,) = conn.execute("SELECT public.wallet_notify_events(%s)", (seen,)).fetchall()[0]
                     LAST_PLACING.set_to_current_time()

@@ -3,7 +3,7 @@
 -- dropped once it is seen committed (placed if it is an event) or can no longer
 -- commit: every id is drawn by a transaction that already has a transaction id, so a
 -- hole can be dropped once a snapshot's xmin has passed a transaction id assigned after
--- the hole was drawn (docs/design.md, "The feed, placed in bulk"). Commits its
+-- the hole was drawn (docs/design.md, "Events and the feed"). Commits its
 -- positions with its caller's transaction: run it in a transaction of its own
 -- (wallet_notify_events, which the worker calls every 20 ms). p_wait false: returns at
 -- once if another placer is running. Answers the feed's last position.
