@@ -70,8 +70,9 @@ BEGIN
     )
     UPDATE wallet.feed_placer p
     SET last_position = coalesce((SELECT max(placed.event_id) FROM placed), p.last_position),
-        before_position = CASE WHEN p.xmin = pg_catalog.pg_current_xact_id()::xid THEN p.before_position
+        before_position = CASE WHEN p.placed_by = pg_catalog.pg_current_xact_id() THEN p.before_position
                                ELSE p.last_position END,
+        placed_by = pg_catalog.pg_current_xact_id(),
         scanned_to = v_upto,
         holes = coalesce((SELECT array_agg(k.id ORDER BY k.id) FROM kept k), '{}'),
         hole_xids = coalesce((SELECT array_agg(k.xid ORDER BY k.id) FROM kept k), '{}'),
