@@ -40,8 +40,8 @@ REVOKE ALL ON SCHEMA procrastinate FROM PUBLIC;
 GRANT USAGE ON SCHEMA procrastinate TO wallet_worker;
 
 -- The feed as the router serves it: each shard's events, taken in that shard's own
--- (commit) order and appended here under one lock, so a position here is a single
--- cursor over all shards (router.wallet_events).
+-- (commit) order and appended here by one taker at a time (router.take_feed), so a
+-- position here is a single cursor over all shards (public.wallet_events).
 CREATE TABLE IF NOT EXISTS router.feed (
     event_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     shard           integer NOT NULL,
@@ -62,3 +62,18 @@ CREATE TABLE IF NOT EXISTS router.feed (
     metadata        jsonb,
     UNIQUE (shard, shard_event_id)
 );
+
+-- The router feed's taker: the last position a committed taking gave (readers answer no
+-- further), the one before it (what the taking transaction itself may answer), that
+-- transaction's top-level id (a taking in a subtransaction is still its caller's), and
+-- when a taking last ran (readers take themselves when none has for a second).
+CREATE TABLE IF NOT EXISTS router.feed_taker (
+    one             boolean PRIMARY KEY DEFAULT true CHECK (one),
+    last_position   bigint NOT NULL,
+    before_position bigint NOT NULL,
+    taken_by        xid8,
+    taken_at        timestamptz NOT NULL
+);
+INSERT INTO router.feed_taker (last_position, before_position, taken_at)
+SELECT coalesce(max(f.event_id), 0), coalesce(max(f.event_id), 0), '-infinity' FROM router.feed f
+ON CONFLICT DO NOTHING;

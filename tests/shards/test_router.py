@@ -175,6 +175,7 @@ def test_verify_is_clean_on_every_shard_after_concurrent_traffic(router_url, rou
 
 
 def test_the_one_feed_through_the_router_misses_nothing_and_keeps_each_wallets_order(router_url, router, report):
+    router.execute("SELECT wallet_notify_events()")  # earlier tests' events taken, as the worker's run would
     (start,) = router.execute("SELECT coalesce(max(event_id), 0) FROM wallet_events(0, 1000)").fetchone()
     while True:  # to the end of what is there already
         rows = router.execute("SELECT event_id FROM wallet_events(%s, 1000)", (start,)).fetchall()
@@ -235,6 +236,60 @@ def test_the_one_feed_through_the_router_misses_nothing_and_keeps_each_wallets_o
     assert {u: sorted(e) for u, e in written.items()} == {u: sorted(e) for u, e in by_user.items()}
     assert all(entries == sorted(entries) for entries in by_user.values()), "each wallet's events in entry order"
     report(f"feed through the router: {len(seen)} of {sum(map(len, written.values()))} events, read while written")
+
+
+def test_a_router_reader_that_rolls_back_never_saw_a_position_given_again(router_url, router, shards):
+    """A reader answers only positions a committed taking gave: the events it takes in its
+    own transaction (no taking for a second) are not in its answer, even on its second
+    call, so its rollback takes back no position anyone read."""
+    users = [uuid.uuid4() for _ in range(2)]
+    for user_id in users:
+        router.execute("SELECT wallet_open_account(%s, 'feed-rollback')", (user_id,))
+    router.execute("SELECT wallet_topup(%s, 1, 5, 'rb-1')", (users[0],))
+    router.execute("SELECT wallet_notify_events()")  # placed and taken, as the worker's run would
+    after = 0
+    while rows := router.execute("SELECT event_id FROM wallet_events(%s, 1000)", (after,)).fetchall():
+        after = rows[-1][0]
+    router.execute("SELECT wallet_topup(%s, 1, 7, 'rb-2')", (users[1],))
+    for conn in shards:  # the new top-up placed on its shard, not yet taken by the router
+        conn.execute("SELECT wallet_notify_events()")
+    with psycopg.connect(router_url) as owner:  # no taking for a second: the reader takes
+        owner.execute("UPDATE router.feed_taker SET taken_at = '-infinity'")
+        owner.commit()
+    answered = []
+    with psycopg.connect(router_url) as reader:  # one transaction, rolled back
+        reader.execute("SET ROLE wallet_service")
+        for _ in range(2):
+            answered += reader.execute(
+                "SELECT event_id, user_id, amount FROM wallet_events(%s, 1000)", (after,)
+            ).fetchall()
+        reader.rollback()
+    assert [r for r in answered if r[1] == users[1]] == [], "what the reader took is not in its own answer"
+    router.execute("SELECT wallet_notify_events()")
+    later = router.execute("SELECT event_id, user_id, amount FROM wallet_events(%s, 1000)", (after,)).fetchall()
+    assert (users[1], 7) in [(r[1], r[2]) for r in later], "the top-up is given its position by the next taking"
+    assert set(answered) <= set(later), "every position read is still its event's"
+
+
+def test_a_shard_out_of_reach_stops_the_router_feeds_taking_not_its_reading(router_url, router):
+    router.execute("SELECT wallet_notify_events()")
+    taken = router.execute("SELECT event_id FROM wallet_events(0, 1000)").fetchall()
+    assert taken, "earlier tests' events were taken"
+    with psycopg.connect(router_url, autocommit=True) as owner:
+        (address,) = owner.execute(
+            "SELECT option_value FROM pg_options_to_table((SELECT srvoptions FROM pg_foreign_server"
+            " WHERE srvname = 'wallet_shards')) WHERE option_name = 'p1'"
+        ).fetchone()
+        down = sql.SQL("ALTER SERVER wallet_shards OPTIONS (SET p1 {})")
+        owner.execute(down.format(sql.Literal("host=127.0.0.1 port=1")))
+        try:
+            owner.execute("UPDATE router.feed_taker SET taken_at = '-infinity'")  # the reader tries to take
+            assert router.execute("SELECT event_id FROM wallet_events(0, 1000)").fetchall() == taken
+            with pytest.raises(psycopg.errors.InternalError):  # the worker's taking reports it
+                owner.execute("SELECT wallet_notify_events()")
+        finally:
+            owner.execute(down.format(sql.Literal(address)))
+    router.execute("SELECT wallet_notify_events()")
 
 
 def test_webhook_deliveries_settle_on_their_events_shards(router_url, router, shards):

@@ -1,10 +1,12 @@
--- One feed over all shards, with one cursor. Each call first takes, under one lock, what
--- every shard's own feed has settled since the last taking (PL/Proxy, in parallel) and
--- appends it to router.feed, each shard's events in its own order; then it reads
--- router.feed after p_after. A position here is given once and in order, so a consumer
--- that asks again from the last event_id it saw misses nothing and sees each wallet's
--- events in entry order, as on one database. event_id is the router's position; the
--- shard's own id (the webhook-id of its deliveries) is kept in router.feed.
+-- One feed over all shards, with one cursor. router.take_feed appends to router.feed what
+-- every shard's own feed has settled since the last taking, each shard's events in its
+-- own order, and commits it (the worker's wallet_notify_events, every 20 ms); a reader
+-- answers only positions committed before it asked. So a position here is given once
+-- and for ever, and a consumer that asks again from the last event_id it saw misses
+-- nothing and sees each wallet's events in entry order, as on one database. When no
+-- taking has run for a second (no worker), the reader takes, without waiting for
+-- another taker, what it will read on its next call. event_id is the router's
+-- position; the shard's own id (the webhook-id of its deliveries) is kept in router.feed.
 CREATE OR REPLACE FUNCTION router.events_after(p_shards integer[], p_afters bigint[])
 RETURNS TABLE (shard integer, event_id bigint, type text, occurred_at timestamptz, user_id uuid,
                asset_type_id integer, entry_id bigint, hold_id bigint, amount bigint, balance bigint,
@@ -36,26 +38,27 @@ VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_last bigint;  -- every position up to this one is committed
 BEGIN
     IF p_after IS NULL OR p_after < 0 OR p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
         RETURN QUERY SELECT * FROM router.events_on_first_shard(p_after, p_limit);
         RETURN;
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('router.feed'));
-    INSERT INTO router.feed (shard, shard_event_id, type, occurred_at, user_id, asset_type_id, entry_id, hold_id,
-                             amount, balance, available, paid, free, held, idempotency_key, metadata)
-    SELECT e.shard, e.event_id, e.type, e.occurred_at, e.user_id, e.asset_type_id, e.entry_id, e.hold_id,
-           e.amount, e.balance, e.available, e.paid, e.free, e.held, e.idempotency_key, e.metadata
-    FROM router.events_after(
-        ARRAY(SELECT s FROM generate_series(0, router.shard_count() - 1) s ORDER BY s),
-        ARRAY(SELECT coalesce((SELECT max(f.shard_event_id) FROM router.feed f WHERE f.shard = s), 0)
-              FROM generate_series(0, router.shard_count() - 1) s ORDER BY s)) e
-    ORDER BY e.shard, e.event_id;
+    v_last := router.settled_feed_position();
+    IF (SELECT t.taken_at FROM router.feed_taker t) < clock_timestamp() - interval '1 second'
+       AND current_setting('transaction_isolation') = 'read committed' THEN  -- a later snapshot could not take
+        BEGIN  -- best effort: a shard out of reach stops the taking, not the reading
+            PERFORM router.take_feed(false);
+        EXCEPTION WHEN SQLSTATE 'XX000' THEN  -- PL/Proxy's report of a shard it could not reach
+            NULL;
+        END;
+    END IF;
     RETURN QUERY
     SELECT f.event_id, f.type, f.occurred_at, f.user_id, f.asset_type_id, f.entry_id, f.hold_id, f.amount,
            f.balance, f.available, f.paid, f.free, f.held, f.idempotency_key, f.metadata
     FROM router.feed f
-    WHERE f.event_id > p_after
+    WHERE f.event_id > p_after AND f.event_id <= v_last
     ORDER BY f.event_id
     LIMIT p_limit;
 END
