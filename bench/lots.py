@@ -52,23 +52,29 @@ def bulk_expiring_lots(conn: psycopg.Connection, users: int, per_user: int) -> N
 
 
 def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int) -> dict:
-    log("Lots: a spend over 1,000 open lots vs one lot; wallet_expire() over a backlog, beside postings")
+    log("Lots: a spend over 1,000 open lots, and after 10,000 spent ones, vs one lot; wallet_expire() over a backlog")
     url = prepare_database(cluster, "lots")
     with psycopg.connect(url, autocommit=True) as conn:
         load_users(conn, USERS, USERS, 1_000_000_000)
-        many, one = str(uuid.uuid4()), str(uuid.uuid4())
-        for user in (many, one):
+        many, spent, one = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        for user in (many, spent, one):
             conn.execute("SELECT wallet_open_account(%s, 'lots bench')", (user,))
         conn.execute("SELECT * FROM wallet_topup(%s, 1, 1000000000, 'one-lot')", (one,))
+        # a long history: 10,000 lots made and spent to nothing, then the one lot spends take from
+        for kind in ("topup", "spend"):
+            conn.execute(f"SELECT count(*) FROM generate_series(1, 10000) n, wallet_{kind}(%s, 1, 1, '{kind}-' || n)",
+                         (spent,))  # fmt: skip
+        conn.execute("SELECT * FROM wallet_topup(%s, 1, 1000000000, 'after-history')", (spent,))
         for n in range(1000):  # free and paid, some expiring: the order has work to do
             kind = "bonus" if n % 2 else "topup"
             expires = f"now() + interval '{n + 1} hours'" if n % 3 == 0 else "NULL"
             conn.execute(f"SELECT * FROM wallet_{kind}(%s, 1, 1000000, %s, '{{}}', {expires})", (many, f"lot-{n}"))
         conn.execute("VACUUM ANALYZE")
         conn.execute("SET ROLE wallet_service")
-        latencies: dict[str, list[float]] = {"1,000 lots": [], "1 lot": []}
+        latencies: dict[str, list[float]] = {"1,000 lots": [], "1 lot and 10,000 spent": [], "1 lot": []}
         for _ in range(4):  # interleaved
             latencies["1,000 lots"] += timed_spends(conn, many, spends // 4)
+            latencies["1 lot and 10,000 spent"] += timed_spends(conn, spent, spends // 4)
             latencies["1 lot"] += timed_spends(conn, one, spends // 4)
     spend = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
              for name, v in latencies.items()}  # fmt: skip

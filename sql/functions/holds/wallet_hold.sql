@@ -146,7 +146,8 @@ BEGIN
     ), reserved AS (
         UPDATE wallet.lots l
         SET remaining = l.remaining - v_plan.lot_amounts[array_position(v_plan.lot_ids, l.lot_id)]
-        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_plan.lot_ids)
+        -- l.open: read the account's open lots, not every lot it ever had
+        WHERE l.account_id = v_account_id AND l.open AND l.lot_id = ANY (v_plan.lot_ids)
     ), cached AS (  -- the hold's wallet, and the account's others not marked yet (each row updated once
         -- in the transaction: a second update would check its foreign keys again)
         UPDATE wallet.wallets w

@@ -284,7 +284,8 @@ BEGIN
 
     -- the lots and the caches
     UPDATE wallet.lots l SET remaining = l.remaining - v_plan.lot_amounts[array_position(v_plan.lot_ids, l.lot_id)]
-    WHERE l.account_id = p_from_account AND l.lot_id = ANY (v_plan.lot_ids);
+    -- l.open: read the account's open lots, not every lot it ever had
+    WHERE l.account_id = p_from_account AND l.open AND l.lot_id = ANY (v_plan.lot_ids);
     UPDATE wallet.wallets w
     SET balance = w.balance - p_amount - p_fee, paid = w.paid - v_out_paid - v_fee_paid,
         free = w.free - v_out_free - v_fee_free, chain_head = coalesce(v_fee.hash, v_out.hash),

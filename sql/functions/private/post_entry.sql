@@ -214,7 +214,8 @@ BEGIN
         ), taken AS (
             UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
             FROM entry
-            WHERE l.account_id = v_wallet.account_id AND l.lot_id = ANY (v_lot_ids)
+            -- l.open: read the account's open lots, not every lot it ever had
+            WHERE l.account_id = v_wallet.account_id AND l.open AND l.lot_id = ANY (v_lot_ids)
         ), cached AS (
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,

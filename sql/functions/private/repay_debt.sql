@@ -52,7 +52,8 @@ BEGIN
            p_balance - v_total, NULL, '{}', v_paid, v_free, p_credit_entry_id, v_lot_ids, v_lot_amounts
     RETURNING e.hash INTO v_hash;
     UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
-    WHERE l.account_id = p_account_id AND l.lot_id = ANY (v_lot_ids);
+    -- l.open: read the account's open lots, not every lot it ever had
+    WHERE l.account_id = p_account_id AND l.open AND l.lot_id = ANY (v_lot_ids);
     UPDATE wallet.wallets w
     SET balance = w.balance - v_total, paid = w.paid - v_paid, free = w.free - v_free, debt = w.debt - v_total,
         chain_head = v_hash

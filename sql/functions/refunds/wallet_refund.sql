@@ -135,7 +135,8 @@ BEGIN
         RETURNING e.entry_id, e.hash
     ), taken AS (
         UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
-        WHERE l.account_id = v_account_id AND l.lot_id = ANY (v_lot_ids)
+        -- l.open: read the account's open lots, not every lot it ever had
+        WHERE l.account_id = v_account_id AND l.open AND l.lot_id = ANY (v_lot_ids)
           AND EXISTS (SELECT FROM entry)
     ), cached AS (
         UPDATE wallet.wallets w
