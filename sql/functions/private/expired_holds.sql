@@ -16,7 +16,9 @@ AS $$
         SELECT sum(c.amount) FILTER (WHERE l.class = 'paid') AS lost_paid,
                sum(c.amount) FILTER (WHERE l.class = 'free') AS lost_free
         FROM unnest(h.lot_ids, h.lot_amounts) AS c (lot_id, amount)
-        JOIN wallet.lots l ON l.account_id = h.account_id AND l.lot_id = c.lot_id
+        CROSS JOIN LATERAL (  -- each lot by its key (OFFSET 0: not a join over the account's every lot)
+            SELECT l.class, l.expires_at FROM wallet.lots l
+            WHERE l.account_id = h.account_id AND l.lot_id = c.lot_id OFFSET 0) l
         WHERE l.expires_at <= p_at) r
     WHERE h.account_id = p_account_id AND h.asset_type_id = p_asset_type_id
       AND h.state = 'open' AND h.expires_at <= p_at

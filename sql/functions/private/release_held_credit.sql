@@ -37,7 +37,9 @@ BEGIN
     FOR v_lot IN
         SELECT r.lot_id, r.amount, l.class, l.expires_at
         FROM unnest(p_lots, p_amounts) WITH ORDINALITY AS r (lot_id, amount, seq)
-        JOIN wallet.lots l ON l.account_id = p_account_id AND l.lot_id = r.lot_id
+        CROSS JOIN LATERAL (  -- each lot by its key (OFFSET 0: not a join over the account's every lot)
+            SELECT l.class, l.expires_at FROM wallet.lots l
+            WHERE l.account_id = p_account_id AND l.lot_id = r.lot_id OFFSET 0) l
         WHERE r.amount > 0
         ORDER BY r.seq
     LOOP
