@@ -21,6 +21,16 @@ def timed_spends(conn: psycopg.Connection, user: str, n: int) -> list[float]:
     return values
 
 
+def timed_balances(conn: psycopg.Connection, user: str, n: int) -> list[float]:
+    """Latencies (ms) of n balance reads of one user."""
+    values = []
+    for _ in range(n):
+        started = time.perf_counter()
+        conn.execute("SELECT * FROM wallet_balance(%s)", (user,)).fetchall()
+        values.append((time.perf_counter() - started) * 1000)
+    return values
+
+
 def bulk_expiring_lots(conn: psycopg.Connection, users: int, per_user: int) -> None:
     """per_user free lots of 10 for bench users 1..users, made through the ledger, then
     moved into the past as time passing would."""
@@ -76,8 +86,14 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
             latencies["1,000 lots"] += timed_spends(conn, many, spends // 4)
             latencies["1 lot and 10,000 spent"] += timed_spends(conn, spent, spends // 4)
             latencies["1 lot"] += timed_spends(conn, one, spends // 4)
+        reads: dict[str, list[float]] = {"1 lot and 10,000 spent": [], "1 lot": []}
+        for _ in range(4):
+            reads["1 lot and 10,000 spent"] += timed_balances(conn, spent, spends // 4)
+            reads["1 lot"] += timed_balances(conn, one, spends // 4)
     spend = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
              for name, v in latencies.items()}  # fmt: skip
+    balance = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
+               for name, v in reads.items()}  # fmt: skip
     log(f"  spend of 1: 1,000 lots p99 {spend['1,000 lots']['p99_ms']:.2f} ms, 1 lot {spend['1 lot']['p99_ms']:.2f} ms")
 
     # a backlog of expired lots, swept while postings run, against postings alone
@@ -108,4 +124,4 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
               "postings_alone_tps": alone["tps"], "postings_beside_sweep_tps": result["tps"]}  # fmt: skip
     log(f"  wallet_expire: {swept:,} lots in {sweep_s:.1f} s ({expire['lots_per_s']:,.0f}/s); postings "
         f"{result['tps']:.0f} tps beside it vs {alone['tps']:.0f} alone")  # fmt: skip
-    return {"spend": spend, "expire": expire}
+    return {"spend": spend, "balance": balance, "expire": expire}

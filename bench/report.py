@@ -349,6 +349,12 @@ def write_results(report: dict, command: str) -> None:
         after_history = ""
         if history:
             after_history = f"; after 10,000 spent lots, {history['p99_ms'] / spend['1 lot']['p99_ms']:.2f}x"
+        balance_lines = []
+        if "balance" in lots:  # results of runs before it had none
+            balance_lines = ["", "`wallet_balance` reads of the same wallets, interleaved:", "",
+                             "| wallet | reads | p50 ms | p99 ms |", "|---|---|---|---|",
+                             *[f"| {name} | {v['n']} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |"
+                               for name, v in lots["balance"].items()]]  # fmt: skip
         lines += [
             "## Lots",
             "",
@@ -362,6 +368,7 @@ def write_results(report: dict, command: str) -> None:
             "",
             f"p99 with 1,000 lots is {spend['1,000 lots']['p99_ms'] / spend['1 lot']['p99_ms']:.2f}x of one lot"
             f"{after_history}.",
+            *balance_lines,
             "",
             f"`wallet_expire(1000)` in a loop over {expire['lots']:,} expired lots: {expire['seconds']:.1f} s, "
             f"{expire['lots_per_s']:,.0f} lots/s, while 16 pgbench clients post the mixed 50/50 script: "
