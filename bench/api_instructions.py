@@ -24,7 +24,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -103,10 +102,7 @@ def main() -> int:
     if not shutil.which("valgrind"):
         print("api_instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="wallet-api-ir-"))
-    tmp.chmod(0o777)
-    cluster = bench.start_cluster(tmp)
-    try:
+    with bench.throwaway_cluster("wallet-api-ir-") as (cluster, tmp):
         bench.funded_bench_database(cluster, USERS)
         env = {**api_env(cluster, workers=1, threads=1), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
         os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
@@ -117,9 +113,6 @@ def main() -> int:
             count = n if route in ("whoami", "spend") else max(1, n // 10)
             per_request = (instructions(route, count, env, tmp) - instructions(route, 0, env, tmp)) / count
             print(f"  {route:<15} {per_request:12,.0f}", flush=True)
-    finally:
-        cluster.stop("fast")
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -57,6 +57,20 @@ def start_cluster(tmp: Path) -> PgCluster:
     return cluster
 
 
+@contextmanager
+def throwaway_cluster(prefix: str) -> Iterator[tuple[PgCluster, Path]]:
+    """A bench cluster in a new temporary folder the server's user can enter; yields it and
+    the folder, then stops it and removes both."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    tmp.chmod(0o777)
+    cluster = start_cluster(tmp)
+    try:
+        yield cluster, tmp
+    finally:
+        cluster.stop("fast")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def load_users(conn: psycopg.Connection, users: int, funded: int, balance: int) -> None:
     """Opens `users` bench accounts (user n has a fixed uuid) and funds the first `funded`
     of them with one top-up each, written as ledger entries like any other."""

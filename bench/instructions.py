@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg
@@ -131,10 +130,7 @@ def main() -> int:
     if not shutil.which("valgrind"):
         print("instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="wallet-ir-"))
-    tmp.chmod(0o777)
-    cluster = bench.start_cluster(tmp)
-    try:
+    with bench.throwaway_cluster("wallet-ir-") as (cluster, tmp):
         url = bench.funded_bench_database(cluster, USERS)
         with psycopg.connect(url, autocommit=True) as conn:  # what transfers and exchanges need
             conn.execute("SELECT wallet_set_transfer_policy(1, 'all')")
@@ -170,9 +166,6 @@ def main() -> int:
         print(f"instructions per call (callgrind, {n} calls each, single-user backend, {USERS:,} users):")
         for name, value in figures.items():
             print(f"  {name:<25} {value:12,.0f}")
-    finally:
-        cluster.stop("fast")
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -17,10 +17,8 @@ import argparse
 import collections
 import contextlib
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg
@@ -70,11 +68,8 @@ def main() -> int:
     only = set(args.only.split(",")) if args.only else set(WORKLOADS)
     if only - set(WORKLOADS):
         parser.error(f"--only: unknown {', '.join(sorted(only - set(WORKLOADS)))}")
-    tmp = Path(tempfile.mkdtemp(prefix="wallet-wal-"))
-    tmp.chmod(0o777)
     bench.OUT.mkdir(exist_ok=True)
-    cluster = bench.start_cluster(tmp)
-    try:
+    with bench.throwaway_cluster("wallet-wal-") as (cluster, _):
         url = bench.funded_bench_database(cluster, bench.USERS)
         bench.run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
         with psycopg.connect(url, autocommit=True) as conn:
@@ -105,9 +100,6 @@ def main() -> int:
                 for kind, count in by_kind.most_common(14):
                     if count / n >= 0.05:
                         print(f"      {count / n:5.2f} x {bytes_of[kind] / count:4,.0f} B  {kind}")
-    finally:
-        cluster.stop("fast")
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
