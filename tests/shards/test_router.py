@@ -174,14 +174,17 @@ def test_verify_is_clean_on_every_shard_after_concurrent_traffic(router_url, rou
         assert conn.execute("SELECT * FROM wallet_verify()").fetchall() == []
 
 
+def feed_end(conn: psycopg.Connection) -> int:
+    """The last event_id the router's feed answers now, read to its end."""
+    after = 0
+    while rows := conn.execute("SELECT event_id FROM wallet_events(%s, 1000)", (after,)).fetchall():
+        after = rows[-1][0]
+    return after
+
+
 def test_the_one_feed_through_the_router_misses_nothing_and_keeps_each_wallets_order(router_url, router, report):
     router.execute("SELECT wallet_notify_events()")  # earlier tests' events taken, as the worker's run would
-    (start,) = router.execute("SELECT coalesce(max(event_id), 0) FROM wallet_events(0, 1000)").fetchone()
-    while True:  # to the end of what is there already
-        rows = router.execute("SELECT event_id FROM wallet_events(%s, 1000)", (start,)).fetchall()
-        if not rows:
-            break
-        start = rows[-1][0]
+    start = feed_end(router)
     users = [uuid.uuid4() for _ in range(16)]
     for user_id in users:
         router.execute("SELECT wallet_open_account(%s, 'feed')", (user_id,))
@@ -247,9 +250,7 @@ def test_a_router_reader_that_rolls_back_never_saw_a_position_given_again(router
         router.execute("SELECT wallet_open_account(%s, 'feed-rollback')", (user_id,))
     router.execute("SELECT wallet_topup(%s, 1, 5, 'rb-1')", (users[0],))
     router.execute("SELECT wallet_notify_events()")  # placed and taken, as the worker's run would
-    after = 0
-    while rows := router.execute("SELECT event_id FROM wallet_events(%s, 1000)", (after,)).fetchall():
-        after = rows[-1][0]
+    after = feed_end(router)
     router.execute("SELECT wallet_topup(%s, 1, 7, 'rb-2')", (users[1],))
     for conn in shards:  # the new top-up placed on its shard, not yet taken by the router
         conn.execute("SELECT wallet_notify_events()")

@@ -11,8 +11,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_taken bigint;
-    v_last  bigint;
+    v_last bigint;
 BEGIN
     IF p_wait THEN
         PERFORM pg_advisory_xact_lock(hashtext('router.feed'));
@@ -20,23 +19,25 @@ BEGIN
         RETURN NULL;
     END IF;
     -- a statement after the lock: its snapshot sees every earlier taking, committed
-    INSERT INTO router.feed (shard, shard_event_id, type, occurred_at, user_id, asset_type_id, entry_id, hold_id,
-                             amount, balance, available, paid, free, held, idempotency_key, metadata)
-    SELECT e.shard, e.event_id, e.type, e.occurred_at, e.user_id, e.asset_type_id, e.entry_id, e.hold_id,
-           e.amount, e.balance, e.available, e.paid, e.free, e.held, e.idempotency_key, e.metadata
-    FROM router.events_after(
-        ARRAY(SELECT s FROM generate_series(0, router.shard_count() - 1) s ORDER BY s),
-        ARRAY(SELECT coalesce((SELECT max(f.shard_event_id) FROM router.feed f WHERE f.shard = s), 0)
-              FROM generate_series(0, router.shard_count() - 1) s ORDER BY s)) e
-    ORDER BY e.shard, e.event_id;
-    GET DIAGNOSTICS v_taken = ROW_COUNT;
+    WITH taken AS (
+        INSERT INTO router.feed (shard, shard_event_id, type, occurred_at, user_id, asset_type_id, entry_id, hold_id,
+                                 amount, balance, available, paid, free, held, idempotency_key, metadata)
+        SELECT e.shard, e.event_id, e.type, e.occurred_at, e.user_id, e.asset_type_id, e.entry_id, e.hold_id,
+               e.amount, e.balance, e.available, e.paid, e.free, e.held, e.idempotency_key, e.metadata
+        FROM router.events_after(
+            ARRAY(SELECT s FROM generate_series(0, router.shard_count() - 1) s ORDER BY s),
+            ARRAY(SELECT coalesce((SELECT max(f.shard_event_id) FROM router.feed f WHERE f.shard = s), 0)
+                  FROM generate_series(0, router.shard_count() - 1) s ORDER BY s)) e
+        ORDER BY e.shard, e.event_id
+        RETURNING event_id
+    )
     UPDATE router.feed_taker t
     SET before_position = CASE WHEN t.taken_by = pg_current_xact_id() THEN t.before_position
                                ELSE t.last_position END,
         taken_by = pg_current_xact_id(),
-        last_position = (SELECT coalesce(max(f.event_id), 0) FROM router.feed f),
+        last_position = coalesce((SELECT max(taken.event_id) FROM taken), t.last_position),
         taken_at = clock_timestamp()
-    WHERE v_taken > 0 OR t.taken_at < clock_timestamp() - interval '0.5 seconds'
+    WHERE EXISTS (SELECT FROM taken) OR t.taken_at < clock_timestamp() - interval '0.5 seconds'
     RETURNING t.last_position INTO v_last;
     IF v_last IS NULL THEN  -- nothing taken, and a taking was seen lately: nothing written
         SELECT t.last_position INTO v_last FROM router.feed_taker t;
