@@ -36,6 +36,7 @@ DECLARE
     v_free       bigint := 0::bigint;
     v_view       bigint;
     v_entry_id   bigint;
+    v_hash       bytea;   -- the new entry's, the wallet's chain head after it
     v_since      bigint;  -- the account's newest entry before this call, when others than the capture's may follow
     v_wallet     record;  -- the wallet after the capture
     v_plain      boolean;
@@ -131,47 +132,39 @@ BEGIN
     v_plain := v_wallet.plain AND v_since IS NULL;  -- the call's events are its entry's and the hold's
     -- the entry, chained to the head read under the lock, its row written once (as in wallet.post_entry)
     v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
-    WITH entry AS (
-        INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-        SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
-               (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
-               (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, (x.r).hold_id, 0, (x.r).lot_ids,
-               (x.r).lot_amounts, NULL, wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after,
-               (x.r).free_after, (x.r).held_after
-        FROM (SELECT ROW(v_entry_id, v_account_id, v_asset, 'spend', v_account_id, wallet.treasury_account_id(),
-                         v_amount, v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0,
-                         v_lot_ids, v_lot_amounts, NULL, NULL, CASE WHEN v_plain THEN v_wallet.paid END,
-                         CASE WHEN v_plain THEN v_wallet.free END,
-                         CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
-        ON CONFLICT (account_id, idempotency_key) DO NOTHING
-        RETURNING e.entry_id, e.hash
-    ), cached AS (
-        UPDATE wallet.wallets w
-        SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
-            held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END,  -- else released above
-            chain_head = entry.hash
-        FROM entry
-        WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset
-    ), closed AS (
-        UPDATE wallet.holds h
-        SET state = 'captured', captured_amount = v_amount, capture_entry_id = entry.entry_id, closed_at = v_now
-        FROM entry
-        WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id
-    ), evented AS (  -- usually: the entry is the call's first event, this its second
-        INSERT INTO wallet.events
-            (account_id, type, asset_type_id, entry_id, hold_id, amount, balance, available, paid, free, held,
-             idempotency_key, metadata)
-        SELECT v_account_id, 'hold.captured', v_asset, entry.entry_id, p_hold_id, v_amount, v_view,
-               v_view - v_wallet.held, v_wallet.paid, v_wallet.free, v_wallet.held, v_hold.idempotency_key,
-               v_hold.metadata
-        FROM entry
-        WHERE v_plain
-    )
-    SELECT entry.entry_id INTO v_entry_id FROM entry;
-
+    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+    SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
+           (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
+           (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, (x.r).hold_id, 0, (x.r).lot_ids,
+           (x.r).lot_amounts, NULL, wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after,
+           (x.r).free_after, (x.r).held_after
+    FROM (SELECT ROW(v_entry_id, v_account_id, v_asset, 'spend', v_account_id, wallet.treasury_account_id(),
+                     v_amount, v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0,
+                     v_lot_ids, v_lot_amounts, NULL, NULL, CASE WHEN v_plain THEN v_wallet.paid END,
+                     CASE WHEN v_plain THEN v_wallet.free END,
+                     CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
+    ON CONFLICT (account_id, idempotency_key) DO NOTHING
+    RETURNING e.entry_id, e.hash INTO v_entry_id, v_hash;  -- both NULL when the key was taken
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;
+    UPDATE wallet.wallets w
+    SET balance = w.balance - v_amount, paid = w.paid - v_paid, free = w.free - v_free,
+        held = w.held - CASE WHEN v_amount = v_hold.amount THEN v_amount ELSE 0 END,  -- else released above
+        chain_head = v_hash
+    WHERE w.account_id = v_account_id AND w.asset_type_id = v_asset;
+    UPDATE wallet.holds h
+    SET state = 'captured', captured_amount = v_amount, capture_entry_id = v_entry_id, closed_at = v_now
+    WHERE h.account_id = v_account_id AND h.hold_id = p_hold_id;
+    IF v_plain THEN  -- usually: the entry is the call's first event, this its second
+        INSERT INTO wallet.events
+            (account_id, type, asset_type_id, entry_id, hold_id, amount, balance, available, paid, free, held,
+             idempotency_key, metadata)
+        VALUES (v_account_id, 'hold.captured', v_asset, v_entry_id, p_hold_id, v_amount, v_view,
+                v_view - v_wallet.held, v_wallet.paid, v_wallet.free, v_wallet.held, v_hold.idempotency_key,
+                v_hold.metadata);
+    END IF;
+
     IF v_hold.key_is_a_holds THEN  -- a hold's key is no new request either
         PERFORM wallet.refuse_reused_key(v_account_id, p_idempotency_key);
     END IF;

@@ -38,6 +38,7 @@ DECLARE
     v_view        bigint;        -- the caller's balance before this entry
     v_class       text;
     v_entry_id    bigint;
+    v_hash        bytea;         -- the new entry's, the wallet's chain head after it
     v_paid        bigint := 0::bigint;
     v_free        bigint := 0::bigint;
     v_lot_ids        bigint[];      -- the lots a spend takes from, in order
@@ -119,37 +120,31 @@ BEGIN
         -- the entry, chained to the head read under the lock; it claims the key, and only
         -- if it was inserted do the lot and the cache follow
         v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
-        WITH entry AS (  -- the row once: the planner folds each (x.r).field to its value
-            INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-            SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
-                   (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
-                   (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, NULL, 0, NULL, NULL, NULL,
-                   wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after, (x.r).free_after, (x.r).held_after
-            FROM (SELECT ROW(v_entry_id, v_wallet.account_id, p_asset_type_id, p_kind, wallet.treasury_account_id(),
-                             v_wallet.account_id, p_amount, v_view + p_amount, p_idempotency_key, p_metadata, v_now,
-                             v_paid, v_free, NULL, NULL, 0, NULL, NULL, NULL, NULL,
-                             CASE WHEN v_plain THEN v_wallet.paid + v_paid END,
-                             CASE WHEN v_plain THEN v_wallet.free + v_free END,
-                             CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
-            ON CONFLICT (account_id, idempotency_key) DO NOTHING
-            RETURNING e.entry_id, e.hash
-        ), credited AS (
-            INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
-            SELECT v_wallet.account_id, p_asset_type_id, CASE WHEN v_paid > 0 THEN 'paid' ELSE 'free' END,
-                   entry.entry_id, p_amount, p_amount, p_expires_at
-            FROM entry
-        ), cached AS (
-            UPDATE wallet.wallets w
-            SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
-                next_expiry = least(w.next_expiry, p_expires_at), chain_head = entry.hash
-            FROM entry
-            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
-        )
-        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        -- the row once: the planner folds each (x.r).field to its value
+        INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+        SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
+               (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
+               (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, NULL, 0, NULL, NULL, NULL,
+               wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after, (x.r).free_after, (x.r).held_after
+        FROM (SELECT ROW(v_entry_id, v_wallet.account_id, p_asset_type_id, p_kind, wallet.treasury_account_id(),
+                         v_wallet.account_id, p_amount, v_view + p_amount, p_idempotency_key, p_metadata, v_now,
+                         v_paid, v_free, NULL, NULL, 0, NULL, NULL, NULL, NULL,
+                         CASE WHEN v_plain THEN v_wallet.paid + v_paid END,
+                         CASE WHEN v_plain THEN v_wallet.free + v_free END,
+                         CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
+        ON CONFLICT (account_id, idempotency_key) DO NOTHING
+        RETURNING e.entry_id, e.hash INTO v_entry_id, v_hash;  -- both NULL when the key was taken
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
+            INSERT INTO wallet.lots (account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+            VALUES (v_wallet.account_id, p_asset_type_id, CASE WHEN v_paid > 0 THEN 'paid' ELSE 'free' END,
+                    v_entry_id, p_amount, p_amount, p_expires_at);
+            UPDATE wallet.wallets w
+            SET balance = w.balance + p_amount, paid = w.paid + v_paid, free = w.free + v_free,
+                next_expiry = least(w.next_expiry, p_expires_at), chain_head = v_hash
+            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
             v_balance := v_view + p_amount;
             IF v_wallet.debt > 0 THEN  -- the new lot repays what refunds left unrecovered, first
                 v_balance := wallet.repay_debt(v_wallet.account_id, p_asset_type_id, v_entry_id,
@@ -196,40 +191,34 @@ BEGIN
         -- the entry, chained to the head read under the lock, claims the key and records
         -- the lot amounts, in order; only if it was inserted do the lots and the cache follow
         v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
-        WITH entry AS (  -- the row once: the planner folds each (x.r).field to its value
-            INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-            SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
-                   (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
-                   (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, NULL, 0, (x.r).lot_ids,
-                   (x.r).lot_amounts, NULL, wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after,
-                   (x.r).free_after, (x.r).held_after
-            FROM (SELECT ROW(v_entry_id, v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id,
-                             wallet.treasury_account_id(), p_amount, v_view - p_amount, p_idempotency_key, p_metadata,
-                             v_now, v_paid, v_free, NULL, NULL, 0, v_lot_ids, v_lot_amounts, NULL, NULL,
-                             CASE WHEN v_plain THEN v_wallet.paid - v_paid END,
-                             CASE WHEN v_plain THEN v_wallet.free - v_free END,
-                             CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
-            ON CONFLICT (account_id, idempotency_key) DO NOTHING
-            RETURNING e.entry_id, e.hash
-        ), taken AS (
-            UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
-            FROM entry
-            -- l.open: read the account's open lots, not every lot it ever had
-            WHERE l.account_id = v_wallet.account_id AND l.open AND l.lot_id = ANY (v_lot_ids)
-        ), cached AS (
-            UPDATE wallet.wallets w
-            SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
-                chain_head = entry.hash,
-                -- counted whether or not a limit applies: a limit set later in the day sees it
-                spent_day = wallet.utc_day(v_now), spent_today = v_wallet.spent_today + p_amount
-            FROM entry
-            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id
-        )
-        SELECT entry.entry_id INTO v_entry_id FROM entry;
+        -- the row once: the planner folds each (x.r).field to its value
+        INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+        SELECT (x.r).entry_id, (x.r).account_id, (x.r).asset_type_id, (x.r).kind, (x.r).debit_account_id,
+               (x.r).credit_account_id, (x.r).amount, (x.r).balance_after, (x.r).idempotency_key, (x.r).metadata,
+               (x.r).created_at, (x.r).paid_amount, (x.r).free_amount, NULL, NULL, 0, (x.r).lot_ids,
+               (x.r).lot_amounts, NULL, wallet.entry_hash(v_wallet.chain_head, x.r), (x.r).paid_after,
+               (x.r).free_after, (x.r).held_after
+        FROM (SELECT ROW(v_entry_id, v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id,
+                         wallet.treasury_account_id(), p_amount, v_view - p_amount, p_idempotency_key, p_metadata,
+                         v_now, v_paid, v_free, NULL, NULL, 0, v_lot_ids, v_lot_amounts, NULL, NULL,
+                         CASE WHEN v_plain THEN v_wallet.paid - v_paid END,
+                         CASE WHEN v_plain THEN v_wallet.free - v_free END,
+                         CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
+        ON CONFLICT (account_id, idempotency_key) DO NOTHING
+        RETURNING e.entry_id, e.hash INTO v_entry_id, v_hash;  -- both NULL when the key was taken
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
+            UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+            -- l.open: read the account's open lots, not every lot it ever had
+            WHERE l.account_id = v_wallet.account_id AND l.open AND l.lot_id = ANY (v_lot_ids);
+            UPDATE wallet.wallets w
+            SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
+                chain_head = v_hash,
+                -- counted whether or not a limit applies: a limit set later in the day sees it
+                spent_day = wallet.utc_day(v_now), spent_today = v_wallet.spent_today + p_amount
+            WHERE w.account_id = v_wallet.account_id AND w.asset_type_id = p_asset_type_id;
             IF NOT v_plain THEN
                 PERFORM wallet.write_events(v_wallet.account_id, p_asset_type_id, coalesce(v_since, v_entry_id - 1),
                                             coalesce(v_released, '{}'));
