@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""WAL per posting: what each kind of transaction writes to the write-ahead log, and of
-which records, measured under load. The SQL section's postings wait on WAL flushes
-(LWLock:WALWrite), so what a posting writes there, more than the instructions it runs,
-sets how many commit per second on a machine like this.
+"""WAL and CPU per posting: what each kind of transaction writes to the write-ahead log,
+and of which records, and the machine's CPU time it took, measured under load.
 
     python bench/wal.py [--clients N] [--seconds S] [--only NAME[,NAME...]] [--no-placer]
+                        [--synchronous-commit off]
 
 Starts a throwaway cluster with the bench's users (as make bench's SQL section), and for
 each workload runs pgbench for S seconds at N clients with the feed placed beside it as
 the worker does, then reads the WAL those seconds wrote with pg_waldump: per transaction,
 the records and their bytes (full-page images apart: they follow the checkpoints, not
-the posting), the commits each WAL flush carried, and the records by kind and relation.
+the posting), the commits each WAL flush carried, and the records by kind and relation; and from
+/proc/stat, how busy the machine's CPUs were and their time per transaction (server,
+pgbench and kernel together). With --synchronous-commit off no commit waits for its
+flush: what the throughput gains then is what the flushes cost it.
 """
 
 import argparse
 import collections
 import contextlib
+import os
 import re
 import subprocess
 import sys
@@ -58,12 +61,18 @@ def wal_position(url: str) -> tuple[str, int]:
         return conn.execute("SELECT pg_current_wal_insert_lsn()::text, wal_sync FROM pg_stat_wal").fetchone()
 
 
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time so far, in clock ticks: user, nice, system, idle, iowait, irq, softirq, ..."""
+    return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--only", help="comma-separated workloads, of: " + ", ".join(WORKLOADS))
     parser.add_argument("--no-placer", action="store_true", help="no feed placing beside the writers")
+    parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else set(WORKLOADS)
     if only - set(WORKLOADS):
@@ -75,15 +84,20 @@ def main() -> int:
         with psycopg.connect(url, autocommit=True) as conn:
             names = dict(conn.execute("SELECT pg_relation_filenode(oid)::text, relname FROM pg_class"
                                       " WHERE pg_relation_filenode(oid) IS NOT NULL").fetchall())  # fmt: skip
+            conn.execute(f"ALTER SYSTEM SET synchronous_commit = {args.synchronous_commit}")
+            conn.execute("SELECT pg_reload_conf()")
         placed = "no feed placing" if args.no_placer else "the feed placed every 20 ms"
         print(f"WAL per transaction ({args.clients} clients, {args.seconds} s each, {bench.USERS:,} users,"
-              f" {placed}; hold = a hold and its capture, two transactions):")  # fmt: skip
+              f" {placed}, synchronous_commit {args.synchronous_commit};"
+              " hold = a hold and its capture, two transactions):")  # fmt: skip
         with contextlib.nullcontext() if args.no_placer else bench.placing_feed(url):
             for name, (user, pgbench_args) in WORKLOADS.items():
                 if name not in only:
                     continue
                 start, syncs = wal_position(url)
+                ticks = cpu_ticks()
                 result = bench.pgbench(cluster, "bench", user, args.clients, args.seconds, pgbench_args)
+                ticks = [after - before for before, after in zip(ticks, cpu_ticks())]
                 end, syncs_after = wal_position(url)
                 records = wal_records(cluster, start, end, names)
                 commits = sum(1 for kind, _, _ in records if kind.startswith("Transaction/COMMIT"))
@@ -92,6 +106,10 @@ def main() -> int:
                 print(f"  {name:<8} {result['tps']:7,.0f} tps  {len(records) / n:5.1f} records  "
                       f"{record_bytes:6,.0f} bytes (+{image_bytes:,.0f} in page images)  "
                       f"{commits / max(syncs_after - syncs, 1):4.1f} commits per flush")  # fmt: skip
+                busy = sum(ticks) - ticks[3] - ticks[4]  # not idle, not waiting for I/O
+                per_tx = 1e6 / os.sysconf("SC_CLK_TCK") / n  # us per tick, per transaction
+                print(f"      CPUs {100 * busy / sum(ticks):.0f}% busy; per transaction {busy * per_tx:,.0f} us of CPU,"
+                      f" {(ticks[0] + ticks[1]) * per_tx:,.0f} us of it in user space")  # fmt: skip
                 by_kind: collections.Counter = collections.Counter()
                 bytes_of: collections.Counter = collections.Counter()
                 for kind, size, _ in records:
