@@ -97,7 +97,7 @@ def main() -> int:
                 start, syncs = wal_position(url)
                 ticks = cpu_ticks()
                 result = bench.pgbench(cluster, "bench", user, args.clients, args.seconds, pgbench_args)
-                ticks = [after - before for before, after in zip(ticks, cpu_ticks())]
+                ticks = [after - before for before, after in zip(ticks, cpu_ticks(), strict=True)]
                 end, syncs_after = wal_position(url)
                 records = wal_records(cluster, start, end, names)
                 commits = sum(1 for kind, _, _ in records if kind.startswith("Transaction/COMMIT"))
