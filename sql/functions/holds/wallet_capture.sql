@@ -40,6 +40,9 @@ DECLARE
     v_since      bigint;  -- the account's newest entry before this call, when others than the capture's may follow
     v_wallet     record;  -- the wallet after the capture
     v_plain      boolean;
+    v_paid_after bigint;  -- the wallet after the entry, stored with it when it is the call's event
+    v_free_after bigint;
+    v_held_after bigint;
     v_released   bigint[] := '{}'::bigint[];  -- holds this call released (expired)
     v_opening    wallet.opening;
 BEGIN
@@ -130,6 +133,9 @@ BEGIN
 
     v_view := v_wallet.balance;
     v_plain := v_wallet.plain AND v_since IS NULL;  -- the call's events are its entry's and the hold's
+    IF v_plain THEN  -- as variables: in the statement, each would be a CASE in three places
+        v_paid_after := v_wallet.paid; v_free_after := v_wallet.free; v_held_after := v_wallet.held;
+    END IF;
     -- the entry, chained to the head read under the lock, its row written once (as in wallet.post_entry)
     v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
     INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
@@ -140,9 +146,8 @@ BEGIN
            (x.r).free_after, (x.r).held_after
     FROM (SELECT ROW(v_entry_id, v_account_id, v_asset, 'spend', v_account_id, wallet.treasury_account_id(),
                      v_amount, v_view, p_idempotency_key, p_metadata, v_now, v_paid, v_free, NULL, p_hold_id, 0,
-                     v_lot_ids, v_lot_amounts, NULL, NULL, CASE WHEN v_plain THEN v_wallet.paid END,
-                     CASE WHEN v_plain THEN v_wallet.free END,
-                     CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
+                     v_lot_ids, v_lot_amounts, NULL, NULL, v_paid_after,
+                     v_free_after, v_held_after, NULL)::wallet.ledger_entries AS r) x
     ON CONFLICT (account_id, idempotency_key) DO NOTHING
     RETURNING e.entry_id, e.hash INTO v_entry_id, v_hash;  -- both NULL when the key was taken
     IF v_entry_id IS NULL THEN  -- the key was taken meanwhile, on another of the user's wallets

@@ -51,14 +51,13 @@ DECLARE
     v_opening     wallet.opening;
     v_balance     bigint;
     v_plain       boolean;
+    v_paid_after  bigint;        -- the wallet after the entry, stored with it when it is the call's event
+    v_free_after  bigint;
+    v_held_after  bigint;
     v_limits      record;        -- the cap and daily limit in force, read when a control applies
     v_refused     text;          -- status, limit, overflow or cap: refused unless a replay
 BEGIN
     p_metadata := wallet.checked_write_args(p_amount, p_idempotency_key, p_metadata);
-    IF p_user_id IS NULL OR p_asset_type_id IS NULL THEN
-        RAISE EXCEPTION 'invalid_request: user_id and asset_type_id are required'
-            USING ERRCODE = 'WA002';
-    END IF;
     IF p_expires_at IS NOT NULL AND (p_kind = 'spend' OR p_expires_at <= v_now) THEN
         RAISE EXCEPTION 'invalid_request: expires_at must be later than now'
             USING ERRCODE = 'WA002', DETAIL = format('expires_at: %s, now: %s', p_expires_at, v_now);
@@ -82,7 +81,11 @@ BEGIN
         WHERE w.account_id = (SELECT a.account_id FROM wallet.accounts a WHERE a.user_id = p_user_id)
           AND w.asset_type_id = p_asset_type_id
         FOR UPDATE;
-        IF NOT FOUND THEN
+        IF NOT FOUND THEN  -- also where a missing user or asset is found: no test on every call
+            IF p_user_id IS NULL OR p_asset_type_id IS NULL THEN
+                RAISE EXCEPTION 'invalid_request: user_id and asset_type_id are required'
+                    USING ERRCODE = 'WA002';
+            END IF;
             PERFORM wallet.open_wallet(p_user_id, p_asset_type_id);
             CONTINUE;
         END IF;
@@ -117,6 +120,9 @@ BEGIN
     END IF;
     IF p_kind <> 'spend' AND v_refused IS NULL THEN
         IF p_kind = 'topup' OR p_class = 'paid' THEN v_paid := p_amount; ELSE v_free := p_amount; END IF;
+        IF v_plain THEN  -- as variables: in the statement, each would be a CASE in three places
+            v_paid_after := v_wallet.paid + v_paid; v_free_after := v_wallet.free + v_free; v_held_after := v_wallet.held;
+        END IF;
         -- the entry, chained to the head read under the lock; it claims the key, and only
         -- if it was inserted do the lot and the cache follow
         v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
@@ -129,9 +135,7 @@ BEGIN
         FROM (SELECT ROW(v_entry_id, v_wallet.account_id, p_asset_type_id, p_kind, wallet.treasury_account_id(),
                          v_wallet.account_id, p_amount, v_view + p_amount, p_idempotency_key, p_metadata, v_now,
                          v_paid, v_free, NULL, NULL, 0, NULL, NULL, NULL, NULL,
-                         CASE WHEN v_plain THEN v_wallet.paid + v_paid END,
-                         CASE WHEN v_plain THEN v_wallet.free + v_free END,
-                         CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
+                         v_paid_after, v_free_after, v_held_after, NULL)::wallet.ledger_entries AS r) x
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash INTO v_entry_id, v_hash;  -- both NULL when the key was taken
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
@@ -188,6 +192,9 @@ BEGIN
                     USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
             END IF;
         END IF;
+        IF v_plain THEN
+            v_paid_after := v_wallet.paid - v_paid; v_free_after := v_wallet.free - v_free; v_held_after := v_wallet.held;
+        END IF;
         -- the entry, chained to the head read under the lock, claims the key and records
         -- the lot amounts, in order; only if it was inserted do the lots and the cache follow
         v_entry_id := nextval('wallet.ledger_entries_entry_id_seq'::regclass);
@@ -201,18 +208,21 @@ BEGIN
         FROM (SELECT ROW(v_entry_id, v_wallet.account_id, p_asset_type_id, 'spend', v_wallet.account_id,
                          wallet.treasury_account_id(), p_amount, v_view - p_amount, p_idempotency_key, p_metadata,
                          v_now, v_paid, v_free, NULL, NULL, 0, v_lot_ids, v_lot_amounts, NULL, NULL,
-                         CASE WHEN v_plain THEN v_wallet.paid - v_paid END,
-                         CASE WHEN v_plain THEN v_wallet.free - v_free END,
-                         CASE WHEN v_plain THEN v_wallet.held END, NULL)::wallet.ledger_entries AS r) x
+                         v_paid_after, v_free_after, v_held_after, NULL)::wallet.ledger_entries AS r) x
         ON CONFLICT (account_id, idempotency_key) DO NOTHING
         RETURNING e.entry_id, e.hash INTO v_entry_id, v_hash;  -- both NULL when the key was taken
         IF v_wallet.has_holds THEN  -- the key the entry claimed may be one of the account's holds'
             PERFORM wallet.refuse_hold_key(v_wallet.account_id, p_idempotency_key);
         END IF;
         IF v_entry_id IS NOT NULL THEN
-            UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
-            -- l.open: read the account's open lots, not every lot it ever had
-            WHERE l.account_id = v_wallet.account_id AND l.open AND l.lot_id = ANY (v_lot_ids);
+            IF v_plan IS NULL THEN  -- usually: the one lot the probe found, by its key
+                UPDATE wallet.lots l SET remaining = l.remaining - p_amount
+                WHERE l.account_id = v_wallet.account_id AND l.lot_id = v_lot.lot_id;
+            ELSE
+                UPDATE wallet.lots l SET remaining = l.remaining - v_lot_amounts[array_position(v_lot_ids, l.lot_id)]
+                -- l.open: read the account's open lots, not every lot it ever had
+                WHERE l.account_id = v_wallet.account_id AND l.open AND l.lot_id = ANY (v_lot_ids);
+            END IF;
             UPDATE wallet.wallets w
             SET balance = w.balance - p_amount, paid = w.paid - v_paid, free = w.free - v_free,
                 chain_head = v_hash,
