@@ -12,8 +12,10 @@ holds of 1 GOLD each captured in the same statement (one transaction), then N sp
 as many previews of a spend (p_dry_run) and N top-ups, each of 1 GOLD by a random user
 with a fresh key, then N/10 batches of 100 such postings (half top-ups, half spends),
 then N transfers of 1 GOLD between two random users and N exchanges of 1 GOLD into
-POINTS; and the same for pgbench -N's transaction, as the yardstick. Prints instructions
-per call (per posting for batches).
+POINTS; then N calls of the spend's floor (bench/spend_floor.sql: its statements without
+its rules), with the chain's hash and with a constant in its place; and the same for
+pgbench -N's transaction, as the yardstick. Prints instructions per call (per posting
+for batches).
 """
 
 import argparse
@@ -33,7 +35,9 @@ from wallet_dev.pgcluster import _as_postgres  # noqa: E402
 
 USERS = 10_000
 BATCH = 100
-NAMES = ("hold", "spend", "topup", "batch", "transfer", "exchange", "pgbench")
+NAMES = ("hold", "spend", "topup", "batch", "transfer", "exchange", "floor", "pgbench")
+FLOOR = Path(__file__).resolve().parent / "spend_floor.sql"
+HASH = "wallet.entry_hash(v_wallet.chain_head, x.r)"
 
 
 def user(n: int) -> str:
@@ -43,6 +47,13 @@ def user(n: int) -> str:
 def wallet_calls(kind: str, count: int, rng: random.Random, extra: str = "") -> list[str]:
     return [
         f"SELECT * FROM wallet_{kind}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-{kind}-{rng.random()}'{extra});"
+        for _ in range(count)
+    ]
+
+
+def floor_calls(function: str, count: int, rng: random.Random) -> list[str]:
+    return [
+        f"SELECT * FROM {function}('{user(rng.randint(1, USERS))}'::uuid, 1, 1, 'ir-floor-{rng.random()}');"
         for _ in range(count)
     ]
 
@@ -135,6 +146,9 @@ def main() -> int:
         with psycopg.connect(url, autocommit=True) as conn:  # what transfers and exchanges need
             conn.execute("SELECT wallet_set_transfer_policy(1, 'all')")
             conn.execute("SELECT wallet_set_exchange_rate(1, 2, 1, 1)")
+            floor = FLOOR.read_text()  # the floor, and the floor with a constant for its hash
+            conn.execute(floor)
+            conn.execute(floor.replace("bench_spend_floor(", "bench_spend_floor_unchained(").replace(HASH, "'\\x00'"))
         bench.run_pgbench(cluster, "postgres", ["-i", "-s", "1", "-q", "bench"])
         cluster.stop("fast")
         rng = random.Random(7)
@@ -160,6 +174,8 @@ def main() -> int:
             f"batch of {BATCH}, per posting": per_posting_in_batches,
             "transfer": lambda: per_call(lambda k: moves("transfer", k, rng)),
             "exchange": lambda: per_call(lambda k: moves("exchange", k, rng)),
+            "floor of a spend": lambda: per_call(lambda k: floor_calls("bench_spend_floor", k, rng)),
+            "floor without the hash": lambda: per_call(lambda k: floor_calls("bench_spend_floor_unchained", k, rng)),
             "pgbench -N": lambda: per_call(lambda k: pgbench_n(k, rng)),
         }
         figures = {name: measure() for name, measure in measures.items() if name.split()[0] in only}
