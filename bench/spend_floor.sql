@@ -4,6 +4,7 @@
 -- argument check, status, limit, expiry, hold, debt or replay handling, one lot always.
 -- What a spend costs above this is its rules; what this costs is the schema's
 -- (its indexes, the wallet's CHECK, the lots' generated flag, the chain's hash).
+-- Its statements are wallet.post_entry's spend statements, copied: keep them in step.
 CREATE FUNCTION public.bench_spend_floor(p_user_id uuid, p_asset_type_id integer, p_amount bigint,
                                          p_idempotency_key text)
 RETURNS TABLE (entry_id bigint, balance bigint, replayed boolean, paid_amount bigint, free_amount bigint)
