@@ -11,24 +11,25 @@ from cluster import BENCH_ROLE, USER_UUID, USERS, load_users, log, percentile, p
 from wallet_dev.pgcluster import PgCluster
 
 
-def timed_spends(conn: psycopg.Connection, user: str, n: int) -> list[float]:
-    """Latencies (ms) of n spends of 1 from one user, one transaction each."""
+def timed_calls(conn: psycopg.Connection, query: str, user: str, n: int) -> list[float]:
+    """Latencies (ms) of n calls of query for one user, one transaction each; a query with
+    a second placeholder gets a fresh idempotency key each call."""
     values, prefix = [], uuid.uuid4().hex
+    keyed = query.count("%s") == 2
     for i in range(n):
         started = time.perf_counter()
-        conn.execute("SELECT * FROM wallet_spend(%s, 1, 1, %s)", (user, f"{prefix}-{i}"))
+        conn.execute(query, (user, f"{prefix}-{i}") if keyed else (user,)).fetchall()
         values.append((time.perf_counter() - started) * 1000)
     return values
 
 
-def timed_balances(conn: psycopg.Connection, user: str, n: int) -> list[float]:
-    """Latencies (ms) of n balance reads of one user."""
-    values = []
-    for _ in range(n):
-        started = time.perf_counter()
-        conn.execute("SELECT * FROM wallet_balance(%s)", (user,)).fetchall()
-        values.append((time.perf_counter() - started) * 1000)
-    return values
+SPEND = "SELECT * FROM wallet_spend(%s, 1, 1, %s)"
+BALANCE = "SELECT * FROM wallet_balance(%s)"
+
+
+def latency_summary(latencies: dict[str, list[float]]) -> dict:
+    return {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
+            for name, v in latencies.items()}  # fmt: skip
 
 
 def bulk_expiring_lots(conn: psycopg.Connection, users: int, per_user: int) -> None:
@@ -83,17 +84,14 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
         conn.execute("SET ROLE wallet_service")
         latencies: dict[str, list[float]] = {"1,000 lots": [], "1 lot and 10,000 spent": [], "1 lot": []}
         for _ in range(4):  # interleaved
-            latencies["1,000 lots"] += timed_spends(conn, many, spends // 4)
-            latencies["1 lot and 10,000 spent"] += timed_spends(conn, spent, spends // 4)
-            latencies["1 lot"] += timed_spends(conn, one, spends // 4)
+            latencies["1,000 lots"] += timed_calls(conn, SPEND, many, spends // 4)
+            latencies["1 lot and 10,000 spent"] += timed_calls(conn, SPEND, spent, spends // 4)
+            latencies["1 lot"] += timed_calls(conn, SPEND, one, spends // 4)
         reads: dict[str, list[float]] = {"1 lot and 10,000 spent": [], "1 lot": []}
         for _ in range(4):
-            reads["1 lot and 10,000 spent"] += timed_balances(conn, spent, spends // 4)
-            reads["1 lot"] += timed_balances(conn, one, spends // 4)
-    spend = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
-             for name, v in latencies.items()}  # fmt: skip
-    balance = {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
-               for name, v in reads.items()}  # fmt: skip
+            reads["1 lot and 10,000 spent"] += timed_calls(conn, BALANCE, spent, spends // 4)
+            reads["1 lot"] += timed_calls(conn, BALANCE, one, spends // 4)
+    spend, balance = latency_summary(latencies), latency_summary(reads)
     log(f"  spend of 1: 1,000 lots p99 {spend['1,000 lots']['p99_ms']:.2f} ms, 1 lot {spend['1 lot']['p99_ms']:.2f} ms")
 
     # a backlog of expired lots, swept while postings run, against postings alone
