@@ -178,12 +178,14 @@ BEGIN
                             AND octet_length(idempotency_key) BETWEEN 1 AND 255 AND idempotency_key !~ '[^!-~]'
                             AND jsonb_typeof(metadata) = 'object' AND octet_length(metadata::text) <= 4096
                             AND (posting ->> 'expires_at' IS NULL OR (kind <> 'spend' AND expires_at > v_now)), false)
-                   AND count(*) OVER (PARTITION BY account_id, idempotency_key) = 1 AS usual
+                   -- a key used twice in a user's items, found by hashing (a window would sort for it)
+                   AND NOT coalesce(user_id IN (SELECT d.user_id FROM item d WHERE d.user_id IS NOT NULL
+                                                GROUP BY d.user_id, d.idempotency_key HAVING count(*) > 1), false) AS usual
             FROM item
-        ), sorted AS (
-            SELECT judged.*, bool_and(usual) OVER (PARTITION BY account_id) AND account_id IS NOT NULL AS fast,
-                   sum(amount) FILTER (WHERE kind = 'spend') OVER (PARTITION BY account_id, asset_type_id) AS need,
-                   row_number() OVER (PARTITION BY account_id, asset_type_id ORDER BY idx) = 1 AS first_of_wallet
+        ), sorted AS (  -- by user (one account each), so these windows and the ORDER BY share one sort
+            SELECT judged.*, bool_and(usual) OVER (PARTITION BY user_id) AND account_id IS NOT NULL AS fast,
+                   sum(amount) FILTER (WHERE kind = 'spend') OVER (PARTITION BY user_id, asset_type_id) AS need,
+                   row_number() OVER (PARTITION BY user_id, asset_type_id ORDER BY idx) = 1 AS first_of_wallet
             FROM judged
         )
         SELECT s.idx, s.fast, s.kind, s.credit_class, s.account_id, s.asset_type_id, s.amount, s.idempotency_key, s.metadata,
@@ -192,14 +194,15 @@ BEGIN
                -- on a wallet's first item, if the batch spends from it: its lots in spend order, as far
                -- as its spends may reach (a CASE runs its sub-select, and starts its sorts, only then)
                CASE WHEN s.fast AND s.first_of_wallet AND s.need > 0 THEN (
-                   SELECT ROW(array_agg(l.lot_id ORDER BY l.upto), array_agg(l.remaining ORDER BY l.upto),
-                              array_agg(l.class ORDER BY l.upto), array_agg(l.expires_at ORDER BY l.upto))::wallet.lot_reach
+                   SELECT ROW(array_agg(l.lot_id), array_agg(l.remaining),  -- in the sorted subquery's order
+                              array_agg(l.class), array_agg(l.expires_at))::wallet.lot_reach
                    FROM (SELECT l.lot_id, l.remaining, l.class, l.expires_at,
                                 sum(l.remaining) OVER (ORDER BY l.class = s.first_class DESC,
                                                                 coalesce(l.expires_at, 'infinity'), l.lot_id) AS upto
                          FROM wallet.lots l
                          WHERE l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
-                           AND l.open AND coalesce(l.expires_at, 'infinity') > v_now) l
+                           AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+                         ORDER BY l.class = s.first_class DESC, coalesce(l.expires_at, 'infinity'), l.lot_id) l
                    WHERE l.upto - l.remaining < s.need) END AS lots,
                p.entry_id AS prior_entry_id, p.kind AS prior_kind, p.asset_type_id AS prior_asset_type_id,
                p.amount AS prior_amount, p.balance_after AS prior_balance, p.paid_amount AS prior_paid,
