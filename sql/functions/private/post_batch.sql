@@ -16,9 +16,10 @@
 -- items of one wallet keep their order. Then set-at-a-time: one statement reads every
 -- item, its wallet, its key's earlier entry and the lots its wallet's spends will take;
 -- a loop of arithmetic alone decides each item's outcome, split and lots; one statement
--- per round writes the entries (each its own event) and lots, and moves each wallet
--- whose last posting it holds (round k holds each wallet's k-th posting, since an
--- entry's hash chains to the one before it).
+-- per round writes the entries (each its own event; round k holds each wallet's k-th
+-- posting, since an entry's hash chains to the one before it) and keeps their hashes;
+-- then one statement each writes the new lots, takes from the lots spent, and moves
+-- each wallet to where its last posting leaves it.
 --
 -- An account goes through wallet.post_entry item by item instead (one subtransaction
 -- each) when any of its items is malformed or unusual: a second use of one key in the
@@ -99,6 +100,8 @@ DECLARE
     p_to       integer[] := '{}'::integer[];
     p_lot      bigint[] := '{}'::bigint[];  -- a credit's new lot
     p_head     bytea[] := '{}'::bytea[];    -- a wallet's first posting: its chain head before the batch
+    p_hash     bytea[];  -- each posting's entry's hash
+    v_hashes   bytea[];  -- a round's, in entry id order
     p_soonest  timestamptz[] := '{}'::timestamptz[];  -- the soonest expiry of its wallet's credits up to it
     p_spent    bigint[];  -- a wallet's last posting: its spending today after the batch (set from 1 on, below)
     v_soonest  timestamptz;
@@ -106,7 +109,6 @@ DECLARE
     t_lot      bigint[] := '{}'::bigint[];
     t_amount   bigint[] := '{}'::bigint[];
     t_account  bigint[] := '{}'::bigint[];
-    t_round    integer[] := '{}'::integer[];
     v_i        integer;
     v_holds    boolean := false;  -- some of the wallets' accounts have made holds
 BEGIN
@@ -260,7 +262,7 @@ BEGIN
                 END IF;
                 v_take := least(v_need, w_left[v_lot]);
                 t_lot := t_lot || w_lot[v_lot]; t_amount := t_amount || v_take;
-                t_account := t_account || v_wallet; t_round := t_round || (v_round + 1);
+                t_account := t_account || v_wallet;
                 IF w_class[v_lot] = 'paid' THEN p_paid[v_n] := p_paid[v_n] + v_take;
                 ELSE p_free[v_n] := p_free[v_n] + v_take; END IF;
                 v_need := v_need - v_take; w_left[v_lot] := w_left[v_lot] - v_take;
@@ -315,68 +317,72 @@ BEGIN
         SELECT array_agg(s.id ORDER BY s.id) INTO p_entry
         FROM (SELECT nextval('wallet.ledger_entries_entry_id_seq') AS id FROM generate_series(1, v_n)) s;
         BEGIN
+            -- the entries, a round at a time (a wallet's k-th posting is in round k): each chained
+            -- to its wallet's head as read under the lock, or to the hash the round before gave
+            -- the wallet's posting before it; the row is built only inside the hash, where the
+            -- planner folds its fields
             FOR v_r IN 1..v_rounds LOOP
-                WITH posting AS (
-                    SELECT * FROM unnest(p_entry, p_account, p_asset, p_kind, p_amount, p_key, p_meta, p_expires, p_bal,
-                                         p_paid, p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_lot, p_head,
-                                         p_soonest, p_spent[1:v_n])
-                        WITH ORDINALITY
-                        AS p(entry_id, account_id, asset_type_id, kind, amount, idempotency_key, metadata, expires_at,
-                             balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to, lot_id,
-                             head, soonest, spent, n)
-                    WHERE p.round = v_r
-                ), chained AS (
-                    -- each entry chained: to its wallet's head as read under the lock, or (later
-                    -- rounds) to the wallet's entry of the round before, the posting before it;
-                    -- the row is built only inside the hash, where the planner folds its fields
-                    SELECT r.*,
+                WITH entry AS (
+                    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
+                    SELECT r.entry_id, r.account_id, r.asset_type_id, r.kind, r.debit_account_id, r.credit_account_id,
+                           r.amount, r.balance, r.idempotency_key, r.metadata, v_now, r.paid, r.free, NULL, NULL, 0,
+                           r.lot_ids, r.lot_amounts, NULL,
                            wallet.entry_hash(r.head,
                                ROW(r.entry_id, r.account_id, r.asset_type_id, r.kind, r.debit_account_id,
                                    r.credit_account_id, r.amount, r.balance, r.idempotency_key, r.metadata, v_now,
                                    r.paid, r.free, NULL, NULL, 0, r.lot_ids, r.lot_amounts, NULL, NULL, r.wallet_paid,
-                                   r.wallet_free, r.held, NULL)::wallet.ledger_entries) AS hash
+                                   r.wallet_free, r.held, NULL)::wallet.ledger_entries),
+                           r.wallet_paid, r.wallet_free, r.held
                     FROM (SELECT p.entry_id, p.account_id, p.asset_type_id, p.kind, p.amount, p.idempotency_key,
-                                 p.metadata, p.balance, p.paid, p.free, p.wallet_paid, p.wallet_free, p.held, p.soonest,
-                                 p.spent,
+                                 p.metadata, p.balance, p.paid, p.free, p.wallet_paid, p.wallet_free, p.held,
                                  CASE p.kind WHEN 'spend' THEN p.account_id ELSE v_treasury END AS debit_account_id,
                                  CASE p.kind WHEN 'spend' THEN v_treasury ELSE p.account_id END AS credit_account_id,
                                  CASE p.kind WHEN 'spend' THEN t_lot[p.take_from:p.take_to] END AS lot_ids,
                                  CASE p.kind WHEN 'spend' THEN t_amount[p.take_from:p.take_to] END AS lot_amounts,
-                                 -- a wallet's last posting: the wallet is moved to where it leaves it
-                                 p.n = v_n OR (p_account[(p.n + 1)::integer], p_asset[(p.n + 1)::integer])
-                                              IS DISTINCT FROM (p.account_id, p.asset_type_id) AS last,
-                                 CASE WHEN v_r = 1 THEN p.head
-                                      ELSE (SELECT x.hash FROM wallet.ledger_entries x
-                                            WHERE x.account_id = p.account_id
-                                              AND x.entry_id = p_entry[(p.n - 1)::integer]) END AS head
-                          FROM posting p
+                                 CASE WHEN v_r = 1 THEN p.head ELSE p_hash[(p.n - 1)::integer] END AS head
+                          FROM unnest(p_entry, p_account, p_asset, p_kind, p_amount, p_key, p_meta, p_bal, p_paid,
+                                      p_free, p_wpaid, p_wfree, p_held, p_round, p_from, p_to, p_head)
+                               WITH ORDINALITY
+                               AS p(entry_id, account_id, asset_type_id, kind, amount, idempotency_key, metadata,
+                                    balance, paid, free, wallet_paid, wallet_free, held, round, take_from, take_to,
+                                    head, n)
+                          WHERE p.round = v_r
                           OFFSET 0) r
-                ), entry AS (
-                    INSERT INTO wallet.ledger_entries AS e OVERRIDING SYSTEM VALUE
-                    SELECT c.entry_id, c.account_id, c.asset_type_id, c.kind, c.debit_account_id, c.credit_account_id,
-                           c.amount, c.balance, c.idempotency_key, c.metadata, v_now, c.paid, c.free, NULL, NULL, 0,
-                           c.lot_ids, c.lot_amounts, NULL, c.hash, c.wallet_paid, c.wallet_free, c.held
-                    FROM chained c
-                    ORDER BY c.entry_id
-                ), credited AS (
-                    INSERT INTO wallet.lots (lot_id, account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
-                    OVERRIDING SYSTEM VALUE
-                    SELECT p.lot_id, p.account_id, p.asset_type_id, CASE WHEN p.paid > 0 THEN 'paid' ELSE 'free' END,
-                           p.entry_id, p.amount, p.amount, p.expires_at
-                    FROM posting p WHERE p.kind <> 'spend'
-                ), taken AS (
-                    UPDATE wallet.lots l SET remaining = l.remaining - t.amount
-                    FROM unnest(t_account, t_lot, t_amount, t_round) t(account_id, lot_id, amount, round)
-                    WHERE t.round = v_r AND l.account_id = t.account_id AND l.lot_id = t.lot_id
+                    RETURNING e.entry_id, e.hash
                 )
-                -- each wallet once, in the round of its last posting: a row updated twice in one
-                -- transaction has its foreign keys checked again (a share lock on the asset's row)
-                UPDATE wallet.wallets w
-                SET balance = c.balance, paid = c.wallet_paid, free = c.wallet_free, chain_head = c.hash,
-                    next_expiry = least(w.next_expiry, c.soonest), spent_day = v_today, spent_today = c.spent
-                FROM chained c
-                WHERE c.last AND w.account_id = c.account_id AND w.asset_type_id = c.asset_type_id;
+                SELECT array_agg(entry.hash ORDER BY entry.entry_id) INTO v_hashes FROM entry;
+                IF v_rounds = 1 THEN
+                    p_hash := v_hashes;
+                ELSE  -- each hash to its posting: the round's postings, in entry id order
+                    p_hash := coalesce(p_hash, array_fill(NULL::bytea, ARRAY[v_n]));
+                    v_at := 0;
+                    FOR v_i IN 1..v_n LOOP
+                        IF p_round[v_i] = v_r THEN
+                            v_at := v_at + 1; p_hash[v_i] := v_hashes[v_at];
+                        END IF;
+                    END LOOP;
+                END IF;
             END LOOP;
+            INSERT INTO wallet.lots (lot_id, account_id, asset_type_id, class, entry_id, amount, remaining, expires_at)
+            OVERRIDING SYSTEM VALUE
+            SELECT p.lot_id, p.account_id, p.asset_type_id, CASE WHEN p.paid > 0 THEN 'paid' ELSE 'free' END,
+                   p.entry_id, p.amount, p.amount, p.expires_at
+            FROM unnest(p_lot, p_account, p_asset, p_paid, p_entry, p_amount, p_expires)
+                 AS p(lot_id, account_id, asset_type_id, paid, entry_id, amount, expires_at)
+            WHERE p.lot_id IS NOT NULL;
+            UPDATE wallet.lots l SET remaining = l.remaining - t.amount
+            FROM (SELECT t.account_id, t.lot_id, sum(t.amount)::bigint AS amount  -- a lot taken from in several rounds
+                  FROM unnest(t_account, t_lot, t_amount) t(account_id, lot_id, amount)
+                  GROUP BY t.account_id, t.lot_id) t
+            WHERE l.account_id = t.account_id AND l.lot_id = t.lot_id;
+            -- each wallet once, moved to where its last posting (the one p_spent is set on) leaves it:
+            -- a row updated twice in one transaction has its foreign keys checked again
+            UPDATE wallet.wallets w
+            SET balance = p.balance, paid = p.wallet_paid, free = p.wallet_free, chain_head = p.hash,
+                next_expiry = least(w.next_expiry, p.soonest), spent_day = v_today, spent_today = p.spent
+            FROM unnest(p_account, p_asset, p_bal, p_wpaid, p_wfree, p_hash, p_soonest, p_spent[1:v_n])
+                 AS p(account_id, asset_type_id, balance, wallet_paid, wallet_free, hash, soonest, spent)
+            WHERE p.spent IS NOT NULL AND w.account_id = p.account_id AND w.asset_type_id = p.asset_type_id;
             IF v_holds THEN  -- holds and entries share the key space: a hold's key is no new request
                 PERFORM FROM unnest(p_account, p_key) p(account_id, idempotency_key)
                 JOIN wallet.holds h ON h.account_id = p.account_id AND h.idempotency_key = p.idempotency_key;
