@@ -25,6 +25,8 @@ def timed_calls(conn: psycopg.Connection, query: str, user: str, n: int) -> list
 
 SPEND = "SELECT * FROM wallet_spend(%s, 1, 1, %s)"
 BALANCE = "SELECT * FROM wallet_balance(%s)"
+BATCH_SPEND = ("SELECT count(*) FROM wallet_post_batch(jsonb_build_array(jsonb_build_object('kind', 'spend',"
+               " 'user_id', %s::text, 'asset_type_id', 1, 'amount', 1, 'idempotency_key', %s::text)))")  # fmt: skip
 
 
 def latency_summary(latencies: dict[str, list[float]]) -> dict:
@@ -91,7 +93,11 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
         for _ in range(4):
             reads["1 lot and 10,000 spent"] += timed_calls(conn, BALANCE, spent, spends // 4)
             reads["1 lot"] += timed_calls(conn, BALANCE, one, spends // 4)
-    spend, balance = latency_summary(latencies), latency_summary(reads)
+        batched: dict[str, list[float]] = {"1,000 lots": [], "1 lot": []}
+        for _ in range(4):  # a batch of one spend: the batch engine's own read of the lots
+            batched["1,000 lots"] += timed_calls(conn, BATCH_SPEND, many, spends // 4)
+            batched["1 lot"] += timed_calls(conn, BATCH_SPEND, one, spends // 4)
+    spend, balance, batch = latency_summary(latencies), latency_summary(reads), latency_summary(batched)
     log(f"  spend of 1: 1,000 lots p99 {spend['1,000 lots']['p99_ms']:.2f} ms, 1 lot {spend['1 lot']['p99_ms']:.2f} ms")
 
     # a backlog of expired lots, swept while postings run, against postings alone
@@ -122,4 +128,4 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
               "postings_alone_tps": alone["tps"], "postings_beside_sweep_tps": result["tps"]}  # fmt: skip
     log(f"  wallet_expire: {swept:,} lots in {sweep_s:.1f} s ({expire['lots_per_s']:,.0f}/s); postings "
         f"{result['tps']:.0f} tps beside it vs {alone['tps']:.0f} alone")  # fmt: skip
-    return {"spend": spend, "balance": balance, "expire": expire}
+    return {"spend": spend, "balance": balance, "batch": batch, "expire": expire}

@@ -14,7 +14,8 @@
 -- Wallets are locked first, all in one statement, in (user_id, asset_type_id) order of
 -- their values, so concurrent batches cannot deadlock however a caller spells a uuid;
 -- items of one wallet keep their order. Then set-at-a-time: one statement reads every
--- item, its wallet, its key's earlier entry and the lots its wallet's spends will take;
+-- item, its wallet, its key's earlier entry and the first lots its wallet's spends will
+-- take (at most 64, so a wallet of many lots costs no more);
 -- a loop of arithmetic alone decides each item's outcome, split and lots; one statement
 -- per round writes the entries (each its own event; round k holds each wallet's k-th
 -- posting, since an entry's hash chains to the one before it) and keeps their hashes;
@@ -24,9 +25,9 @@
 -- An account goes through wallet.post_entry item by item instead (one subtransaction
 -- each) when any of its items is malformed or unusual: a second use of one key in the
 -- batch, a wallet to open, expired credit or holds to release, debt to repay, an account
--- not active, a cap or a daily limit in force. A key
--- that a concurrent call takes between the read and the insert, or that is one of the
--- account's holds', sends the whole batch that way.
+-- not active, a cap or a daily limit in force. A key that a concurrent call takes
+-- between the read and the insert, or that is one of the account's holds', and spends
+-- of one wallet that need more lots than were read send the whole batch that way.
 --
 -- Callable only by those SECURITY DEFINER functions, whose pinned settings it runs under
 -- (every name here is schema-qualified), as wallet.post_entry.
@@ -111,6 +112,8 @@ DECLARE
     t_account  bigint[] := '{}'::bigint[];
     v_i        integer;
     v_holds    boolean := false;  -- some of the wallets' accounts have made holds
+    w_complete boolean;  -- the wallet's lots read are all its spends may need
+    v_redo     boolean := false;  -- every item goes one at a time, as if none had been judged
 BEGIN
     v_count := jsonb_array_length(p_postings);
     -- outcomes are set by item number, in any order: the arrays hold every number from 1 on
@@ -193,19 +196,36 @@ BEGIN
         SELECT s.idx, s.fast, s.kind, s.credit_class, s.account_id, s.asset_type_id, s.amount, s.idempotency_key, s.metadata,
                s.expires_at, s.balance, s.paid, s.free, s.held, s.has_holds, s.chain_head, s.spent_today,
                s.first_class,
-               -- on a wallet's first item, if the batch spends from it: its lots in spend order, as far
-               -- as its spends may reach (a CASE runs its sub-select, and starts its sorts, only then)
+               -- on a wallet's first item, if the batch spends from it: its first 64 lots in spend
+               -- order at most (each class read in its index's order, so a wallet of many lots costs
+               -- no more than one of a few), those its spends may reach, and whether they are all
+               -- its spends may need (a CASE runs its sub-select, and starts its sorts, only then)
                CASE WHEN s.fast AND s.first_of_wallet AND s.need > 0 THEN (
-                   SELECT ROW(array_agg(l.lot_id), array_agg(l.remaining),  -- in the sorted subquery's order
-                              array_agg(l.class), array_agg(l.expires_at))::wallet.lot_reach
-                   FROM (SELECT l.lot_id, l.remaining, l.class, l.expires_at,
-                                sum(l.remaining) OVER (ORDER BY l.class = s.first_class DESC,
-                                                                coalesce(l.expires_at, 'infinity'), l.lot_id) AS upto
-                         FROM wallet.lots l
-                         WHERE l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
-                           AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
-                         ORDER BY l.class = s.first_class DESC, coalesce(l.expires_at, 'infinity'), l.lot_id) l
-                   WHERE l.upto - l.remaining < s.need) END AS lots,
+                   SELECT ROW(array_agg(l.lot_id) FILTER (WHERE l.upto - l.remaining < s.need),
+                              array_agg(l.remaining) FILTER (WHERE l.upto - l.remaining < s.need),
+                              array_agg(l.class) FILTER (WHERE l.upto - l.remaining < s.need),
+                              array_agg(l.expires_at) FILTER (WHERE l.upto - l.remaining < s.need),
+                              coalesce(max(l.upto) >= s.need, false) OR count(*) < 64)::wallet.lot_reach
+                   FROM (SELECT l.lot_id, l.remaining, l.class, l.expires_at,  -- aggregated in this order
+                                sum(l.remaining) OVER (ORDER BY l.rank, l.expiry, l.lot_id) AS upto
+                         FROM ((SELECT 0 AS rank, l.lot_id, l.remaining, l.class, l.expires_at,
+                                       coalesce(l.expires_at, 'infinity') AS expiry
+                                FROM wallet.lots l
+                                WHERE l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
+                                  AND l.class = s.first_class
+                                  AND CASE s.first_class WHEN 'paid' THEN s.paid ELSE s.free END > 0  -- none held: not searched
+                                  AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+                                ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id LIMIT 64)
+                               UNION ALL
+                               (SELECT 1, l.lot_id, l.remaining, l.class, l.expires_at, coalesce(l.expires_at, 'infinity')
+                                FROM wallet.lots l
+                                WHERE l.account_id = s.account_id AND l.asset_type_id = s.asset_type_id
+                                  AND l.class = CASE s.first_class WHEN 'paid' THEN 'free' ELSE 'paid' END
+                                  AND CASE s.first_class WHEN 'paid' THEN s.free ELSE s.paid END > 0
+                                  AND l.open AND coalesce(l.expires_at, 'infinity') > v_now
+                                ORDER BY coalesce(l.expires_at, 'infinity'), l.lot_id LIMIT 64)
+                               ORDER BY 1, 6, 2 LIMIT 64) l
+                         ORDER BY l.rank, l.expiry, l.lot_id) l) END AS lots,
                p.entry_id AS prior_entry_id, p.kind AS prior_kind, p.asset_type_id AS prior_asset_type_id,
                p.amount AS prior_amount, p.balance_after AS prior_balance, p.paid_amount AS prior_paid,
                p.free_amount AS prior_free
@@ -215,6 +235,9 @@ BEGIN
         ORDER BY s.user_id, s.asset_type_id, s.idx
     LOOP
         v_order := v_order || v_it.idx;
+        IF v_redo THEN
+            CONTINUE;
+        END IF;
         IF NOT v_it.fast THEN
             v_slow := v_slow || v_it.idx;
             CONTINUE;
@@ -231,6 +254,7 @@ BEGIN
             v_first := v_it.first_class; v_round := 0; v_lot := 1;
             w_lot := coalesce((v_it.lots).lot_ids, '{}'); w_left := coalesce((v_it.lots).lot_remaining, '{}');
             w_class := coalesce((v_it.lots).lot_classes, '{}'); w_expires := coalesce((v_it.lots).lot_expiries, '{}');
+            w_complete := coalesce((v_it.lots).complete, true);
         END IF;
 
         IF v_it.prior_entry_id IS NOT NULL THEN  -- the key is taken: a replay, or another request's key
@@ -256,6 +280,10 @@ BEGIN
             p_paid[v_n] := 0; p_free[v_n] := 0; p_from[v_n] := cardinality(t_lot) + 1;
             v_need := v_it.amount;
             WHILE v_need > 0 LOOP
+                IF v_lot > cardinality(w_lot) AND NOT w_complete THEN  -- its spends need more lots than were read
+                    v_redo := true;
+                    EXIT;
+                END IF;
                 IF v_lot > cardinality(w_lot) THEN  -- the cache promised credit the lots do not hold: never post on it
                     RAISE EXCEPTION 'lots of account % asset % hold less than its balance', v_wallet, v_asset
                         USING ERRCODE = 'XX000', HINT = 'Run wallet_verify().';
@@ -270,6 +298,9 @@ BEGIN
                     v_lot := v_lot + 1;
                 END IF;
             END LOOP;
+            IF v_redo THEN
+                CONTINUE;
+            END IF;
             p_to[v_n] := cardinality(t_lot); p_lot[v_n] := NULL;
             v_bal := v_bal - v_it.amount; v_wpaid := v_wpaid - p_paid[v_n]; v_wfree := v_wfree - p_free[v_n];
             v_spent := v_spent + v_it.amount;
@@ -312,7 +343,7 @@ BEGIN
         p_spent[v_n] := v_spent;
     END IF;
 
-    IF v_n > 0 THEN
+    IF v_n > 0 AND NOT v_redo THEN
         -- entry ids in lock order, so that each wallet's entries follow its items' order
         SELECT array_agg(s.id ORDER BY s.id) INTO p_entry
         FROM (SELECT nextval('wallet.ledger_entries_entry_id_seq') AS id FROM generate_series(1, v_n)) s;
@@ -395,13 +426,15 @@ BEGIN
                 v_replayed[p_item[v_i]] := false; v_paid[p_item[v_i]] := p_paid[v_i]; v_free[p_item[v_i]] := p_free[v_i];
             END LOOP;
         EXCEPTION WHEN unique_violation THEN
-            -- a concurrent call claimed one of these keys after they were read, or a hold
-            -- has one: post every item one at a time instead, as if none had been judged
-            v_slow := v_order;
-            v_entry := array_fill(NULL::bigint, ARRAY[v_count]); v_balance := v_entry; v_paid := v_entry;
-            v_free := v_entry; v_replayed := array_fill(NULL::boolean, ARRAY[v_count]);
-            v_sqlstate := array_fill(NULL::text, ARRAY[v_count]); v_name := v_sqlstate;
+            -- a concurrent call claimed one of these keys after they were read, or a hold has one
+            v_redo := true;
         END;
+    END IF;
+    IF v_redo THEN  -- post every item one at a time instead, as if none had been judged
+        v_slow := v_order;
+        v_entry := array_fill(NULL::bigint, ARRAY[v_count]); v_balance := v_entry; v_paid := v_entry;
+        v_free := v_entry; v_replayed := array_fill(NULL::boolean, ARRAY[v_count]);
+        v_sqlstate := array_fill(NULL::text, ARRAY[v_count]); v_name := v_sqlstate;
     END IF;
 
     FOREACH v_i IN ARRAY v_slow LOOP
