@@ -124,18 +124,17 @@ BEGIN
 
     -- by value, not text: '{0f6d...}' and '0f6d...' are one wallet and must sort as one. Cast
     -- directly; when an item spells no uuid or integer, read each one on its own (NULL then).
+    -- (Aggregated in the subquery's order, which its ordinality gives without a sort.)
     BEGIN
-        SELECT array_agg(p.value ORDER BY p.ordinality),
-               array_agg((p.value ->> 'user_id')::uuid ORDER BY p.ordinality),
-               array_agg((p.value ->> 'asset_type_id')::integer ORDER BY p.ordinality)
+        SELECT array_agg(p.value), array_agg((p.value ->> 'user_id')::uuid),
+               array_agg((p.value ->> 'asset_type_id')::integer)
         INTO v_items, v_users, v_assets
-        FROM jsonb_array_elements(p_postings) WITH ORDINALITY p;
+        FROM (SELECT p.value FROM jsonb_array_elements(p_postings) WITH ORDINALITY p ORDER BY p.ordinality) p;
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        SELECT array_agg(p.value ORDER BY p.ordinality),
-               array_agg(wallet.uuid_or_null(p.value ->> 'user_id') ORDER BY p.ordinality),
-               array_agg(wallet.integer_or_null(p.value ->> 'asset_type_id') ORDER BY p.ordinality)
+        SELECT array_agg(p.value), array_agg(wallet.uuid_or_null(p.value ->> 'user_id')),
+               array_agg(wallet.integer_or_null(p.value ->> 'asset_type_id'))
         INTO v_items, v_users, v_assets
-        FROM jsonb_array_elements(p_postings) WITH ORDINALITY p;
+        FROM (SELECT p.value FROM jsonb_array_elements(p_postings) WITH ORDINALITY p ORDER BY p.ordinality) p;
     END;
 
     PERFORM FROM wallet.wallets w JOIN wallet.accounts a ON a.account_id = w.account_id
