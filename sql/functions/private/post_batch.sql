@@ -137,8 +137,9 @@ BEGIN
         FROM (SELECT p.value FROM jsonb_array_elements(p_postings) WITH ORDINALITY p ORDER BY p.ordinality) p;
     END;
 
-    PERFORM FROM wallet.wallets w JOIN wallet.accounts a ON a.account_id = w.account_id
-    WHERE (a.user_id, w.asset_type_id) IN (SELECT i.u, i.t FROM unnest(v_users, v_assets) i(u, t))
+    PERFORM FROM (SELECT DISTINCT i.u, i.t FROM unnest(v_users, v_assets) i(u, t)) i
+    JOIN wallet.accounts a ON a.user_id = i.u
+    JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = i.t
     ORDER BY a.user_id, w.asset_type_id
     FOR UPDATE OF w;
 
@@ -173,7 +174,8 @@ BEGIN
                             false) AS usual_wallet
             FROM unnest(v_items, v_users, v_assets) WITH ORDINALITY i(posting, user_id, asset_type_id, idx)
             LEFT JOIN wallet.accounts a ON a.user_id = i.user_id
-            LEFT JOIN wallet.wallets w ON w.account_id = a.account_id AND w.asset_type_id = i.asset_type_id
+            LEFT JOIN LATERAL (SELECT * FROM wallet.wallets w  -- by both keys (OFFSET 0: not a filter on the account's)
+                               WHERE w.account_id = a.account_id AND w.asset_type_id = i.asset_type_id OFFSET 0) w ON true
             LEFT JOIN wallet.asset_types t ON t.asset_type_id = w.asset_type_id
         ), judged AS (
             SELECT item.*,
