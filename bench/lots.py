@@ -29,6 +29,15 @@ BATCH_SPEND = ("SELECT count(*) FROM wallet_post_batch(jsonb_build_array(jsonb_b
                " 'user_id', %s::text, 'asset_type_id', 1, 'amount', 1, 'idempotency_key', %s::text)))")  # fmt: skip
 
 
+def interleaved(conn: psycopg.Connection, query: str, wallets: dict[str, str], n: int) -> dict[str, list[float]]:
+    """Latencies of n calls of query for each named wallet's user, in four interleaved rounds."""
+    latencies: dict[str, list[float]] = {name: [] for name in wallets}
+    for _ in range(4):
+        for name, user in wallets.items():
+            latencies[name] += timed_calls(conn, query, user, n // 4)
+    return latencies
+
+
 def latency_summary(latencies: dict[str, list[float]]) -> dict:
     return {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "n": len(v)}
             for name, v in latencies.items()}  # fmt: skip
@@ -84,20 +93,12 @@ def bench_lots(cluster: PgCluster, seconds: int, spends: int, expired_lots: int)
             conn.execute(f"SELECT * FROM wallet_{kind}(%s, 1, 1000000, %s, '{{}}', {expires})", (many, f"lot-{n}"))
         conn.execute("VACUUM ANALYZE")
         conn.execute("SET ROLE wallet_service")
-        latencies: dict[str, list[float]] = {"1,000 lots": [], "1 lot and 10,000 spent": [], "1 lot": []}
-        for _ in range(4):  # interleaved
-            latencies["1,000 lots"] += timed_calls(conn, SPEND, many, spends // 4)
-            latencies["1 lot and 10,000 spent"] += timed_calls(conn, SPEND, spent, spends // 4)
-            latencies["1 lot"] += timed_calls(conn, SPEND, one, spends // 4)
-        reads: dict[str, list[float]] = {"1 lot and 10,000 spent": [], "1 lot": []}
-        for _ in range(4):
-            reads["1 lot and 10,000 spent"] += timed_calls(conn, BALANCE, spent, spends // 4)
-            reads["1 lot"] += timed_calls(conn, BALANCE, one, spends // 4)
-        batched: dict[str, list[float]] = {"1,000 lots": [], "1 lot": []}
-        for _ in range(4):  # a batch of one spend: the batch engine's own read of the lots
-            batched["1,000 lots"] += timed_calls(conn, BATCH_SPEND, many, spends // 4)
-            batched["1 lot"] += timed_calls(conn, BATCH_SPEND, one, spends // 4)
-    spend, balance, batch = latency_summary(latencies), latency_summary(reads), latency_summary(batched)
+        spend = latency_summary(
+            interleaved(conn, SPEND, {"1,000 lots": many, "1 lot and 10,000 spent": spent, "1 lot": one}, spends)
+        )
+        balance = latency_summary(interleaved(conn, BALANCE, {"1 lot and 10,000 spent": spent, "1 lot": one}, spends))
+        # a batch of one spend: the batch engine's own read of the lots
+        batch = latency_summary(interleaved(conn, BATCH_SPEND, {"1,000 lots": many, "1 lot": one}, spends))
     log(f"  spend of 1: 1,000 lots p99 {spend['1,000 lots']['p99_ms']:.2f} ms, 1 lot {spend['1 lot']['p99_ms']:.2f} ms")
 
     # a backlog of expired lots, swept while postings run, against postings alone

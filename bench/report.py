@@ -107,6 +107,18 @@ def fmt_range(s: dict, digits: int = 0) -> str:
     return f"{s['mean']:,.{digits}f} ({s['min']:,.{digits}f}-{s['max']:,.{digits}f})"
 
 
+def latency_table(caption: list[str], counted: str, rows: dict) -> list[str]:
+    """A caption and a table of p50 and p99 latencies, one row per wallet."""
+    return [
+        "",
+        *caption,
+        "",
+        f"| wallet | {counted} | p50 ms | p99 ms |",
+        "|---|---|---|---|",
+        *[f"| {name} | {v['n']} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |" for name, v in rows.items()],
+    ]
+
+
 def write_results(report: dict, command: str) -> None:
     lines = [
         "# Benchmark results",
@@ -349,28 +361,31 @@ def write_results(report: dict, command: str) -> None:
         after_history = ""
         if history:
             after_history = f"; after 10,000 spent lots, {history['p99_ms'] / spend['1 lot']['p99_ms']:.2f}x"
-        balance_lines = []
-        if "balance" in lots:  # results of runs before it had none
-            balance_lines = ["", "`wallet_balance` reads of the same wallets, interleaved:", "",
-                             "| wallet | reads | p50 ms | p99 ms |", "|---|---|---|---|",
-                             *[f"| {name} | {v['n']} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |"
-                               for name, v in lots["balance"].items()]]  # fmt: skip
-        if "batch" in lots:  # results of runs before it had none
-            balance_lines += ["", "`wallet_post_batch` calls of one spend of 1, interleaved (the batch engine reads at",
-                              "most a wallet's first 64 lots):", "",
-                              "| wallet | calls | p50 ms | p99 ms |", "|---|---|---|---|",
-                              *[f"| {name} | {v['n']} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |"
-                                for name, v in lots["batch"].items()]]  # fmt: skip
+        balance_lines = []  # results of runs before them had neither of these
+        if "balance" in lots:
+            balance_lines += latency_table(
+                ["`wallet_balance` reads of the same wallets, interleaved:"], "reads", lots["balance"]
+            )
+        if "batch" in lots:
+            balance_lines += latency_table(
+                [
+                    "`wallet_post_batch` calls of one spend of 1, interleaved (the batch engine",
+                    "reads at most a wallet's first 64 lots):",
+                ],
+                "calls",
+                lots["batch"],
+            )
         lines += [
             "## Lots",
-            "",
-            "Spends of 1, one transaction each, interleaved between a wallet of 1,000 open lots (paid and free,",
-            "a third of them expiring), a wallet of one lot after 10,000 lots made and spent to nothing, and a",
-            "wallet of one lot:",
-            "",
-            "| wallet | spends | p50 ms | p99 ms |",
-            "|---|---|---|---|",
-            *[f"| {name} | {v['n']} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |" for name, v in spend.items()],
+            *latency_table(
+                [
+                    "Spends of 1, one transaction each, interleaved between a wallet of 1,000 open lots (paid",
+                    "and free, a third of them expiring), a wallet of one lot after 10,000 lots made and spent",
+                    "to nothing, and a wallet of one lot:",
+                ],
+                "spends",
+                spend,
+            ),
             "",
             f"p99 with 1,000 lots is {spend['1,000 lots']['p99_ms'] / spend['1 lot']['p99_ms']:.2f}x of one lot"
             f"{after_history}.",
